@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { actor, delivery, id, isoTime, sealedSecret } from './common.js';
+
+/** Logins, passwords and sessions, produced by identity. Subject: the person id. */
+export const loginGranted = z.object({
+  personId: id,
+  username: z.string().min(1).max(128),
+  /** True when the password is temporary (L3): usable once, then it must be changed. */
+  temporary: z.boolean(),
+  expiresAt: isoTime.nullable(),
+  /** The credentials message to send; null when no message is wanted. */
+  delivery: delivery.nullable(),
+  /** The password, sealed to notifications; null for a permanent password chosen by the admin. */
+  secret: sealedSecret.nullable(),
+  actor,
+});
+
+export const loginEnabled = z.object({ personId: id, username: z.string().max(128), actor });
+export const loginDisabled = z.object({ personId: id, username: z.string().max(128), actor });
+
+export const passwordReset = z.object({
+  personId: id,
+  /** `new_password` (L5, a fresh temporary password to deliver) or `archived` (P6, made unusable). */
+  reason: z.enum(['new_password', 'archived', 'changed']),
+  temporary: z.boolean(),
+  expiresAt: isoTime.nullable(),
+  delivery: delivery.nullable(),
+  secret: sealedSecret.nullable(),
+  actor,
+});
+
+/** Every token of `personId` issued before `notBefore` must be refused by every service (B2). */
+export const sessionsRevoked = z.object({
+  personId: id,
+  notBefore: isoTime,
+  reason: z.enum([
+    'logout',
+    'login_disabled',
+    'deactivated',
+    'archived',
+    'password_changed',
+    'refresh_token_reused',
+    'access_changed',
+  ]),
+  sessionCount: z.number().int().nonnegative(),
+});

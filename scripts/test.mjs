@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// `npm test`: every *.spec.ts under packages/*/test, services/*/test and bench, run by Node's test
+// runner on the TypeScript sources (tsx, with the `roster-source` export condition).
+//
+//   npm test                     everything (needs Postgres, RabbitMQ and Kafka: see README)
+//   npm test -- rabbitmq bus     only spec files whose path contains every word given
+//
+// Suites that need a server are never skipped when it is missing: this script checks first and
+// fails with what to start, so that a missing broker cannot pass for a green run.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import net from 'node:net';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const filters = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+
+function* walk(dir) {
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name === 'dist' || name.startsWith('.')) continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) yield* walk(path);
+    else if (name.endsWith('.spec.ts')) yield path;
+  }
+}
+
+const files = ['packages', 'services', 'bench']
+  .flatMap((d) => [...walk(join(root, d))])
+  .map((f) => relative(root, f))
+  .filter((f) => filters.every((w) => f.includes(w)))
+  .sort();
+if (files.length === 0) {
+  console.error(`no spec file matches ${filters.join(' ')}`);
+  process.exit(1);
+}
+
+const servers = [
+  { name: 'PostgreSQL', needed: (f) => /\.(int|e2e)\.spec\.ts$/.test(f) && !f.includes('memory'), url: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', start: 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start' },
+  { name: 'RabbitMQ', needed: (f) => f.includes('rabbitmq'), url: process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672', start: 'rabbitmq-server -detached' },
+  { name: 'Kafka', needed: (f) => f.includes('kafka'), url: process.env.TEST_KAFKA_URL ?? 'kafka://127.0.0.1:9092', start: 'npm run kafka:start' },
+];
+
+const reachable = (url) =>
+  new Promise((resolve) => {
+    const { hostname, port } = new URL(url);
+    const socket = net.connect({ host: hostname, port: Number(port) });
+    socket.setTimeout(2000);
+    socket.on('connect', () => (socket.destroy(), resolve(true)));
+    socket.on('error', () => resolve(false));
+    socket.on('timeout', () => (socket.destroy(), resolve(false)));
+  });
+
+let missing = false;
+for (const server of servers) {
+  const needing = files.filter(server.needed);
+  if (needing.length === 0) continue;
+  if (!(await reachable(server.url))) {
+    missing = true;
+    console.error(`✖ ${server.name} is not reachable at ${server.url}, needed by ${needing.length} spec file(s), e.g. ${needing[0]}.\n  Start it with: ${server.start}`);
+  }
+}
+if (missing) process.exit(1);
+
+const args = [
+  '--conditions=roster-source',
+  '--import', 'tsx',
+  '--test',
+  '--test-reporter=spec',
+  `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
+  ...files,
+];
+const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } });
+process.exit(result.status ?? 1);
