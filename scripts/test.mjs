@@ -24,7 +24,7 @@ function* walk(dir) {
   }
 }
 
-const files = ['packages', 'services', 'bench']
+const files = ['packages', 'services', 'tests', 'bench']
   .flatMap((d) => [...walk(join(root, d))])
   .map((f) => relative(root, f))
   .filter((f) => filters.every((w) => f.includes(w)))

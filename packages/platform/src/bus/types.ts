@@ -87,3 +87,23 @@ export interface Bus {
   isHealthy(): boolean;
   close(): Promise<void>;
 }
+
+/** The slice of a pino logger the adapters use. */
+export interface BusLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface BusOptions {
+  /**
+   * Prefix of every broker object (exchange, queues, topics, consumer groups): `roster` in
+   * production; tests use a random one so that runs never see each other's messages.
+   */
+  namespace?: string;
+  observer?: BusObserver;
+  logger?: BusLogger;
+  /** Identifies this process among the group's instances (broadcast queues, Kafka client id). */
+  instanceId?: string;
+}

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import type { ServiceName } from '@roster/contracts';
+
+const bool = z.enum(['true', 'false', 'auto']);
+
+/** Every environment variable a service reads (README "Configuration" lists the same). */
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  DATABASE_URL: z.string().min(1).optional(),
+  BUS_URL: z.string().min(1).default('memory:'),
+  BUS_NAMESPACE: z.string().regex(/^[a-z0-9-]+$/).default('roster'),
+  ROSTER_OPERATOR_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  ROSTER_DATA_DIR: z.string().default('.data'),
+  DB_MIGRATE: bool.default('auto'),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DB_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+});
+
+export interface ServiceConfig {
+  service: ServiceName;
+  port: number;
+  databaseUrl: string;
+  busUrl: string;
+  busNamespace: string;
+  operatorKey: string | undefined;
+  dataDir: string;
+  migrateOnStart: boolean;
+  dbPoolSize: number;
+  dbAcquireTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  logLevel: string | undefined;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Reads a service's configuration from the environment. Per-service variables may be prefixed
+ * with the service name (`DIRECTORY_DATABASE_URL`, `IDENTITY_PORT`) so one environment can hold
+ * all four in the embedded mode; the plain name wins in a one-service process.
+ */
+export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv, defaultPort: number): ServiceConfig {
+  const prefix = `${service.toUpperCase()}_`;
+  const pick = (name: string) => env[name] ?? env[prefix + name];
+  const raw = Object.fromEntries(Object.keys(schema.shape).map((k) => [k, pick(k)]).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new ConfigError(`invalid configuration for ${service}:\n${lines}`);
+  }
+  const c = parsed.data;
+  const databaseUrl = c.DATABASE_URL ?? `pglite:${c.ROSTER_DATA_DIR}/${service}`;
+  return {
+    service,
+    port: c.PORT ?? defaultPort,
+    databaseUrl,
+    busUrl: c.BUS_URL,
+    busNamespace: c.BUS_NAMESPACE,
+    operatorKey: c.ROSTER_OPERATOR_KEY,
+    dataDir: c.ROSTER_DATA_DIR,
+    migrateOnStart: c.DB_MIGRATE === 'auto' ? databaseUrl.startsWith('pglite:') : c.DB_MIGRATE === 'true',
+    dbPoolSize: c.DB_POOL_SIZE,
+    dbAcquireTimeoutMs: c.DB_ACQUIRE_TIMEOUT_MS,
+    shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+    logLevel: c.LOG_LEVEL,
+  };
+}

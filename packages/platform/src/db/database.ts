@@ -1,0 +1,125 @@
+import { mkdirSync } from 'node:fs';
+import pg from 'pg';
+import { applyMigrations, type MigrationReport, type SqlConnection } from './migrate.js';
+
+/** The Prisma features the platform (outbox, inbox, steps) uses; every service's client has them. */
+export interface SqlTx {
+  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
+}
+export interface SqlClient extends SqlTx {
+  // Method syntax on purpose: parameters stay bivariant, so a service's PrismaClient (whose
+  // transaction client is a richer type) is assignable.
+  $transaction<R>(fn: (tx: SqlTx) => Promise<R>, options?: { maxWait?: number; timeout?: number }): Promise<R>;
+  $disconnect(): Promise<void>;
+}
+
+export type DriverAdapter = unknown;
+
+export interface DatabaseOptions {
+  /** `postgres://…` or `pglite:<folder>` (embedded) or `pglite:memory`. */
+  url: string;
+  migrationsDir: string;
+  /** Apply migrations now (embedded start, tests); production runs the migrate command instead. */
+  migrate: boolean;
+  /** Connection pool size per process (Postgres). */
+  poolSize?: number;
+  /** How long a query waits for a free connection before failing (ms). */
+  acquireTimeoutMs?: number;
+}
+
+export interface Database<C> {
+  client: C;
+  kind: 'postgres' | 'pglite';
+  migrations: MigrationReport | null;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a service's database with the right Prisma driver adapter: `@prisma/adapter-pg` on a pg
+ * pool (size and acquire timeout set explicitly) or `pglite-prisma-adapter` on an embedded
+ * PGlite under the data folder. `makeClient` is the service's own generated `PrismaClient`.
+ */
+export async function openDatabase<C extends SqlClient>(
+  options: DatabaseOptions,
+  makeClient: (adapter: DriverAdapter) => C,
+): Promise<Database<C>> {
+  if (options.url.startsWith('pglite:')) return openPglite(options, makeClient);
+  if (/^postgres(ql)?:\/\//.test(options.url)) return openPostgres(options, makeClient);
+  throw new Error(`DATABASE_URL must be postgres://… or pglite:<folder>, got "${options.url.split(':')[0]}:…"`);
+}
+
+async function openPostgres<C extends SqlClient>(options: DatabaseOptions, makeClient: (a: DriverAdapter) => C): Promise<Database<C>> {
+  let migrations: MigrationReport | null = null;
+  if (options.migrate) migrations = await migratePostgres(options.url, options.migrationsDir);
+  const { PrismaPg } = await import('@prisma/adapter-pg');
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.acquireTimeoutMs ?? 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  const client = makeClient(new PrismaPg(pool));
+  return {
+    client,
+    kind: 'postgres',
+    migrations,
+    ping: async () => {
+      try {
+        await pool.query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: async () => {
+      await client.$disconnect();
+      await pool.end().catch(() => undefined);
+    },
+  };
+}
+
+/** Applies migrations over a dedicated connection (the migrate command uses this too). */
+export async function migratePostgres(url: string, migrationsDir: string): Promise<MigrationReport> {
+  const conn = new pg.Client({ connectionString: url });
+  await conn.connect();
+  try {
+    const sql: SqlConnection = { query: (q, p) => conn.query(q, p) as never, exec: (q) => conn.query(q) };
+    return await applyMigrations(sql, migrationsDir);
+  } finally {
+    await conn.end();
+  }
+}
+
+async function openPglite<C extends SqlClient>(options: DatabaseOptions, makeClient: (a: DriverAdapter) => C): Promise<Database<C>> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { PrismaPGlite } = await import('pglite-prisma-adapter');
+  const where = options.url.slice('pglite:'.length);
+  const inMemory = where === 'memory' || where === '';
+  if (!inMemory) mkdirSync(where, { recursive: true });
+  const pglite = inMemory ? new PGlite() : new PGlite(where);
+  await pglite.waitReady;
+  let migrations: MigrationReport | null = null;
+  if (options.migrate) {
+    migrations = await applyMigrations({ query: (q, p) => pglite.query(q, p) as never, exec: (q) => pglite.exec(q) }, options.migrationsDir);
+  }
+  const client = makeClient(new PrismaPGlite(pglite));
+  return {
+    client,
+    kind: 'pglite',
+    migrations,
+    ping: async () => {
+      try {
+        await pglite.query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: async () => {
+      await client.$disconnect();
+      await pglite.close();
+    },
+  };
+}

@@ -1,0 +1,128 @@
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { z } from 'zod';
+import { runInWork } from '../context.js';
+import type { Logger } from '../logging.js';
+import type { ServiceMetrics } from '../metrics.js';
+import { HttpProblem, notFound, unauthorized, validationProblem } from './problem.js';
+
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<boolean> | boolean;
+}
+
+export interface HttpAppOptions {
+  service: string;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  readiness: ReadinessCheck[];
+  routes: Router;
+  /** Request bodies above this are refused with 413 (default 256 KiB). */
+  bodyLimit?: string;
+}
+
+const CORRELATION_HEADER = 'x-correlation-id';
+const validCorrelation = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/**
+ * The HTTP kit every service uses: JSON only, problem+json for every error (invalid JSON 400,
+ * oversize 413, unknown route 404, validation 400 with each field), a correlation id per request
+ * (taken from `x-correlation-id` when valid, echoed back) carried by logs and by the events the
+ * request causes, `/healthz`, `/readyz` (database and bus) and `/metrics`.
+ */
+export function createHttpApp(options: HttpAppOptions): express.Express {
+  const { logger, metrics } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.set('query parser', 'simple');
+
+  app.use((req, res, next) => {
+    const given = req.get(CORRELATION_HEADER);
+    const correlationId = given && validCorrelation.test(given) ? given : randomUUID();
+    res.setHeader(CORRELATION_HEADER, correlationId);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : res.statusCode === 404 ? 'unmatched' : req.path;
+      metrics.observeHttp(req.method, route, res.statusCode, seconds);
+      if (!req.path.startsWith('/metrics') && !req.path.startsWith('/healthz') && !req.path.startsWith('/readyz')) {
+        logger.info({ method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
+      }
+    });
+    runInWork({ correlationId, causationId: correlationId }, () => next());
+  });
+
+  app.get('/healthz', (_req, res) => void res.json({ status: 'ok', service: options.service }));
+  app.get('/readyz', async (_req, res) => {
+    const results = await Promise.all(
+      options.readiness.map(async (c) => [c.name, await Promise.resolve(c.check()).catch(() => false)] as const),
+    );
+    const ready = results.every(([, ok]) => ok);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  app.use(express.json({ limit: options.bodyLimit ?? '256kb', type: ['application/json', 'application/*+json'] }));
+  app.use((req, _res, next) => {
+    // A body that is not JSON is refused rather than silently ignored.
+    if (['POST', 'PUT', 'PATCH'].includes(req.method) && Number(req.get('content-length') ?? 0) > 0 && !req.is(['application/json', 'application/*+json'])) {
+      return next(new HttpProblem(415, 'unsupported-media-type', 'Unsupported media type', 'send the body as application/json'));
+    }
+    next();
+  });
+  app.use(options.routes);
+  app.use((req, _res, next) => next(notFound(`route ${req.method} ${req.path}`)));
+  app.use(errorHandler(logger));
+  return app;
+}
+
+function errorHandler(logger: Logger) {
+  return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const problem = toProblem(error);
+    if (problem.status >= 500) logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
+    res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem.toJSON(req.originalUrl)));
+  };
+}
+
+function toProblem(error: unknown): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  const e = error as { type?: string; status?: number; limit?: number; message?: string };
+  if (e?.type === 'entity.parse.failed') return new HttpProblem(400, 'invalid-json', 'Invalid JSON', 'the request body is not valid JSON');
+  if (e?.type === 'entity.too.large') {
+    return new HttpProblem(413, 'payload-too-large', 'Payload too large', `the request body exceeds ${e.limit} bytes`);
+  }
+  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') {
+    return new HttpProblem(415, 'unsupported-media-type', 'Unsupported media type', e.message);
+  }
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+    return new HttpProblem(e.status, 'bad-request', 'Bad request', e.message);
+  }
+  return new HttpProblem(500, 'internal', 'Internal server error', 'the request failed; see the service logs with its correlation id');
+}
+
+/** Parses `req.body` / `req.query` / `req.params` with a zod schema or throws a 400 listing every invalid field. */
+export function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | 'params' = 'body'): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationProblem(result.error, where);
+  return result.data;
+}
+
+/**
+ * The operator channel (`x-operator-key`, ROSTER_OPERATOR_KEY): provisioning done by the platform
+ * team on behalf of a tenant named in `x-roster-tenant`. Compared in constant time.
+ */
+export function operatorTenant(req: Request, operatorKey: string): string {
+  const given = req.get('x-operator-key');
+  if (!given) throw unauthorized('missing credentials: send Authorization: Bearer <token> or x-operator-key');
+  const a = Buffer.from(given);
+  const b = Buffer.from(operatorKey);
+  if (a.length !== b.length || !timingSafeEqual(a, b)) throw unauthorized('the operator key is not valid');
+  const tenant = req.get('x-roster-tenant');
+  if (!tenant || !/^[0-9a-f-]{36}$/i.test(tenant)) {
+    throw new HttpProblem(400, 'tenant-required', 'Tenant required', 'the operator acts on one tenant: send its id in x-roster-tenant');
+  }
+  return tenant.toLowerCase();
+}

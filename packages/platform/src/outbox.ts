@@ -1,0 +1,189 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createEvent, type EventEnvelope, type EventOf, type EventType, type NewEvent, type ServiceName } from '@roster/contracts';
+import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
+import { randomUUID } from 'node:crypto';
+import type { Bus, BusLogger } from './bus/types.js';
+import { currentWork } from './context.js';
+import type { SqlClient, SqlTx } from './db/database.js';
+
+/**
+ * Builds an event for the work in progress: correlation and causation come from the current work
+ * context (the request or the event being handled), the trace context from the active span, so
+ * that the cascade and its trace follow the event across services (rule 9).
+ */
+export function eventFor<T extends EventType>(
+  service: ServiceName,
+  e: Omit<NewEvent<T>, 'correlationId' | 'causationId' | 'tenantId'> & { tenantId?: string; correlationId?: string },
+): EventOf<T> {
+  const work = currentWork();
+  const tenantId = e.tenantId ?? work?.tenantId;
+  if (!tenantId) throw new Error(`no tenant for ${e.type}: every event is tenant-scoped`);
+  const event = createEvent(service, {
+    ...e,
+    tenantId,
+    correlationId: e.correlationId ?? work?.correlationId ?? randomUUID(),
+    causationId: work?.causationId,
+  });
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  if (carrier['traceparent']) event.traceparent = carrier['traceparent'];
+  if (carrier['tracestate']) event.tracestate = carrier['tracestate'];
+  return event;
+}
+
+/** Writes events to the outbox in the caller's transaction: they exist if and only if the change does (rule 2). */
+export async function stageEvents(tx: SqlTx, events: readonly EventEnvelope[]): Promise<void> {
+  for (const e of events) {
+    await tx.$executeRawUnsafe(
+      'INSERT INTO outbox (id, type, subject, envelope) VALUES ($1, $2, $3, $4::jsonb)',
+      e.id, e.type, e.subject, JSON.stringify(e),
+    );
+  }
+}
+
+export interface OutboxRelayOptions {
+  db: SqlClient;
+  bus: Bus;
+  logger: BusLogger;
+  batchSize?: number;
+  /** How often to look for rows written by other replicas or left by a crash (ms). */
+  pollIntervalMs?: number;
+  /** Published rows are kept this long for inspection, then deleted. */
+  retentionHours?: number;
+  onLag?: (pending: number, oldestAgeSeconds: number) => void;
+}
+
+// One relay per database publishes at a time (transaction-scoped advisory lock), in write order:
+// replicas are safe and per-subject order is kept. Other replicas just find the lock taken.
+const RELAY_LOCK = 7_236_521;
+
+/**
+ * Publishes committed outbox rows to the bus, at least once. A row is marked published only after
+ * the broker confirmed it; a crash between confirm and mark means a duplicate, which consumers'
+ * inboxes absorb. `nudge()` after a commit makes the relay publish at once instead of at the next poll.
+ */
+export class OutboxRelay {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private pendingNudge = false;
+  private lastLagCheck = 0;
+  private lastCleanup = 0;
+  private readonly tracer = trace.getTracer('@roster/platform/outbox');
+
+  constructor(private readonly options: OutboxRelayOptions) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  nudge(): void {
+    this.pendingNudge = true;
+    this.wake?.();
+  }
+
+  /** Stops after publishing what is committed (bounded by `timeoutMs`). */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      try {
+        if ((await this.relayBatch()) === 0) return;
+      } catch (error) {
+        this.options.logger.warn({ err: error }, 'outbox flush on shutdown failed');
+        return;
+      }
+    }
+  }
+
+  /** Publishes one batch; returns how many rows it published (0 when none or another replica holds the lock). */
+  async relayBatch(): Promise<number> {
+    const { db, bus } = this.options;
+    const batchSize = this.options.batchSize ?? 200;
+    return db.$transaction(
+      async (tx) => {
+        const [lock] = await tx.$queryRawUnsafe<{ locked: boolean }[]>('SELECT pg_try_advisory_xact_lock($1) AS locked', RELAY_LOCK);
+        if (!lock?.locked) return 0;
+        const rows = await tx.$queryRawUnsafe<{ position: bigint; envelope: EventEnvelope | string }[]>(
+          'SELECT position, envelope FROM outbox WHERE published_at IS NULL ORDER BY position LIMIT $1', batchSize,
+        );
+        if (rows.length === 0) return 0;
+        const events = rows.map((r) => (typeof r.envelope === 'string' ? JSON.parse(r.envelope) : r.envelope) as EventEnvelope);
+        await this.publishTraced(events);
+        await tx.$executeRawUnsafe(
+          'UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE position = ANY($1::bigint[])',
+          rows.map((r) => r.position.toString()),
+        );
+        return rows.length;
+      },
+      { timeout: 60_000, maxWait: 10_000 },
+    );
+  }
+
+  private async publishTraced(events: EventEnvelope[]): Promise<void> {
+    // One producer span per batch, linked to every request that wrote an event in it.
+    const links = events
+      .map((e) => trace.getSpanContext(propagation.extract(context.active(), { traceparent: e.traceparent })))
+      .filter((c) => c !== undefined)
+      .map((c) => ({ context: c }));
+    await this.tracer.startActiveSpan(
+      'outbox publish',
+      { kind: SpanKind.PRODUCER, links, attributes: { 'messaging.system': this.options.bus.transport, 'messaging.batch.message_count': events.length } },
+      async (span) => {
+        try {
+          await this.options.bus.publish(events);
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  private async run(): Promise<void> {
+    const poll = this.options.pollIntervalMs ?? 250;
+    let failures = 0;
+    while (this.running) {
+      let published = 0;
+      try {
+        this.pendingNudge = false;
+        published = await this.relayBatch();
+        failures = 0;
+        await this.housekeeping();
+      } catch (error) {
+        failures++;
+        this.options.logger.warn({ err: error, failures }, 'outbox relay failed; retrying');
+        await sleep(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)));
+        continue;
+      }
+      if (published > 0 || this.pendingNudge) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, poll);
+        this.wake = () => (clearTimeout(timer), resolve());
+      });
+      this.wake = undefined;
+    }
+  }
+
+  private async housekeeping(): Promise<void> {
+    const now = Date.now();
+    if (this.options.onLag && now - this.lastLagCheck > 1_000) {
+      this.lastLagCheck = now;
+      const [row] = await this.options.db.$queryRawUnsafe<{ pending: bigint | number; oldest: Date | null }[]>(
+        'SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox WHERE published_at IS NULL',
+      );
+      const oldest = row?.oldest ? (now - new Date(row.oldest).getTime()) / 1000 : 0;
+      this.options.onLag(Number(row?.pending ?? 0), Math.max(0, oldest));
+    }
+    if (now - this.lastCleanup > 60_000) {
+      this.lastCleanup = now;
+      await this.options.db.$executeRawUnsafe(
+        `DELETE FROM outbox WHERE published_at < now() - make_interval(hours => $1::int)`, this.options.retentionHours ?? 24,
+      );
+    }
+  }
+}

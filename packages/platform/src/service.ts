@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Router } from 'express';
+import type { ServiceName } from '@roster/contracts';
+import { createBus } from './bus/index.js';
+import type { Bus, Subscription, SubscriptionOptions } from './bus/types.js';
+import { loadConfig, type ServiceConfig } from './config.js';
+import { openDatabase, type Database, type DriverAdapter, type SqlClient } from './db/database.js';
+import { createHttpApp } from './http/app.js';
+import { createLogger, redactUrl, type Logger } from './logging.js';
+import { createMetrics, type ServiceMetrics } from './metrics.js';
+import { OutboxRelay } from './outbox.js';
+
+export interface ServiceContext<C extends SqlClient> {
+  name: ServiceName;
+  config: ServiceConfig;
+  db: Database<C>;
+  prisma: C;
+  bus: Bus;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  relay: OutboxRelay;
+}
+
+export interface ServiceDefinition<C extends SqlClient> {
+  name: ServiceName;
+  defaultPort: number;
+  /** Absolute path of the service's `prisma/migrations`. */
+  migrationsDir: string;
+  /** The service's generated PrismaClient on a driver adapter. */
+  makeClient(adapter: DriverAdapter): C;
+  routes(ctx: ServiceContext<C>): Router;
+  /** What the service consumes; the group is the service name. */
+  subscriptions(ctx: ServiceContext<C>): Omit<SubscriptionOptions, 'group'>[];
+}
+
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  /** A bus shared by several services in one process (the embedded default's in-memory bus). */
+  bus?: Bus;
+  logger?: Logger;
+}
+
+export interface RunningService<C extends SqlClient> {
+  name: ServiceName;
+  url: string;
+  ctx: ServiceContext<C>;
+  /** Graceful stop: no new requests or events, in-flight work finished, outbox flushed. */
+  stop(): Promise<void>;
+}
+
+/** Starts one service: database (migrated when configured), bus, outbox relay, consumers, HTTP. */
+export async function startService<C extends SqlClient>(def: ServiceDefinition<C>, options: StartOptions = {}): Promise<RunningService<C>> {
+  const config = loadConfig(def.name, options.env ?? process.env, def.defaultPort);
+  const logger = options.logger ?? createLogger(def.name, config.logLevel ? { level: config.logLevel } : {});
+  const metrics = createMetrics(def.name);
+  const db = await openDatabase(
+    { url: config.databaseUrl, migrationsDir: def.migrationsDir, migrate: config.migrateOnStart, poolSize: config.dbPoolSize, acquireTimeoutMs: config.dbAcquireTimeoutMs },
+    def.makeClient,
+  );
+  if (db.migrations?.applied.length) logger.info({ applied: db.migrations.applied }, 'migrations applied');
+  const ownsBus = !options.bus;
+  const bus = options.bus ?? (await createBus(config.busUrl, { namespace: config.busNamespace, observer: metrics.busObserver, logger, instanceId: `${def.name}-${randomUUID().slice(0, 8)}` }));
+  if (ownsBus) await bus.connect();
+  const relay = new OutboxRelay({ db: db.client, bus, logger, onLag: (n, age) => metrics.setOutboxLag(n, age) });
+  const ctx: ServiceContext<C> = { name: def.name, config, db, prisma: db.client, bus, logger, metrics, relay };
+
+  const subscriptions: Subscription[] = [];
+  for (const s of def.subscriptions(ctx)) subscriptions.push(await bus.subscribe({ ...s, group: def.name }));
+  relay.start();
+
+  const app = createHttpApp({
+    service: def.name,
+    logger,
+    metrics,
+    routes: def.routes(ctx),
+    readiness: [
+      { name: 'database', check: () => db.ping() },
+      { name: 'bus', check: () => bus.isHealthy() },
+    ],
+  });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.port, () => resolve(s));
+    s.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  logger.info({ url, database: redactUrl(config.databaseUrl), bus: redactUrl(config.busUrl) }, `${def.name} listening`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info({}, `${def.name} stopping`);
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      await Promise.all(subscriptions.map((s) => s.close()));
+      await relay.stop(config.shutdownTimeoutMs);
+      await Promise.race([closed, new Promise((r) => setTimeout(r, config.shutdownTimeoutMs))]);
+      server.closeAllConnections();
+      if (ownsBus) await bus.close();
+      await db.close();
+      logger.info({}, `${def.name} stopped`);
+    })());
+  return { name: def.name, url, ctx, stop };
+}
+
+/** `node services/<name>/dist/main.js`: one service, stopped gracefully on SIGTERM/SIGINT. */
+export async function runStandalone<C extends SqlClient>(def: ServiceDefinition<C>): Promise<void> {
+  let running: RunningService<C>;
+  try {
+    running = await startService(def);
+  } catch (error) {
+    console.error(`${def.name} failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      running.stop().then(() => process.exit(0), (error) => {
+        running.ctx.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      });
+    });
+  }
+}

@@ -1,0 +1,41 @@
+import type { EventEnvelope, ServiceName } from '@roster/contracts';
+import type { SqlTx } from './db/database.js';
+import { eventFor, stageEvents } from './outbox.js';
+
+export interface CascadeStep {
+  service: ServiceName;
+  /** What the step did, in business words: `unassign_future_visits`, `revoke_sessions` ... */
+  step: string;
+  outcome: 'applied' | 'no_change' | 'previewed' | 'stale_ignored' | 'failed';
+  counts: Record<string, number>;
+  startedAt: number;
+  cause: EventEnvelope;
+  dryRun?: boolean;
+  detail?: string | null;
+}
+
+/**
+ * Records a service's step of a cascade (rule 9, B4) as a `cascade.step.completed` event in the
+ * handler's own transaction: the step is reported if and only if its effects committed.
+ */
+export async function recordStep(tx: SqlTx, s: CascadeStep): Promise<void> {
+  const event = eventFor(s.service, {
+    type: 'cascade.step.completed',
+    subject: s.cause.correlationid,
+    tenantId: s.cause.tenantid,
+    correlationId: s.cause.correlationid,
+    data: {
+      operationId: s.cause.correlationid,
+      service: s.service,
+      step: s.step,
+      outcome: s.outcome,
+      counts: s.counts,
+      durationMs: Math.max(0, performance.now() - s.startedAt),
+      causeEventId: s.cause.id,
+      causeType: s.cause.type,
+      dryRun: s.dryRun ?? false,
+      detail: s.detail ?? null,
+    },
+  });
+  await stageEvents(tx, [event]);
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// `npm start`: the embedded footprint (rule 10). All four services in this one process, each with
+// its own PGlite database under ROSTER_DATA_DIR (default .data/), sharing the in-memory bus.
+// Nothing to install or start. Production runs one process per service: node services/<name>/dist/main.js
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MemoryBus } from '@roster/platform/bus/index';
+import { startService } from '@roster/platform/service';
+import { directoryService } from '@roster/directory';
+import { identityService } from '@roster/identity';
+import { schedulingService } from '@roster/scheduling';
+import { notificationsService } from '@roster/notifications';
+
+const started = performance.now();
+const dataDir = process.env.ROSTER_DATA_DIR ?? '.data';
+mkdirSync(dataDir, { recursive: true });
+
+// The operator key provisions tenants (x-operator-key). Kept under the data folder so it survives restarts.
+const keyFile = join(dataDir, 'operator-key');
+const operatorKey = process.env.ROSTER_OPERATOR_KEY ?? (existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : randomBytes(24).toString('base64url'));
+if (!process.env.ROSTER_OPERATOR_KEY) writeFileSync(keyFile, operatorKey, { mode: 0o600 });
+
+const bus = new MemoryBus();
+const env = { ...process.env, ROSTER_DATA_DIR: dataDir, ROSTER_OPERATOR_KEY: operatorKey, BUS_URL: 'memory:' };
+const running = [];
+try {
+  for (const definition of [identityService, directoryService, schedulingService, notificationsService]) {
+    const port = process.env[`${definition.name.toUpperCase()}_PORT`] ?? String(definition.defaultPort);
+    running.push(await startService(definition, { bus, env: { ...env, PORT: port } }));
+  }
+} catch (error) {
+  console.error(`Roster failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  await Promise.allSettled(running.map((s) => s.stop()));
+  process.exit(1);
+}
+
+const seconds = ((performance.now() - started) / 1000).toFixed(1);
+console.log(`
+Roster is running (embedded: PGlite under ${dataDir}/, in-memory bus) — ready in ${seconds}s
+${running.map((s) => `  ${s.name.padEnd(14)} ${s.url}`).join('\n')}
+  operator key   ${operatorKey}   (header x-operator-key; stored in ${keyFile})
+Try: curl ${running[1].url}/readyz
+Stop with Ctrl-C.
+`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, async () => {
+    if (stopping) return;
+    stopping = true;
+    await Promise.allSettled([...running].reverse().map((s) => s.stop()));
+    process.exit(0);
+  });
+}

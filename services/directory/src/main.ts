@@ -1,0 +1,4 @@
+import { runStandalone } from '@roster/platform/service';
+import { directoryService } from './service.js';
+
+await runStandalone(directoryService);

@@ -1,0 +1,4 @@
+import { runStandalone } from '@roster/platform/service';
+import { notificationsService } from './service.js';
+
+await runStandalone(notificationsService);

@@ -1,0 +1,4 @@
+import { runStandalone } from '@roster/platform/service';
+import { schedulingService } from './service.js';
+
+await runStandalone(schedulingService);

@@ -1,0 +1,16 @@
+import { fileURLToPath } from 'node:url';
+import { Router } from 'express';
+import type { ServiceContext, ServiceDefinition } from '@roster/platform/service';
+import { makeClient, type SchedulingDb } from './db/client.js';
+import { schedulingSubscriptions } from './events/subscriptions.js';
+
+export type SchedulingContext = ServiceContext<SchedulingDb>;
+
+export const schedulingService: ServiceDefinition<SchedulingDb> = {
+  name: 'scheduling',
+  defaultPort: 4003,
+  migrationsDir: fileURLToPath(new URL('../prisma/migrations', import.meta.url)),
+  makeClient,
+  routes: () => Router(),
+  subscriptions: schedulingSubscriptions,
+};

@@ -1,0 +1,6 @@
+import { deactivationSlice } from './deactivation-slice.js';
+
+deactivationSlice('Kafka with Postgres', async () => ({
+  busUrl: process.env.TEST_KAFKA_URL ?? 'kafka://127.0.0.1:9092',
+  database: 'postgres',
+}), 30_000);
