@@ -13,8 +13,10 @@ import * as visits from './events/visits.js';
  * who produces it and who is expected to react.
  *
  * Compatible evolution rule (enforced by review and by `catalogue.unit.spec.ts`):
- * - a payload version may only ADD optional or nullable fields; it never removes, renames or
- *   changes the type of a field, and never tightens a constraint;
+ * - a payload version may only ADD optional fields (`.optional()`, possibly also `.nullable()`);
+ *   it never removes, renames or changes the type of a field, and never tightens a constraint;
+ * - loosening a constraint (a longer max, a new enum value) is compatible for producers only:
+ *   consumers on an older catalogue dead-letter such events, so deploy consumers first;
  * - consumers ignore fields they do not know (zod objects strip unknown keys);
  * - anything else is a new event type (`user.deactivated.v2` is NOT how we do it: pick a new name)
  *   published next to the old one until every subscriber has moved.

@@ -7,7 +7,7 @@ import { z } from 'zod';
  */
 export const SPEC_VERSION = '1.0' as const;
 
-/** The services that produce and consume events. `external` stands for teams subscribing to our events. */
+/** The services that produce and consume events. */
 export const SERVICES = ['identity', 'directory', 'scheduling', 'notifications'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 

@@ -55,7 +55,7 @@ export const BUILT_IN_ROLES = {
       'audit.read', 'operations.read',
     ],
     scope: 'own_areas',
-    rank: 50,
+    rank: 45,
   },
   salesperson: {
     key: 'salesperson',
