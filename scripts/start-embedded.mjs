@@ -23,14 +23,16 @@ if (!process.env.ROSTER_OPERATOR_KEY) writeFileSync(keyFile, operatorKey, { mode
 
 const bus = new MemoryBus();
 const env = { ...process.env, ROSTER_DATA_DIR: dataDir, ROSTER_OPERATOR_KEY: operatorKey, BUS_URL: 'memory:' };
-const running = [];
-try {
-  for (const definition of [identityService, directoryService, schedulingService, notificationsService]) {
-    const port = process.env[`${definition.name.toUpperCase()}_PORT`] ?? String(definition.defaultPort);
-    running.push(await startService(definition, { bus, env: { ...env, PORT: port } }));
-  }
-} catch (error) {
-  console.error(`Roster failed to start: ${error instanceof Error ? error.message : String(error)}`);
+const definitions = [identityService, directoryService, schedulingService, notificationsService];
+// Started side by side: most of the start-up is each PGlite opening and migrating its database.
+const results = await Promise.allSettled(definitions.map((definition) => {
+  const port = process.env[`${definition.name.toUpperCase()}_PORT`] ?? String(definition.defaultPort);
+  return startService(definition, { bus, env: { ...env, PORT: port } });
+}));
+const running = results.filter((r) => r.status === 'fulfilled').map((r) => r.value);
+const failed = results.filter((r) => r.status === 'rejected');
+if (failed.length > 0) {
+  for (const f of failed) console.error(`Roster failed to start: ${f.reason instanceof Error ? f.reason.message : String(f.reason)}`);
   await Promise.allSettled(running.map((s) => s.stop()));
   process.exit(1);
 }

@@ -123,3 +123,17 @@ export async function runStandalone<C extends SqlClient>(def: ServiceDefinition<
     });
   }
 }
+
+/** `node services/<name>/dist/migrate.js`: applies the service's committed migrations to DATABASE_URL and exits. */
+export async function runMigrations<C extends SqlClient>(def: ServiceDefinition<C>): Promise<void> {
+  const config = loadConfig(def.name, process.env, def.defaultPort);
+  try {
+    const db = await openDatabase({ url: config.databaseUrl, migrationsDir: def.migrationsDir, migrate: true }, def.makeClient);
+    const report = db.migrations;
+    await db.close();
+    console.log(`${def.name}: ${report?.applied.length ?? 0} migration(s) applied${report?.applied.length ? ` (${report.applied.join(', ')})` : ''}, ${report?.alreadyApplied ?? 0} already there`);
+  } catch (error) {
+    console.error(`${def.name}: migration failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,4 @@
+import { runMigrations } from '@roster/platform/service';
+import { directoryService } from './service.js';
+
+await runMigrations(directoryService);

@@ -1,0 +1,4 @@
+import { runMigrations } from '@roster/platform/service';
+import { identityService } from './service.js';
+
+await runMigrations(identityService);

@@ -1,0 +1,4 @@
+import { runMigrations } from '@roster/platform/service';
+import { schedulingService } from './service.js';
+
+await runMigrations(schedulingService);
