@@ -22,9 +22,22 @@
 #                      backend and config below are for 4.x)
 #   KAFKA_HEAP_OPTS (-Xmx512m -Xms256m)  KAFKA_JVM_OPTS (see below)  KAFKA_START_TIMEOUT (60)
 #
-# Version: Kafka 4.x (see <kafka.version> in scripts/kafka/pom.xml). Checked with kafkajs 2.2.4:
-# admin createTopics, produce with key + headers, consumer group (fromBeginning, commits),
-# and kill -9 + start, then produce/consume again.
+# Version: Kafka 4.4.0, the newest on Maven Central (<kafka.version> in scripts/kafka/pom.xml).
+# Kafka 4 dropped many old protocol versions (KIP-896), but kafkajs 2.2.4 negotiates versions
+# with ApiVersions and every API it uses still has a version both sides speak. Checked with
+# kafkajs 2.2.4 against this script: createTopics/createPartitions/describe+alterConfigs/
+# deleteTopics, produce with key + headers (+ gzip, idempotent, transactions with sendOffsets),
+# a consumer group (subscribe fromBeginning, commits, seek, set/reset/fetchOffsets,
+# describe/deleteGroups; the classic group protocol), auto topic creation, and kill -9 + start
+# with a live producer and consumer, which carried on. So no fallback to 3.9.x was needed.
+# Readiness means: the broker answers metadata, its group and transaction coordinators are
+# loaded, and it holds a block of producer ids (the probe below warms those up, creating
+# __consumer_offsets and __transaction_state on the first start).
+#
+# Files: scripts/kafka/pom.xml (the jars: kafka_2.13 + slf4j 2 + log4j2), scripts/kafka/
+# server.properties (template, rendered to $DATA/server.properties), scripts/kafka/log4j2.xml
+# (broker log -> $DATA/logs/server.log). The jar cache is keyed by Kafka version and refetched
+# when pom.xml changes.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -45,8 +58,9 @@ HOST=127.0.0.1
 START_TIMEOUT=${KAFKA_START_TIMEOUT:-60}
 STOP_TIMEOUT=${KAFKA_STOP_TIMEOUT:-30}
 HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}
-# SerialGC + C1 only: measurably faster start and ~half the RSS on 2 cores; throughput is
-# irrelevant for tests. Override with KAFKA_JVM_OPTS.
+# SerialGC + C1 only: measured on 2 cores against Kafka's own G1 flags, start to ready
+# ~2.8s vs ~3.5s and RSS ~350 vs ~400 MiB; throughput does not matter for tests.
+# Override with KAFKA_JVM_OPTS.
 JVM_OPTS=${KAFKA_JVM_OPTS:--XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:MaxDirectMemorySize=256m}
 
 PID_FILE="$DATA/kafka.pid"
@@ -110,9 +124,8 @@ do_fetch() {
 # longer ships TopicCommand in kafka_2.13 (it moved to kafka-tools), so we compile our own,
 # once per cache, against kafka-clients.
 write_probe() {
-  [[ -f "$PROBE_DIR/RosterKafkaProbe.class" ]] && return 0
   mkdir -p "$PROBE_DIR"
-  cat >"$PROBE_DIR/RosterKafkaProbe.java" <<'JAVA'
+  cat >"$PROBE_DIR/RosterKafkaProbe.java.new" <<'JAVA'
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -123,23 +136,35 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.DescribeClusterResult;
 import org.apache.kafka.clients.admin.ListTopicsOptions;
+import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.apache.kafka.common.errors.TransactionalIdNotFoundException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 
-/** args: bootstrap timeoutMs [pid]. Exit 0 when the broker answers metadata, 1 on timeout, 3 if pid died. */
+/**
+ * args: bootstrap timeoutMs [pid [warm]]. Exit 0 when the broker answers metadata and its
+ * coordinators are loaded, 1 on timeout, 3 if the broker process (pid) died.
+ */
 public class RosterKafkaProbe {
+  static long left(long deadline) {
+    return Math.max(200, Math.min(5000, deadline - System.currentTimeMillis()));
+  }
+
   public static void main(String[] args) throws Exception {
     String bootstrap = args[0];
     long deadline = System.currentTimeMillis() + Long.parseLong(args[1]);
     long pid = args.length > 2 ? Long.parseLong(args[2]) : -1;
+    boolean warm = args.length > 3 && args[3].equals("warm");
     Properties p = new Properties();
     p.put("bootstrap.servers", bootstrap);
     p.put("client.id", "roster-kafka-probe");
     p.put("request.timeout.ms", "3000");
     p.put("default.api.timeout.ms", "5000");
     p.put("reconnect.backoff.ms", "100");
-    p.put("reconnect.backoff.max.ms", "500");
+    p.put("reconnect.backoff.max.ms", "200");
+    p.put("retry.backoff.ms", "50");
+    p.put("retry.backoff.max.ms", "200");
     Throwable last = null;
     Admin admin = Admin.create(p);
     try {
@@ -150,22 +175,38 @@ public class RosterKafkaProbe {
         }
         try {
           DescribeClusterResult c = admin.describeCluster();
-          Collection<Node> nodes = c.nodes().get(5, TimeUnit.SECONDS);
-          Node controller = c.controller().get(5, TimeUnit.SECONDS);
-          Set<String> topics = admin.listTopics(new ListTopicsOptions().listInternal(true)).names().get(5, TimeUnit.SECONDS);
+          Collection<Node> nodes = c.nodes().get(left(deadline), TimeUnit.MILLISECONDS);
+          Node controller = c.controller().get(left(deadline), TimeUnit.MILLISECONDS);
+          Set<String> topics = admin.listTopics(new ListTopicsOptions().listInternal(true)).names().get(left(deadline), TimeUnit.MILLISECONDS);
           if (!nodes.isEmpty()) {
-            // After a restart the group and transaction coordinators load their topics in the
-            // background; wait for that too (the admin client retries COORDINATOR_LOAD_IN_PROGRESS).
-            if (topics.contains("__consumer_offsets")) {
+            // The group and transaction coordinators load their topics in the background after a
+            // start. Wait for them too (the clients retry COORDINATOR_LOAD_IN_PROGRESS). With
+            // "warm" (at start), also create the two internal topics if missing and have the
+            // broker fetch its first producer-id block, so the first test does not pay for (or
+            // log) that.
+            if (warm || topics.contains("__consumer_offsets")) {
               try {
-                admin.describeConsumerGroups(List.of("roster-kafka-probe")).all().get(10, TimeUnit.SECONDS);
+                admin.describeConsumerGroups(List.of("roster-kafka-probe")).all().get(left(deadline), TimeUnit.MILLISECONDS);
               } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof GroupIdNotFoundException)) throw e;
               }
             }
-            if (topics.contains("__transaction_state")) {
+            if (warm) {
+              Properties pp = new Properties();
+              pp.putAll(p);
+              // A new id each time: only a new producer id makes the broker fetch its first
+              // block of ids from the controller (kafkajs's first producer otherwise gets
+              // COORDINATOR_LOAD_IN_PROGRESS for that and logs an ERROR before retrying).
+              pp.put("transactional.id", "roster-kafka-probe-" + java.util.UUID.randomUUID());
+              pp.put("max.block.ms", String.valueOf(left(deadline)));
+              pp.put("key.serializer", ByteArraySerializer.class.getName());
+              pp.put("value.serializer", ByteArraySerializer.class.getName());
+              try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(pp)) {
+                producer.initTransactions();
+              }
+            } else if (topics.contains("__transaction_state")) {
               try {
-                admin.describeTransactions(List.of("roster-kafka-probe")).all().get(10, TimeUnit.SECONDS);
+                admin.describeTransactions(List.of("roster-kafka-probe")).all().get(left(deadline), TimeUnit.MILLISECONDS);
               } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof TransactionalIdNotFoundException)) throw e;
               }
@@ -177,7 +218,7 @@ public class RosterKafkaProbe {
         } catch (Exception e) {
           last = e;
         }
-        Thread.sleep(250);
+        Thread.sleep(100);
       }
       System.out.println("no metadata from " + bootstrap + ": " + last);
       System.exit(1);
@@ -187,13 +228,20 @@ public class RosterKafkaProbe {
   }
 }
 JAVA
+  if [[ -f "$PROBE_DIR/RosterKafkaProbe.class" ]] \
+      && cmp -s "$PROBE_DIR/RosterKafkaProbe.java.new" "$PROBE_DIR/RosterKafkaProbe.java"; then
+    rm -f "$PROBE_DIR/RosterKafkaProbe.java.new"
+    return 0
+  fi
+  mv "$PROBE_DIR/RosterKafkaProbe.java.new" "$PROBE_DIR/RosterKafkaProbe.java"
+  rm -f "$PROBE_DIR"/*.class
   command -v "$JAVAC" >/dev/null || die "javac not found: a JDK (17+) is needed, not only a JRE"
   "$JAVAC" -nowarn -d "$PROBE_DIR" -cp "$LIBS/kafka-clients-$KAFKA_VERSION.jar" "$PROBE_DIR/RosterKafkaProbe.java" \
     || die "could not compile the readiness probe"
 }
 
-probe() { # probe TIMEOUT_MS [PID]
-  "$JAVA" -Xmx64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto \
+probe() { # probe TIMEOUT_MS [PID [warm]]
+  "$JAVA" -Xmx64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto -Dlog4j2.level=OFF \
     -cp "$PROBE_DIR:$LIBS/*" RosterKafkaProbe "$HOST:$PORT" "$@" 2>>"$LOG_DIR/probe.log"
 }
 
@@ -205,7 +253,7 @@ broker_pid() {
   local pid
   if [[ -f "$PID_FILE" ]]; then
     pid=$(cat "$PID_FILE" 2>/dev/null || true)
-    if [[ "$pid" =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "kafka.Kafka $CONFIG"; then
+    if [[ "$pid" =~ ^[0-9]+$ ]] && { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qF "kafka.Kafka $CONFIG"; then
       echo "$pid"
       return 0
     fi
@@ -217,14 +265,18 @@ broker_pid() {
   fi
 }
 
+LOG_START=0 # byte offset of server.log when this start began: older lines are not this run's
 log_tail() {
-  local f
-  for f in "$LOG_DIR/server.log" "$LOG_DIR/kafka.out"; do
-    if [[ -s "$f" ]]; then
-      printf -- '--- last lines of %s ---\n' "$f" >&2
-      tail -n "${1:-40}" "$f" >&2
-    fi
-  done
+  local n=40
+  local recent
+  recent=$(tail -c +"$((LOG_START + 1))" "$LOG_DIR/server.log" 2>/dev/null | tail -n "$n")
+  if [[ -n "$recent" ]]; then
+    printf -- '--- last lines of %s (this start) ---\n%s\n' "$LOG_DIR/server.log" "$recent" >&2
+  fi
+  if [[ -s "$LOG_DIR/kafka.out" ]]; then
+    printf -- '--- last lines of %s ---\n' "$LOG_DIR/kafka.out" >&2
+    tail -n "$n" "$LOG_DIR/kafka.out" >&2
+  fi
 }
 
 render_config() {
@@ -260,27 +312,24 @@ format_storage() {
 }
 
 wait_ready() { # wait_ready PID T0
-  local pid=$1 t0=$2 deadline rc remaining out
-  deadline=$(( $(date +%s) + START_TIMEOUT ))
-  while ! port_open "$PORT"; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      log_tail
-      die "broker (pid $pid) exited during startup"
-    fi
-    if (( $(date +%s) >= deadline )); then
-      log_tail
-      die "broker (pid $pid) not listening on $HOST:$PORT after ${START_TIMEOUT}s"
-    fi
-    sleep 0.2
-  done
-  remaining=$(( deadline - $(date +%s) ))
-  (( remaining < 5 )) && remaining=5
-  rc=0
-  out=$(probe "$((remaining * 1000))" "$pid") || rc=$?
+  # The probe starts at once (its JVM start overlaps the broker's), retries until the broker
+  # answers metadata, and gives up early if the broker process dies.
+  local pid=$1 t0=$2 rc=0 out
+  out=$(probe "$((START_TIMEOUT * 1000))" "$pid" warm) || rc=$?
   case $rc in
     0) say "ready on $HOST:$PORT in $(since "$t0") (pid $pid; ${out#ok })" ;;
-    3) log_tail; die "broker (pid $pid) exited during startup" ;;
-    *) log_tail; die "broker (pid $pid) listens on $HOST:$PORT but answered no metadata within ${START_TIMEOUT}s: $out" ;;
+    3) log_tail; rm -f "$PID_FILE"; die "broker (pid $pid) exited during startup" ;;
+    *)
+      log_tail
+      # Do not leave a half-started broker behind: the next start begins from scratch.
+      kill -TERM "$pid" 2>/dev/null || true
+      wait_gone "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
+      rm -f "$PID_FILE"
+      if port_open "$PORT"; then
+        die "broker (pid $pid) listens on $HOST:$PORT but answered no metadata within ${START_TIMEOUT}s (stopped it): $out"
+      fi
+      die "broker (pid $pid) not ready on $HOST:$PORT after ${START_TIMEOUT}s (stopped it): $out"
+      ;;
   esac
 }
 
@@ -290,7 +339,7 @@ do_start() {
   pid=$(broker_pid)
   if [[ -n "$pid" ]]; then
     if port_open "$PORT"; then
-      write_probe
+      with_lock 8 "$CACHE/.fetch.lock" write_probe
       mkdir -p "$LOG_DIR"
       if probe 10000 "$pid" >/dev/null; then
         say "already running on $HOST:$PORT (pid $pid)"
@@ -309,10 +358,11 @@ do_start() {
   fi
   command -v "$JAVA" >/dev/null || die "java not found (a JDK 17+ is needed)"
   with_lock 8 "$CACHE/.fetch.lock" do_fetch quiet
-  write_probe
+  with_lock 8 "$CACHE/.fetch.lock" write_probe
   render_config
   format_storage
   : >"$LOG_DIR/kafka.out"
+  LOG_START=$(stat -c %s "$LOG_DIR/server.log" 2>/dev/null || echo 0)
   # setsid: the broker outlives the shell (and the test runner) that started it.
   # 8>&- 9>&-: do not hand the locks down to the broker.
   # shellcheck disable=SC2086
@@ -419,7 +469,8 @@ case "$cmd" in
   logs) tail -n "${2:-100}" "$LOG_DIR/server.log" ;;
   bootstrap) echo "$HOST:$PORT" ;;
   *)
-    sed -n '2,27p' "$0" >&2
+    echo "usage: $0 fetch|start|stop|kill|restart-after-kill|restart|status|reset|logs [N]|bootstrap" >&2
+    sed -n '2,23p' "$0" >&2
     exit 2
     ;;
 esac

@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('service configuration', () => {
+  it('defaults to the embedded footprint: PGlite under .data, the in-memory bus, migrations at start', () => {
+    const c = loadConfig('scheduling', {}, 4003);
+    assert.equal(c.port, 4003);
+    assert.equal(c.databaseUrl, 'pglite:.data/scheduling');
+    assert.equal(c.busUrl, 'memory:');
+    assert.equal(c.migrateOnStart, true);
+  });
+
+  it('does not migrate Postgres at start unless told to (production runs migrate.js)', () => {
+    assert.equal(loadConfig('identity', { DATABASE_URL: 'postgres://h/db' }, 1).migrateOnStart, false);
+    assert.equal(loadConfig('identity', { DATABASE_URL: 'postgres://h/db', DB_MIGRATE: 'true' }, 1).migrateOnStart, true);
+  });
+
+  it('reads service-prefixed variables, the plain name winning', () => {
+    assert.equal(loadConfig('directory', { DIRECTORY_PORT: '5002' }, 4002).port, 5002);
+    assert.equal(loadConfig('directory', { DIRECTORY_PORT: '5002', PORT: '6002' }, 4002).port, 6002);
+  });
+
+  it('names every invalid variable', () => {
+    assert.throws(
+      () => loadConfig('directory', { PORT: 'eighty', ROSTER_OPERATOR_KEY: 'short', DB_POOL_SIZE: '0' }, 4002),
+      (e: unknown) => e instanceof ConfigError && /PORT/.test(e.message) && /ROSTER_OPERATOR_KEY: must be at least 16/.test(e.message) && /DB_POOL_SIZE/.test(e.message),
+    );
+  });
+});
