@@ -103,7 +103,7 @@ export class OutboxRelay {
 
   /** Publishes one batch; returns how many rows it published (0 when none or another replica holds the lock). */
   async relayBatch(): Promise<number> {
-    const { db, bus } = this.options;
+    const { db } = this.options;
     const batchSize = this.options.batchSize ?? 200;
     return db.$transaction(
       async (tx) => {

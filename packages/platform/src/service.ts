@@ -11,6 +11,7 @@ import { createHttpApp } from './http/app.js';
 import { createLogger, redactUrl, type Logger } from './logging.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { OutboxRelay } from './outbox.js';
+import { runAsService, startTelemetry } from './telemetry.js';
 
 export interface ServiceContext<C extends SqlClient> {
   name: ServiceName;
@@ -50,8 +51,18 @@ export interface RunningService<C extends SqlClient> {
   stop(): Promise<void>;
 }
 
-/** Starts one service: database (migrated when configured), bus, outbox relay, consumers, HTTP. */
-export async function startService<C extends SqlClient>(def: ServiceDefinition<C>, options: StartOptions = {}): Promise<RunningService<C>> {
+/**
+ * Starts one service: tracing, database (migrated when configured), bus, outbox relay, consumers,
+ * HTTP. Everything it starts runs as that service's work (spans carry `roster.service`), which
+ * matters when several services share a process.
+ */
+export function startService<C extends SqlClient>(def: ServiceDefinition<C>, options: StartOptions = {}): Promise<RunningService<C>> {
+  return runAsService(def.name, () => start(def, options));
+}
+
+async function start<C extends SqlClient>(def: ServiceDefinition<C>, options: StartOptions): Promise<RunningService<C>> {
+  // Before the express app exists: the http/express instrumentations patch what it will use.
+  const telemetry = startTelemetry({ service: def.name });
   const config = loadConfig(def.name, options.env ?? process.env, def.defaultPort);
   const logger = options.logger ?? createLogger(def.name, config.logLevel ? { level: config.logLevel } : {});
   const metrics = createMetrics(def.name);
@@ -100,6 +111,7 @@ export async function startService<C extends SqlClient>(def: ServiceDefinition<C
       server.closeAllConnections();
       if (ownsBus) await bus.close();
       await db.close();
+      await telemetry.shutdown();
       logger.info({}, `${def.name} stopped`);
     })());
   return { name: def.name, url, ctx, stop };

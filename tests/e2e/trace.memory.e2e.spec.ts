@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { SpanKind } from '@opentelemetry/api';
+import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { MemoryBus } from '@roster/platform/bus/memory';
+import { startTelemetry, type Telemetry } from '@roster/platform/telemetry';
+import { waitFor } from '../../packages/platform/test/support/wait.js';
+import type { System } from './support/system.js';
+
+// Rule 9: one request's trace reaches the consuming service's database write, through the
+// outbox (the trace context is stored with the event) and the bus (the consumer span is a child
+// of the request's span and links to it).
+describe('a cascade is one trace, from the HTTP request to the consumer\'s database write', () => {
+  const exporter = new InMemorySpanExporter();
+  let telemetry: Telemetry;
+  let system: System;
+
+  before(async () => {
+    telemetry = startTelemetry({ service: 'e2e-test', exporter });
+    // Imported after tracing starts, as a service's main does.
+    const { startSystem } = await import('./support/system.js');
+    system = await startSystem({ busUrl: 'memory:', sharedBus: new MemoryBus(), database: 'pglite' });
+  });
+  after(async () => {
+    await system?.stop();
+    await telemetry?.shutdown();
+  });
+
+  it('links POST /people/{id}/deactivate to scheduling\'s UPDATE of the visits', async () => {
+    const tenantId = randomUUID();
+    const headers = { ...system.operator(tenantId), 'content-type': 'application/json' };
+    const created = await fetch(`${system.url('directory')}/people`, {
+      method: 'POST', headers, body: JSON.stringify({ kind: 'staff', firstName: 'Tia', lastName: 'Trace', accountId: randomUUID() }),
+    });
+    const person = (await created.json()) as { id: string };
+    exporter.reset();
+
+    const res = await fetch(`${system.url('directory')}/people/${person.id}/deactivate`, { method: 'POST', headers, body: '{}' });
+    assert.equal(res.status, 202);
+
+    const spans = () => exporter.getFinishedSpans();
+    const server = await waitFor('the HTTP server span', () =>
+      spans().find((s) => s.kind === SpanKind.SERVER && String(s.attributes['http.route'] ?? s.name).includes('deactivate')));
+    const traceId = server.spanContext().traceId;
+    const inTrace = () => spans().filter((s) => s.spanContext().traceId === traceId);
+
+    const consumer = await waitFor('scheduling\'s consumer span in the same trace', () =>
+      inTrace().find((s) => s.kind === SpanKind.CONSUMER && s.name === 'process user.deactivated' && s.attributes['messaging.consumer.group.name'] === 'scheduling'));
+    assert.ok(consumer.links.some((l) => l.context.traceId === traceId), 'the consumer span links to the producer context');
+
+    const byId = new Map<string, ReadableSpan>();
+    const ancestors = (span: ReadableSpan): ReadableSpan[] => {
+      for (const s of inTrace()) byId.set(s.spanContext().spanId, s);
+      const chain: ReadableSpan[] = [];
+      let parentId = span.parentSpanContext?.spanId;
+      while (parentId && byId.has(parentId)) {
+        const parent = byId.get(parentId)!;
+        chain.push(parent);
+        parentId = parent.parentSpanContext?.spanId;
+      }
+      return chain;
+    };
+    assert.ok(ancestors(consumer).includes(server), 'the consumer span descends from the request span');
+
+    const write = await waitFor('the UPDATE of the visits under the consumer span', () =>
+      inTrace().find((s) => String(s.attributes['db.query.text'] ?? '').startsWith('UPDATE visit SET sitter_id = NULL') && ancestors(s).includes(consumer)));
+    assert.equal(write.attributes['roster.service'], 'scheduling');
+    const serialized = JSON.stringify(inTrace().map((s) => s.attributes));
+    assert.doesNotMatch(serialized, new RegExp(system.operator(tenantId)['x-operator-key']!), 'no secret in a span');
+  });
+});
