@@ -92,6 +92,13 @@ export function deactivationSlice(name: string, options: () => Promise<SystemOpt
       const person = await call('GET', `/people/${sitterId}`);
       assert.equal(person.body.status, 'inactive');
       assert.equal(person.body.version, 2);
+
+      // What an SRE scrapes: each service's own publications and consumption.
+      const metricsOf = async (service: 'directory' | 'scheduling') => (await fetch(`${system.url(service)}/metrics`)).text();
+      assert.match(await metricsOf('directory'), /roster_events_published_total\{[^}]*type="user.deactivated"[^}]*\} [1-9]/);
+      const scheduling = await metricsOf('scheduling');
+      assert.match(scheduling, /roster_events_consumed_total\{[^}]*group="scheduling"[^}]*type="user.deactivated"[^}]*outcome="handled"[^}]*\} [1-9]/);
+      assert.match(scheduling, /roster_outbox_pending\{[^}]*\} 0/);
     });
 
     it('a dry run reports the same counts and changes nothing (B1)', async () => {

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Router } from 'express';
 import type { ServiceName } from '@roster/contracts';
-import { createBus } from './bus/index.js';
+import { createBus, MemoryBus } from './bus/index.js';
 import type { Bus, Subscription, SubscriptionOptions } from './bus/types.js';
 import { loadConfig, type ServiceConfig } from './config.js';
 import { openDatabase, type Database, type DriverAdapter, type SqlClient } from './db/database.js';
@@ -74,6 +74,7 @@ async function start<C extends SqlClient>(def: ServiceDefinition<C>, options: St
   const ownsBus = !options.bus;
   const bus = options.bus ?? (await createBus(config.busUrl, { namespace: config.busNamespace, observer: metrics.busObserver, logger, instanceId: `${def.name}-${randomUUID().slice(0, 8)}` }));
   if (ownsBus) await bus.connect();
+  else if (bus instanceof MemoryBus) bus.observe(def.name, metrics.busObserver);
   const relay = new OutboxRelay({ db: db.client, bus, logger, onLag: (n, age) => metrics.setOutboxLag(n, age) });
   const ctx: ServiceContext<C> = { name: def.name, config, db, prisma: db.client, bus, logger, metrics, relay };
 

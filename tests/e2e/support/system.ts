@@ -39,27 +39,28 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   const namespace = `e2e-${randomUUID().slice(0, 8)}`;
   const databases: TestDatabase[] = [];
   const services = {} as Record<ServiceName, RunningService<SqlClient>>;
-  try {
-    for (const name of SERVICES) {
-      let databaseUrl = 'pglite:memory';
-      if (options.database === 'postgres') {
-        const db = await createTestDatabase(`roster_e2e_${name}`);
-        databases.push(db);
-        databaseUrl = db.url;
-      }
-      const start: StartOptions = {
-        env: {
-          PORT: '0', DATABASE_URL: databaseUrl, BUS_URL: options.busUrl, BUS_NAMESPACE: namespace,
-          ROSTER_OPERATOR_KEY: OPERATOR_KEY, DB_MIGRATE: 'true', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
-        },
-        ...(options.sharedBus ? { bus: options.sharedBus } : {}),
-      };
-      services[name] = (await startService(definitions[name] as never, start)) as RunningService<SqlClient>;
+  const startOne = async (name: ServiceName) => {
+    let databaseUrl = 'pglite:memory';
+    if (options.database === 'postgres') {
+      const db = await createTestDatabase(`roster_e2e_${name}`);
+      databases.push(db);
+      databaseUrl = db.url;
     }
-  } catch (error) {
+    const start: StartOptions = {
+      env: {
+        PORT: '0', DATABASE_URL: databaseUrl, BUS_URL: options.busUrl, BUS_NAMESPACE: namespace,
+        ROSTER_OPERATOR_KEY: OPERATOR_KEY, DB_MIGRATE: 'true', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+      },
+      ...(options.sharedBus ? { bus: options.sharedBus } : {}),
+    };
+    services[name] = (await startService(definitions[name] as never, start)) as RunningService<SqlClient>;
+  };
+  const started = await Promise.allSettled(SERVICES.map(startOne));
+  const failure = started.find((r) => r.status === 'rejected');
+  if (failure) {
     await Promise.allSettled(Object.values(services).map((s) => s.stop()));
     await Promise.allSettled(databases.map((d) => d.drop()));
-    throw error;
+    throw failure.reason;
   }
   return {
     services,

@@ -37,8 +37,25 @@ export class MemoryBus implements Bus {
   private readonly deadLetters = new Map<string, DeadLetter[]>();
   private readonly deadLetterWatchers = new Map<string, Set<(d: DeadLetter) => Promise<void>>>();
   private closed = false;
+  private readonly serviceObservers = new Map<string, BusObserver>();
+  private readonly observer: BusObserver;
 
-  constructor(private readonly observer?: BusObserver) {}
+  constructor(observer?: BusObserver) {
+    // Several services share this bus in the embedded mode: each one's metrics see its own
+    // consumption (by group) and its own publications (by the event's source).
+    this.observer = {
+      published: (type) => observer?.published?.(type),
+      consumed: (group, type, outcome, lagMs) => {
+        observer?.consumed?.(group, type, outcome, lagMs);
+        this.serviceObservers.get(group)?.consumed?.(group, type, outcome, lagMs);
+      },
+    };
+  }
+
+  /** Feeds `observer` with what concerns `service` (embedded mode: one observer per service's metrics). */
+  observe(service: string, observer: BusObserver): void {
+    this.serviceObservers.set(service, observer);
+  }
 
   async connect(): Promise<void> {}
 
@@ -49,7 +66,8 @@ export class MemoryBus implements Bus {
   async publish(events: readonly EventEnvelope[]): Promise<void> {
     for (const event of events) {
       await this.publishRaw(event.type, event.subject, encode(event, 'kafka'));
-      this.observer?.published?.(event.type);
+      this.observer.published?.(event.type);
+      this.serviceObservers.get(event.source.replace(/^\/roster\//, ''))?.published?.(event.type);
     }
   }
 
