@@ -7,6 +7,9 @@
 //
 // Suites that need a server are never skipped when it is missing: this script checks first and
 // fails with what to start, so that a missing broker cannot pass for a green run.
+//
+// Files run one at a time by default (TEST_CONCURRENCY): the bus contract suites stop and restart
+// the brokers, which would disturb other files using the same broker at that moment.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import net from 'node:net';
@@ -66,7 +69,7 @@ const args = [
   '--import', 'tsx',
   '--test',
   '--test-reporter=spec',
-  `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
+  `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 1}`,
   ...files,
 ];
 const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } });

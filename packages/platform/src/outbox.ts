@@ -50,6 +50,11 @@ export interface OutboxRelayOptions {
   pollIntervalMs?: number;
   /** Published rows are kept this long for inspection, then deleted. */
   retentionHours?: number;
+  /**
+   * Inbox rows (handled event ids) are kept this long. A redelivery older than that would be
+   * handled again, so it must exceed the longest a broker may hold or redeliver an event.
+   */
+  inboxRetentionDays?: number;
   onLag?: (pending: number, oldestAgeSeconds: number) => void;
 }
 
@@ -183,6 +188,9 @@ export class OutboxRelay {
       this.lastCleanup = now;
       await this.options.db.$executeRawUnsafe(
         `DELETE FROM outbox WHERE published_at < now() - make_interval(hours => $1::int)`, this.options.retentionHours ?? 24,
+      );
+      await this.options.db.$executeRawUnsafe(
+        `DELETE FROM inbox WHERE handled_at < now() - make_interval(days => $1::int)`, this.options.inboxRetentionDays ?? 14,
       );
     }
   }

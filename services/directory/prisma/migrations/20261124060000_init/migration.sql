@@ -87,6 +87,9 @@ CREATE INDEX "operation_step_operation_id_idx" ON "operation_step"("operation_id
 CREATE UNIQUE INDEX "outbox_id_key" ON "outbox"("id");
 
 -- CreateIndex
+CREATE INDEX "inbox_handled_at_idx" ON "inbox"("handled_at");
+
+-- CreateIndex
 CREATE INDEX "outbox_published_at_position_idx" ON "outbox"("published_at", "position");
 
 -- AddForeignKey

@@ -42,4 +42,7 @@ CREATE INDEX "person_projection_tenant_id_status_idx" ON "person_projection"("te
 CREATE UNIQUE INDEX "outbox_id_key" ON "outbox"("id");
 
 -- CreateIndex
+CREATE INDEX "inbox_handled_at_idx" ON "inbox"("handled_at");
+
+-- CreateIndex
 CREATE INDEX "outbox_published_at_position_idx" ON "outbox"("published_at", "position");
