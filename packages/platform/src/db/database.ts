@@ -50,6 +50,9 @@ export async function openDatabase<C extends SqlClient>(
   throw new Error(`DATABASE_URL must be postgres://… or pglite:<folder>, got "${options.url.split(':')[0]}:…"`);
 }
 
+/** For /readyz: whether the database answers a trivial query. */
+const answers = (query: () => Promise<unknown>): Promise<boolean> => query().then(() => true, () => false);
+
 async function openPostgres<C extends SqlClient>(options: DatabaseOptions, makeClient: (a: DriverAdapter) => C): Promise<Database<C>> {
   let migrations: MigrationReport | null = null;
   if (options.migrate) migrations = await migratePostgres(options.url, options.migrationsDir);
@@ -65,14 +68,7 @@ async function openPostgres<C extends SqlClient>(options: DatabaseOptions, makeC
     client,
     kind: 'postgres',
     migrations,
-    ping: async () => {
-      try {
-        await pool.query('SELECT 1');
-        return true;
-      } catch {
-        return false;
-      }
-    },
+    ping: () => answers(() => pool.query('SELECT 1')),
     close: async () => {
       await client.$disconnect();
       await pool.end().catch(() => undefined);
@@ -109,14 +105,7 @@ async function openPglite<C extends SqlClient>(options: DatabaseOptions, makeCli
     client,
     kind: 'pglite',
     migrations,
-    ping: async () => {
-      try {
-        await pglite.query('SELECT 1');
-        return true;
-      } catch {
-        return false;
-      }
-    },
+    ping: () => answers(() => pglite.query('SELECT 1')),
     close: async () => {
       await client.$disconnect();
       await pglite.close();
