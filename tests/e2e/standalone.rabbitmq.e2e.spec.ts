@@ -3,6 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
+import { deleteRabbitNamespaces } from '../../packages/platform/test/support/brokers.js';
 import { createTestDatabase, type TestDatabase } from '../../packages/platform/test/support/postgres.js';
 import { waitFor } from '../../packages/platform/test/support/wait.js';
 
@@ -18,9 +19,11 @@ describe('a service alone in production mode (Postgres + RabbitMQ)', () => {
   before(async () => {
     database = await createTestDatabase('roster_standalone');
   });
+  const namespace = `standalone-${randomUUID().slice(0, 8)}`;
   after(async () => {
     child?.kill('SIGKILL');
     await database?.drop();
+    await deleteRabbitNamespaces(AMQP, [namespace]);
   });
 
   it('starts, answers /readyz, handles a request and stops cleanly on SIGTERM', async () => {
@@ -28,7 +31,7 @@ describe('a service alone in production mode (Postgres + RabbitMQ)', () => {
     child = spawn(process.execPath, [...node, main('directory')], {
       env: {
         ...process.env, PORT: String(port), DATABASE_URL: database.url, DB_MIGRATE: 'true', BUS_URL: AMQP,
-        BUS_NAMESPACE: `standalone-${randomUUID().slice(0, 8)}`, ROSTER_OPERATOR_KEY: 'operator-key-for-tests', LOG_LEVEL: 'info',
+        BUS_NAMESPACE: namespace, ROSTER_OPERATOR_KEY: 'operator-key-for-tests', LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -11,6 +11,7 @@ import { encode } from '../../src/bus/codec.js';
 import { RabbitMqBus } from '../../src/bus/rabbitmq.js';
 import type { Bus, DeadLetter } from '../../src/bus/types.js';
 import { busContract } from './bus.contract.js';
+import { deleteRabbitNamespaces } from '../support/brokers.js';
 import { deactivation, uniqueName } from '../support/events.js';
 import { waitFor } from '../support/wait.js';
 
@@ -73,30 +74,11 @@ async function connectionsOf(instanceId: string): Promise<string[]> {
 
 // ---- clean-up: every exchange and queue of the namespaces used here ------------------------
 
-const vhost = decodeURIComponent(new URL(url).pathname.slice(1)) || '/';
-
-async function listNames(what: 'queues' | 'exchanges'): Promise<string[]> {
-  const { stdout } = await run('rabbitmqctl', [`list_${what}`, '-q', '--no-table-headers', '-p', vhost, 'name'], { timeout: 30_000 });
-  return stdout.split('\n').map((line) => line.trim()).filter(Boolean);
-}
 
 after(async () => {
   await Promise.allSettled(buses.map((bus) => bus.close()));
   if (brokerStopped || !(await portAccepts())) await startBroker();
-  const prefixes = [...namespaces].map((ns) => `${ns}.`);
-  const ours = (name: string) => prefixes.some((prefix) => name.startsWith(prefix));
-  const [queues, exchanges] = await Promise.all([listNames('queues'), listNames('exchanges')]);
-  const conn = await amqplib.connect(url);
-  try {
-    const ch = await conn.createChannel();
-    for (const queue of queues.filter(ours)) await ch.deleteQueue(queue);
-    for (const exchange of exchanges.filter(ours)) await ch.deleteExchange(exchange);
-    await ch.close();
-  } finally {
-    await conn.close();
-  }
-  const left = [...(await listNames('queues')), ...(await listNames('exchanges'))].filter(ours);
-  assert.deepEqual(left, [], 'the tests leave no broker object behind');
+  assert.deepEqual(await deleteRabbitNamespaces(url, namespaces), [], 'the tests leave no broker object behind');
 });
 
 // ---- the contract, unchanged -----------------------------------------------------------------

@@ -1,0 +1,29 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import amqplib from 'amqplib';
+
+const run = promisify(execFile);
+
+/** Names of the RabbitMQ queues or exchanges of a vhost (rabbitmqctl: the broker runs on this machine in tests). */
+export async function listRabbitNames(what: 'queues' | 'exchanges', vhost = '/'): Promise<string[]> {
+  const { stdout } = await run('rabbitmqctl', [`list_${what}`, '-q', '--no-table-headers', '-p', vhost, 'name'], { timeout: 30_000 });
+  return stdout.split('\n').map((line) => line.trim()).filter(Boolean);
+}
+
+/** Deletes every queue and exchange whose name starts with one of `namespaces` + '.'; returns what is left. */
+export async function deleteRabbitNamespaces(url: string, namespaces: Iterable<string>): Promise<string[]> {
+  const prefixes = [...namespaces].map((ns) => `${ns}.`);
+  const ours = (name: string) => prefixes.some((prefix) => name.startsWith(prefix));
+  const vhost = decodeURIComponent(new URL(url).pathname.slice(1)) || '/';
+  const [queues, exchanges] = await Promise.all([listRabbitNames('queues', vhost), listRabbitNames('exchanges', vhost)]);
+  const conn = await amqplib.connect(url);
+  try {
+    const ch = await conn.createChannel();
+    for (const queue of queues.filter(ours)) await ch.deleteQueue(queue);
+    for (const exchange of exchanges.filter(ours)) await ch.deleteExchange(exchange);
+    await ch.close();
+  } finally {
+    await conn.close();
+  }
+  return [...(await listRabbitNames('queues', vhost)), ...(await listRabbitNames('exchanges', vhost))].filter(ours);
+}
