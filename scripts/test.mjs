@@ -12,8 +12,8 @@
 // the brokers, which would disturb other files using the same broker at that moment.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import net from 'node:net';
 import { join, relative } from 'node:path';
+import { reachable, SERVERS } from './lib/servers.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -38,20 +38,10 @@ if (files.length === 0) {
 }
 
 const servers = [
-  { name: 'PostgreSQL', needed: (f) => /\.(int|e2e)\.spec\.ts$/.test(f) && !f.includes('memory'), url: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', start: 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start' },
-  { name: 'RabbitMQ', needed: (f) => f.includes('rabbitmq'), url: process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672', start: 'rabbitmq-server -detached' },
-  { name: 'Kafka', needed: (f) => f.includes('kafka'), url: process.env.TEST_KAFKA_URL ?? 'kafka://127.0.0.1:9092', start: 'npm run kafka:start' },
+  { ...SERVERS.postgres, needed: (f) => /\.(int|e2e)\.spec\.ts$/.test(f) && !f.includes('memory') },
+  { ...SERVERS.rabbitmq, needed: (f) => f.includes('rabbitmq') },
+  { ...SERVERS.kafka, needed: (f) => f.includes('kafka') },
 ];
-
-const reachable = (url) =>
-  new Promise((resolve) => {
-    const { hostname, port } = new URL(url);
-    const socket = net.connect({ host: hostname, port: Number(port) });
-    socket.setTimeout(2000);
-    socket.on('connect', () => (socket.destroy(), resolve(true)));
-    socket.on('error', () => resolve(false));
-    socket.on('timeout', () => (socket.destroy(), resolve(false)));
-  });
 
 let missing = false;
 for (const server of servers) {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Channel, ConsumeMessage, MessageProperties, Options } from 'amqplib';
 import type { EventEnvelope } from '@roster/contracts';
-import { encode, stringHeaders } from './codec.js';
+import { encode } from './codec.js';
 import { deliver, identify } from './dispatch.js';
 import {
   AmqpSession, newConsumer, release, Topology, whenIdle, type Consumer, type Live, type Outgoing,
@@ -46,7 +46,14 @@ function ownHeaders(properties: MessageProperties): Record<string, unknown> {
 
 /** The message as received: its own headers as strings, `content-type` from the property. */
 function toRaw(msg: ConsumeMessage): RawMessage {
-  const headers = stringHeaders(ownHeaders(msg.properties));
+  // One pass over the headers: this runs for every delivery.
+  const headers: Record<string, string> = {};
+  const all = msg.properties.headers ?? {};
+  for (const name in all) {
+    const value: unknown = all[name];
+    if (value === undefined || value === null || isBookkeeping(name)) continue;
+    headers[name] = Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+  }
   if (msg.properties.contentType !== undefined) headers['content-type'] = String(msg.properties.contentType);
   return { headers, body: msg.content.toString('utf8') };
 }
