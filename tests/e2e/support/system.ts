@@ -3,7 +3,7 @@ import { SERVICES, type ServiceName } from '@roster/contracts';
 import type { Bus } from '@roster/platform/bus/types';
 import { startService, type RunningService, type StartOptions } from '@roster/platform/service';
 import type { SqlClient } from '@roster/platform/db/database';
-import { deleteRabbitNamespaces } from '../../../packages/platform/test/support/brokers.js';
+import { deleteKafkaNamespaces, deleteRabbitNamespaces } from '../../../packages/platform/test/support/brokers.js';
 import { createTestDatabase, type TestDatabase } from '../../../packages/platform/test/support/postgres.js';
 import { directoryService } from '../../../services/directory/src/service.js';
 import { identityService } from '../../../services/identity/src/service.js';
@@ -71,6 +71,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       await Promise.allSettled(Object.values(services).map((s) => s.stop()));
       await Promise.allSettled(databases.map((d) => d.drop()));
       if (options.busUrl.startsWith('amqp')) await deleteRabbitNamespaces(options.busUrl, [namespace]);
+      if (options.busUrl.startsWith('kafka')) await deleteKafkaNamespaces(options.busUrl.slice('kafka://'.length).split(','), [namespace]);
     },
   };
 }

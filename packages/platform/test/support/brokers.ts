@@ -27,3 +27,27 @@ export async function deleteRabbitNamespaces(url: string, namespaces: Iterable<s
   }
   return [...(await listRabbitNames('queues', vhost)), ...(await listRabbitNames('exchanges', vhost))].filter(ours);
 }
+
+/**
+ * Deletes every Kafka topic and consumer group whose name starts with one of `namespaces` + '.'.
+ * A group whose member died with the broker stays non-empty until its session times out, hence the retries.
+ */
+export async function deleteKafkaNamespaces(brokers: string[], namespaces: Iterable<string>): Promise<void> {
+  const { Kafka, logLevel } = await import('kafkajs');
+  const admin = new Kafka({ clientId: 'roster-test-cleanup', brokers, logLevel: logLevel.NOTHING }).admin();
+  const prefixes = [...namespaces].map((ns) => `${ns}.`);
+  const mine = (name: string) => prefixes.some((p) => name.startsWith(p));
+  await admin.connect();
+  try {
+    for (let attempt = 1; attempt <= 8; attempt++) {
+      const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter(mine);
+      if (groups.length === 0) break;
+      if (attempt > 1) await new Promise((r) => setTimeout(r, 2_000));
+      await admin.deleteGroups(groups).catch(() => undefined);
+    }
+    const topics = (await admin.listTopics()).filter(mine);
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  } finally {
+    await admin.disconnect();
+  }
+}
