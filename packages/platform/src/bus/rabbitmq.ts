@@ -5,8 +5,9 @@ import type { EventEnvelope } from '@roster/contracts';
 import { encode } from './codec.js';
 import { deliver, identify } from './dispatch.js';
 import {
-  AmqpSession, newConsumer, release, Topology, whenIdle, type Consumer, type Live, type Outgoing,
-} from './rabbitmq-topology.js';
+  AmqpSession, newConsumer, release, whenIdle, type Consumer, type Live, type Outgoing,
+} from './rabbitmq-session.js';
+import { Topology } from './rabbitmq-topology.js';
 import {
   backoffDelay, DEFAULT_RETRY,
   type Bus, type BusObserver, type BusOptions, type DeadLetter, type EventHandler, type RawMessage,
