@@ -114,9 +114,10 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'bo
  * The operator channel (`x-operator-key`, ROSTER_OPERATOR_KEY): provisioning done by the platform
  * team on behalf of a tenant named in `x-roster-tenant`. Compared in constant time.
  */
-export function operatorTenant(req: Request, operatorKey: string): string {
+export function operatorTenant(req: Request, operatorKey: string | undefined): string {
   const given = req.get('x-operator-key');
   if (!given) throw unauthorized('missing credentials: send Authorization: Bearer <token> or x-operator-key');
+  if (!operatorKey) throw unauthorized('this service has no operator key configured (ROSTER_OPERATOR_KEY)');
   const a = Buffer.from(given);
   const b = Buffer.from(operatorKey);
   if (a.length !== b.length || !timingSafeEqual(a, b)) throw unauthorized('the operator key is not valid');

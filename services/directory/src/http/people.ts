@@ -29,7 +29,7 @@ export const personDto = (p: PersonRow) => ({
 
 export function peopleRouter(ctx: DirectoryContext): Router {
   const router = Router();
-  const tenantOf = (req: Parameters<typeof operatorTenant>[0]) => operatorTenant(req, ctx.config.operatorKey ?? '');
+  const tenantOf = (req: Parameters<typeof operatorTenant>[0]) => operatorTenant(req, ctx.config.operatorKey);
 
   router.post('/people', async (req, res) => {
     const tenantId = tenantOf(req);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expectedStepsFor, type Actor, type PersonKind } from '@roster/contracts';
 import { runInWork, currentWork } from '@roster/platform/context';
-import { notFound } from '@roster/platform/http/problem';
+import { badRequest, notFound } from '@roster/platform/http/problem';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
 import type { DirectoryDb, DirectoryTx } from '../db/client.js';
 import { decideLifecycle, type LifecycleCommand, type PersonStatus } from './person.js';
@@ -62,7 +62,7 @@ export async function changeLifecycle(
       const roleKeys = person.roleKey ? [person.roleKey] : [];
       if (request.dryRun) {
         const action = request.command.type === 'deactivate' ? 'deactivate' : null;
-        if (!action) throw notFound('a preview of reactivation');
+        if (!action) throw badRequest('dryRun previews a deactivation or an archive; a reactivation has nothing to preview');
         await createOperation(tx, operationId, tenantId, `${action}:preview`, personId, true, expectedStepsFor('cascade.preview_requested'));
         await stageEvents(tx, [eventFor('directory', {
           type: 'cascade.preview_requested', subject: personId, tenantId,
