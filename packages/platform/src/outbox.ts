@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createEvent, type EventEnvelope, type EventOf, type EventType, type NewEvent, type ServiceName } from '@roster/contracts';
 import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
+import { errorReason } from './bus/dispatch.js';
 import type { Bus, BusLogger } from './bus/types.js';
 import { currentWork } from './context.js';
 import type { SqlClient, SqlTx } from './db/database.js';
@@ -56,6 +57,12 @@ export interface OutboxRelayOptions {
    */
   inboxRetentionDays?: number;
   onLag?: (pending: number, oldestAgeSeconds: number) => void;
+}
+
+class BatchNotPublished extends Error {
+  constructor(readonly positions: string[], override readonly cause: unknown) {
+    super(`the bus did not take a batch of ${positions.length} events: ${errorReason(cause)}`);
+  }
 }
 
 // One relay per database publishes at a time (transaction-scoped advisory lock), in write order:
@@ -119,7 +126,11 @@ export class OutboxRelay {
         );
         if (rows.length === 0) return 0;
         const events = rows.map((r) => (typeof r.envelope === 'string' ? JSON.parse(r.envelope) : r.envelope) as EventEnvelope);
-        await this.publishTraced(events);
+        try {
+          await this.publishTraced(events);
+        } catch (error) {
+          throw new BatchNotPublished(rows.map((r) => r.position.toString()), error);
+        }
         await tx.$executeRawUnsafe(
           'UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE position = ANY($1::bigint[])',
           rows.map((r) => r.position.toString()),
@@ -162,6 +173,7 @@ export class OutboxRelay {
       } catch (error) {
         failures++;
         this.options.logger.warn({ err: error, failures }, 'outbox relay failed; retrying');
+        if (error instanceof BatchNotPublished) await this.recordFailure(error);
         await sleep(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)));
         continue;
       }
@@ -172,6 +184,16 @@ export class OutboxRelay {
       });
       this.wake = undefined;
     }
+  }
+
+  /** Keeps what went wrong on the rows themselves (attempts, last_error), for an SRE looking at a stuck outbox. */
+  private async recordFailure(failure: BatchNotPublished): Promise<void> {
+    await this.options.db
+      .$executeRawUnsafe(
+        'UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE position = ANY($1::bigint[])',
+        failure.positions, errorReason(failure.cause).slice(0, 1000),
+      )
+      .catch(() => undefined); // the database may be what failed
   }
 
   private async housekeeping(): Promise<void> {

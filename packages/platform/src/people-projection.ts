@@ -1,8 +1,7 @@
 import type { EventOf, RosterEvent, ServiceName } from '@roster/contracts';
-import type { SubscriptionOptions } from './bus/types.js';
+import type { BusLogger, SubscriptionOptions } from './bus/types.js';
 import type { SqlClient, SqlTx } from './db/database.js';
 import { claimInbox } from './inbox.js';
-import type { BusLogger } from './bus/types.js';
 import { recordStep } from './steps.js';
 
 /**

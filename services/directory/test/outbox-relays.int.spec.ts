@@ -58,4 +58,36 @@ describe('outbox relays of two replicas on one database (Postgres)', () => {
       await Promise.all(relays.map((r) => r.stop()));
     }
   });
+
+  it('keeps an unpublished batch, with its attempts and the last error, until the bus takes it', async () => {
+    const broken = new MemoryBus();
+    await broken.close(); // publishing now fails, as during a broker outage
+    const relay = new OutboxRelay({ db: dbs[0]!.client, bus: broken, logger: silent, pollIntervalMs: 5 });
+    const subject = randomUUID();
+    const event = eventFor('directory', {
+      type: 'user.updated', subject, tenantId: randomUUID(), correlationId: randomUUID(), subjectVersion: 1,
+      data: { personId: subject, kind: 'client', firstName: 'Bo', lastName: 'Broker', email: null, phone: null, actor: { kind: 'system', personId: null, impersonatorId: null } },
+    });
+    await dbs[0]!.client.$transaction(async (tx) => stageEvents(tx, [event]));
+    relay.start();
+    const row = await waitFor('the failure on the row', async () => {
+      const [r] = await dbs[0]!.client.$queryRawUnsafe<{ attempts: number; last_error: string | null; published_at: Date | null }[]>(
+        'SELECT attempts, last_error, published_at FROM outbox WHERE id = $1', event.id);
+      return r && r.attempts >= 1 ? r : null;
+    });
+    await relay.stop(100);
+    assert.equal(row.published_at, null);
+    assert.match(row.last_error ?? '', /memory bus is closed/);
+
+    const bus = new MemoryBus();
+    const got: string[] = [];
+    await bus.subscribe({ group: 'watcher', types: ['user.updated'], handler: async (e) => void got.push(e.id) });
+    const healthy = new OutboxRelay({ db: dbs[1]!.client, bus, logger: silent, pollIntervalMs: 5 });
+    healthy.start();
+    try {
+      await waitFor('the event once the bus is back', () => got.includes(event.id));
+    } finally {
+      await healthy.stop();
+    }
+  });
 });
