@@ -74,4 +74,20 @@ describe('a service alone in production mode (Postgres + RabbitMQ)', () => {
     assert.equal(r.status, 1);
     assert.match(r.stderr, /scheduling failed to start: invalid configuration for scheduling:\n\s+PORT/);
   });
+
+  it('says which port is taken when it cannot listen', async () => {
+    const { createServer } = await import('node:http');
+    const blocker = createServer().listen(0);
+    await once(blocker, 'listening');
+    const taken = (blocker.address() as { port: number }).port;
+    try {
+      const r = spawnSync(process.execPath, [...node, main('notifications')], {
+        env: { ...process.env, PORT: String(taken), DATABASE_URL: 'pglite:memory', BUS_URL: 'memory:', LOG_LEVEL: 'silent' }, encoding: 'utf8', timeout: 60_000,
+      });
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, new RegExp(`notifications failed to start: cannot listen on port ${taken}: .*EADDRINUSE`));
+    } finally {
+      blocker.close();
+    }
+  });
 });

@@ -92,10 +92,20 @@ async function start<C extends SqlClient>(def: ServiceDefinition<C>, options: St
       { name: 'bus', check: () => bus.isHealthy() },
     ],
   });
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.port, () => resolve(s));
-    s.once('error', reject);
-  });
+  let server: Server;
+  try {
+    // Express 5 hands a listen failure (EADDRINUSE …) to this callback rather than emitting it.
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.port, (error?: Error) => (error ? reject(error) : resolve(s)));
+    });
+  } catch (error) {
+    await Promise.allSettled(subscriptions.map((s) => s.close()));
+    await relay.stop(1_000);
+    if (ownsBus) await bus.close();
+    await db.close();
+    await telemetry.shutdown();
+    throw new Error(`cannot listen on port ${config.port}: ${error instanceof Error ? error.message : String(error)}`);
+  }
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
   logger.info({ url, database: redactUrl(config.databaseUrl), bus: redactUrl(config.busUrl) }, `${def.name} listening`);
