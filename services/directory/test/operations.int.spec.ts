@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { createEvent } from '@roster/contracts';
+import { MemoryBus } from '@roster/platform/bus/memory';
+import { startService, type RunningService } from '@roster/platform/service';
+import { createTestDatabase, type TestDatabase } from '../../../packages/platform/test/support/postgres.js';
+import { waitFor } from '../../../packages/platform/test/support/wait.js';
+import type { DirectoryDb } from '../src/db/client.js';
+import { directoryService } from '../src/service.js';
+
+const KEY = 'operator-key-for-tests';
+
+// B4: the operation status is built from cascade.step.completed, once per event, within its tenant.
+describe('operation status from cascade steps (directory, Postgres)', () => {
+  let database: TestDatabase;
+  let directory: RunningService<DirectoryDb>;
+  const bus = new MemoryBus();
+  before(async () => {
+    database = await createTestDatabase('roster_operations');
+    directory = await startService(directoryService, {
+      bus, env: { PORT: '0', DATABASE_URL: database.url, DB_MIGRATE: 'true', ROSTER_OPERATOR_KEY: KEY, LOG_LEVEL: 'silent' },
+    });
+  });
+  after(async () => {
+    await directory?.stop();
+    await database?.drop();
+  });
+
+  const step = (tenantId: string, operationId: string, service: 'identity' | 'scheduling' | 'notifications') =>
+    createEvent(service, {
+      type: 'cascade.step.completed', subject: operationId, tenantId, correlationId: operationId,
+      data: {
+        operationId, service, step: 'send_credentials', outcome: 'applied', counts: { messages: 1 }, durationMs: 3,
+        causeEventId: randomUUID(), causeType: 'login.granted', dryRun: false, detail: null,
+      },
+    });
+  const read = async (tenantId: string, operationId: string) => {
+    const res = await fetch(`${directory.url}/operations/${operationId}`, { headers: { 'x-operator-key': KEY, 'x-roster-tenant': tenantId } });
+    return { status: res.status, body: (await res.json()) as { status: string; steps: unknown[]; expected: string[] } };
+  };
+
+  it('records a step delivered three times once, and completes a cascade started elsewhere when its expected steps are in', async () => {
+    const tenantId = randomUUID();
+    const operationId = randomUUID();
+    const event = step(tenantId, operationId, 'notifications');
+    await bus.publish([event]);
+    await Promise.all([bus.publish([event]), bus.publish([event])]);
+    const op = await waitFor('the operation', async () => {
+      const r = await read(tenantId, operationId);
+      return r.status === 200 && r.body.status === 'completed' ? r.body : null;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(op.expected, ['notifications'], 'login.granted waits for notifications (catalogue)');
+    assert.equal((await read(tenantId, operationId)).body.steps.length, 1);
+  });
+
+  it("never shows a tenant another tenant's operation, nor lets a step cross tenants", async () => {
+    const owner = randomUUID();
+    const operationId = randomUUID();
+    await bus.publish([step(owner, operationId, 'notifications')]);
+    await waitFor('the operation', async () => (await read(owner, operationId)).status === 200);
+    assert.equal((await read(randomUUID(), operationId)).status, 404);
+    await bus.publish([step(randomUUID(), operationId, 'identity')]);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await read(owner, operationId)).body.steps.length, 1, 'the foreign step was ignored');
+  });
+
+  it('answers a malformed operation id with a 400 naming the parameter', async () => {
+    const res = await fetch(`${directory.url}/operations/not-a-uuid`, { headers: { 'x-operator-key': KEY, 'x-roster-tenant': randomUUID() } });
+    assert.equal(res.status, 400);
+    assert.match(res.headers.get('content-type') ?? '', /problem\+json/);
+    assert.match(((await res.json()) as { detail: string }).detail, /^params/);
+  });
+});
