@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { errorReason } from './bus/dispatch.js';
 import type { Bus, BusLogger } from './bus/types.js';
 import { currentWork } from './context.js';
+import { currentTraceparent } from './telemetry.js';
 import type { SqlClient, SqlTx } from './db/database.js';
 
 /**
@@ -25,11 +26,7 @@ export function eventFor<T extends EventType>(
     correlationId: e.correlationId ?? work?.correlationId ?? randomUUID(),
     causationId: work?.causationId,
   });
-  const carrier: Record<string, string> = {};
-  propagation.inject(context.active(), carrier);
-  if (carrier['traceparent']) event.traceparent = carrier['traceparent'];
-  if (carrier['tracestate']) event.tracestate = carrier['tracestate'];
-  return event;
+  return Object.assign(event, currentTraceparent());
 }
 
 /** Writes events to the outbox in the caller's transaction: they exist if and only if the change does (rule 2). */
