@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryBus } from '@roster/platform/bus/index';
+import { loadOrCreateKeyEnv } from '@roster/platform/auth/dev-keys';
 import { startService } from '@roster/platform/service';
 import { directoryService } from '@roster/directory';
 import { identityService } from '@roster/identity';
@@ -21,8 +22,12 @@ const keyFile = join(dataDir, 'operator-key');
 const operatorKey = process.env.ROSTER_OPERATOR_KEY ?? (existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : randomBytes(24).toString('base64url'));
 if (!process.env.ROSTER_OPERATOR_KEY) writeFileSync(keyFile, operatorKey, { mode: 0o600 });
 
+// Token signing and secret sealing keys, made on first start and kept beside the operator key.
+const keysFile = join(dataDir, 'keys.json');
+const keyEnv = loadOrCreateKeyEnv(keysFile);
+
 const bus = new MemoryBus();
-const env = { ...process.env, ROSTER_DATA_DIR: dataDir, ROSTER_OPERATOR_KEY: operatorKey, BUS_URL: 'memory:' };
+const env = { ...keyEnv, ...process.env, ROSTER_DATA_DIR: dataDir, ROSTER_OPERATOR_KEY: operatorKey, BUS_URL: 'memory:' };
 const definitions = [identityService, directoryService, schedulingService, notificationsService];
 // Started side by side: most of the start-up is each PGlite opening and migrating its database.
 const results = await Promise.allSettled(definitions.map((definition) => {

@@ -16,6 +16,12 @@ const schema = z.object({
   DB_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  JWT_SIGNING_KEYS: z.string().min(1).optional(),
+  JWT_PUBLIC_KEYS: z.string().min(1).optional(),
+  JWT_JWKS_URL: z.url().optional(),
+  JWT_ISSUER: z.string().min(1).default('roster'),
+  SEALING_PUBLIC_KEY: z.string().min(1).optional(),
+  SEALING_PRIVATE_KEYS: z.string().min(1).optional(),
 });
 
 export interface ServiceConfig {
@@ -31,6 +37,17 @@ export interface ServiceConfig {
   dbAcquireTimeoutMs: number;
   shutdownTimeoutMs: number;
   logLevel: string | undefined;
+  /** Identity only: private JWKS (inline or a file path); the first key signs (rule 7). */
+  jwtSigningKeys: string | undefined;
+  /** Public JWKS every service verifies access tokens with (inline or a file path). */
+  jwtPublicKeys: string | undefined;
+  /** Or identity's jwks.json, fetched and cached. */
+  jwtJwksUrl: string | undefined;
+  jwtIssuer: string;
+  /** Notifications' public sealing key: producers seal secrets to it (rule 5). */
+  sealingPublicKey: string | undefined;
+  /** Notifications only: private sealing JWKS. */
+  sealingPrivateKeys: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -66,5 +83,11 @@ export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv, default
     dbAcquireTimeoutMs: c.DB_ACQUIRE_TIMEOUT_MS,
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
     logLevel: c.LOG_LEVEL,
+    jwtSigningKeys: c.JWT_SIGNING_KEYS,
+    jwtPublicKeys: c.JWT_PUBLIC_KEYS,
+    jwtJwksUrl: c.JWT_JWKS_URL,
+    jwtIssuer: c.JWT_ISSUER,
+    sealingPublicKey: c.SEALING_PUBLIC_KEY,
+    sealingPrivateKeys: c.SEALING_PRIVATE_KEYS,
   };
 }

@@ -11,6 +11,8 @@ export interface ServiceMetrics {
   setOutboxLag(pendingCount: number, oldestAgeSeconds: number): void;
   /** `roster_dead_letters_total` (the bus observer increments it too). */
   deadLetters: Counter<'group' | 'type'>;
+  /** `roster_token_revocations_total`: subjects whose tokens this instance started refusing, by reason (B2). */
+  revocations(reason: string): void;
 }
 
 /** Registries that already collect the Node.js process metrics. */
@@ -81,6 +83,13 @@ export function createMetrics(service: string): ServiceMetrics {
     registers,
   });
 
+  const revocations = new Counter({
+    name: 'roster_token_revocations_total',
+    help: "Revocations applied to this instance's token verifier (a subject's not-before raised), by reason",
+    labelNames: ['reason'] as const,
+    registers,
+  });
+
   const busObserver: BusObserver = {
     published: (type) => published.inc({ type }),
     consumed: (group, type, outcome, lagMs) => {
@@ -104,5 +113,6 @@ export function createMetrics(service: string): ServiceMetrics {
       outboxOldest.set(oldestAgeSeconds);
     },
     deadLetters,
+    revocations: (reason) => revocations.inc({ reason }),
   };
 }

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Router } from 'express';
 import type { ServiceName } from '@roster/contracts';
+import { createServiceAuth, revocationSubscription, type ServiceAuth } from './auth/index.js';
 import { createBus, MemoryBus } from './bus/index.js';
 import type { Bus, Subscription, SubscriptionOptions } from './bus/types.js';
 import { loadConfig, type ServiceConfig } from './config.js';
@@ -22,6 +23,8 @@ export interface ServiceContext<C extends SqlClient> {
   logger: Logger;
   metrics: ServiceMetrics;
   relay: OutboxRelay;
+  /** Bearer-token verification with the revocation list fed by events (rule 7, B2). */
+  auth: ServiceAuth;
 }
 
 export interface ServiceDefinition<C extends SqlClient> {
@@ -76,9 +79,12 @@ async function start<C extends SqlClient>(def: ServiceDefinition<C>, options: St
   if (ownsBus) await bus.connect();
   else if (bus instanceof MemoryBus) bus.observe(def.name, metrics.busObserver);
   const relay = new OutboxRelay({ db: db.client, bus, logger, onLag: (n, age) => metrics.setOutboxLag(n, age) });
-  const ctx: ServiceContext<C> = { name: def.name, config, db, prisma: db.client, bus, logger, metrics, relay };
+  const auth = await createServiceAuth(config, db.client, logger);
+  const ctx: ServiceContext<C> = { name: def.name, config, db, prisma: db.client, bus, logger, metrics, relay, auth };
 
   const subscriptions: Subscription[] = [];
+  // Every replica learns every revocation at once, whatever the service consumes otherwise.
+  subscriptions.push(await bus.subscribe({ ...revocationSubscription({ db: db.client, notBefore: auth.notBefore, logger, onRevoked: (reason) => metrics.revocations(reason) }), group: def.name }));
   for (const s of def.subscriptions(ctx)) subscriptions.push(await bus.subscribe({ ...s, group: def.name }));
   relay.start();
 

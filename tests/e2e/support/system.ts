@@ -5,6 +5,7 @@ import { startService, type RunningService, type StartOptions } from '@roster/pl
 import type { SqlClient } from '@roster/platform/db/database';
 import { deleteKafkaNamespaces, deleteRabbitNamespaces } from '../../../packages/platform/test/support/brokers.js';
 import { createTestDatabase, type TestDatabase } from '../../../packages/platform/test/support/postgres.js';
+import { testTokens, type TestTokens } from '../../../packages/platform/test/support/tokens.js';
 import { directoryService } from '../../../services/directory/src/service.js';
 import { identityService } from '../../../services/identity/src/service.js';
 import { notificationsService } from '../../../services/notifications/src/service.js';
@@ -25,6 +26,8 @@ export interface SystemOptions {
   sharedBus?: Bus;
   /** `postgres` gives each service its own fresh database; `pglite` an in-memory one (embedded mode). */
   database: 'postgres' | 'pglite';
+  /** More environment for every service (SMTP_URL, SMS_PROVIDER_URL …). */
+  env?: Record<string, string>;
 }
 
 export interface System {
@@ -32,12 +35,15 @@ export interface System {
   url(service: ServiceName): string;
   /** Headers of the operator acting on `tenantId`. */
   operator(tenantId: string): Record<string, string>;
+  /** The system's keys: mint tokens identity would sign (`tokens.bearer({tenantId, roles})`). */
+  tokens: TestTokens;
   stop(): Promise<void>;
 }
 
 /** All four services in this process, each with its own database, wired to one bus (rule 1 holds: they share nothing else). */
 export async function startSystem(options: SystemOptions): Promise<System> {
   const namespace = `e2e-${randomUUID().slice(0, 8)}`;
+  const tokens = testTokens();
   const databases: TestDatabase[] = [];
   const services = {} as Record<ServiceName, RunningService<SqlClient>>;
   const startOne = async (name: ServiceName) => {
@@ -51,6 +57,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       env: {
         PORT: '0', DATABASE_URL: databaseUrl, BUS_URL: options.busUrl, BUS_NAMESPACE: namespace,
         ROSTER_OPERATOR_KEY: OPERATOR_KEY, DB_MIGRATE: 'true', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+        ...tokens.env,
+        ...options.env,
       },
       ...(options.sharedBus ? { bus: options.sharedBus } : {}),
     };
@@ -67,6 +75,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     services,
     url: (service) => services[service].url,
     operator: (tenantId) => ({ 'x-operator-key': OPERATOR_KEY, 'x-roster-tenant': tenantId }),
+    tokens,
     stop: async () => {
       await Promise.allSettled(Object.values(services).map((s) => s.stop()));
       await Promise.allSettled(databases.map((d) => d.drop()));
