@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { EventEnvelope, ServiceName } from './envelope.js';
 import * as access from './events/access.js';
+import * as accounts from './events/accounts.js';
 import * as cascade from './events/cascade.js';
 import * as invitation from './events/invitation.js';
 import * as login from './events/login.js';
@@ -108,7 +109,7 @@ export const catalogue = {
   'access.granted': define({
     type: 'access.granted', version: 1, producers: ['directory'], subject: PERSON, payload: access.accessGranted,
     summary: 'A staff member got a role in an account (P4).',
-    consumers: ['identity', 'notifications'], stepsExpectedFrom: ['identity'],
+    consumers: ['identity', 'scheduling', 'notifications'], stepsExpectedFrom: ['identity'],
   }),
   'access.revoked': define({
     type: 'access.revoked', version: 1, producers: ['directory'], subject: PERSON, payload: access.accessRevoked,
@@ -119,6 +120,21 @@ export const catalogue = {
     type: 'role.changed', version: 1, producers: ['directory'], subject: PERSON, payload: access.roleChanged,
     summary: "A membership's role changed; tokens carrying the old role stop working.",
     consumers: ['identity', 'directory', 'scheduling', 'notifications'], stepsExpectedFrom: ['identity'],
+  }),
+  'account.created': define({
+    type: 'account.created', version: 1, producers: ['directory'], subject: 'the account id', payload: accounts.accountCreated,
+    summary: "An account was added to a tenant's tree (P1): the root, a branch, a client account or an area.",
+    consumers: ['identity', 'scheduling', 'notifications'], stepsExpectedFrom: [],
+  }),
+  'role.defined': define({
+    type: 'role.defined', version: 1, producers: ['directory'], subject: 'the role key', payload: accounts.roleDefined,
+    summary: "A tenant's custom role was defined or its permissions changed (P2); tokens carry the permissions.",
+    consumers: ['identity'], stepsExpectedFrom: [],
+  }),
+  'client.assigned': define({
+    type: 'client.assigned', version: 1, producers: ['directory'], subject: 'the client id', payload: accounts.clientAssigned,
+    summary: 'A client was assigned to a staff member (a salesperson sees only their assigned clients, P3), or unassigned.',
+    consumers: ['scheduling'], stepsExpectedFrom: [],
   }),
   'invitation.created': define({
     type: 'invitation.created', version: 1, producers: ['directory'], subject: 'the invitation id',
@@ -138,6 +154,12 @@ export const catalogue = {
     summary: 'A pending invitation was withdrawn; its link stops working.',
     consumers: ['identity'], stepsExpectedFrom: [],
   }),
+  'invitation.updated': define({
+    type: 'invitation.updated', version: 1, producers: ['directory'], subject: 'the invitation id',
+    payload: invitation.invitationUpdated,
+    summary: "A pending invitation's account or role was edited before acceptance (P8).",
+    consumers: ['identity'], stepsExpectedFrom: [],
+  }),
   'visits.unassigned': define({
     type: 'visits.unassigned', version: 1, producers: ['scheduling'], subject: 'the sitter id',
     payload: visits.visitsUnassigned,
@@ -148,6 +170,11 @@ export const catalogue = {
     type: 'visits.deleted', version: 1, producers: ['scheduling'], subject: 'the client id', payload: visits.visitsDeleted,
     summary: "A deactivated client's future incomplete visits, surcharges and schedules were deleted.",
     consumers: ['directory'], stepsExpectedFrom: [],
+  }),
+  'schedule.digest': define({
+    type: 'schedule.digest', version: 1, producers: ['scheduling'], subject: 'the sitter id', payload: visits.scheduleDigest,
+    summary: "A sitter's visits of one day, once per sitter per day: the automatic schedule e-mail (N2) when subscribed.",
+    consumers: ['notifications'], stepsExpectedFrom: [],
   }),
   'cascade.preview_requested': define({
     type: 'cascade.preview_requested', version: 1, producers: ['directory'], subject: PERSON,

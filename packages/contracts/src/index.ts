@@ -5,3 +5,4 @@ export * from './permissions.js';
 export * from './roles.js';
 export * as schemas from './schemas.js';
 export type { Actor, Delivery, PersonKind, SealedSecret } from './events/common.js';
+export type { AccountKind } from './events/accounts.js';

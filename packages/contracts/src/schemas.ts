@@ -7,3 +7,4 @@ export * from './events/invitation.js';
 export * from './events/visits.js';
 export * from './events/cascade.js';
 export * from './events/notification.js';
+export * from './events/accounts.js';

@@ -15,6 +15,8 @@ export const invitationCreated = z.object({
   channel: z.enum(['email', 'sms']),
   /** The acceptance token, sealed to notifications (it goes into the link). */
   token: sealedSecret,
+  /** SHA-256 (hex) of the acceptance token: identity checks a presented token against it. */
+  tokenHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   expiresAt: isoTime,
   /** True when this is a resend of an existing invitation. */
   resend: z.boolean(),
@@ -42,3 +44,6 @@ export const invitationAccepted = z.object({
 });
 
 export const invitationWithdrawn = z.object({ invitationId: id, actor });
+
+/** The role or account of a pending invitation was edited before acceptance (P8). */
+export const invitationUpdated = z.object({ invitationId: id, accountId: id, roleKey: z.string().max(64), expiresAt: isoTime, actor });

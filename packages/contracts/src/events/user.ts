@@ -9,6 +9,8 @@ const profile = {
   lastName: z.string().min(1).max(100),
   email: z.string().max(320).nullable(),
   phone: z.string().max(32).nullable(),
+  /** Opted in to the daily reminder e-mail (N2); absent means no. */
+  dailyReminder: z.boolean().optional(),
 };
 
 export const userCreated = z.object({
