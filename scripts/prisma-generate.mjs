@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 
 const root = new URL('..', import.meta.url).pathname;
-const services = ['directory', 'identity', 'scheduling', 'notifications'].filter((s) => existsSync(join(root, 'services', s, 'prisma', 'schema.prisma')));
+const services = ['directory', 'identity', 'scheduling', 'notifications'].filter((s) => existsSync(join(root, 'services', s, 'prisma', 'schema.prisma')))
+  // `node scripts/prisma-generate.mjs identity` generates one service's client only.
+  .filter((s) => process.argv.length <= 2 || process.argv.slice(2).includes(s));
 let engine = process.env.PRISMA_SCHEMA_ENGINE_BINARY;
 if (!engine) {
   const dir = join(tmpdir(), 'roster-prisma');
