@@ -94,8 +94,9 @@ async function openPglite<C extends SqlClient>(options: DatabaseOptions, makeCli
   const where = options.url.slice('pglite:'.length);
   const inMemory = where === 'memory' || where === '';
   if (!inMemory) mkdirSync(where, { recursive: true });
-  const pglite = inMemory ? new PGlite() : new PGlite(where);
-  await pglite.waitReady;
+  // pg_trgm: the same search indexes as on Postgres (directory's people search, P7).
+  const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
+  const pglite = await PGlite.create({ ...(inMemory ? {} : { dataDir: where }), extensions: { pg_trgm } });
   let migrations: MigrationReport | null = null;
   if (options.migrate) {
     migrations = await applyMigrations({ query: (q, p) => pglite.query(q, p) as never, exec: (q) => pglite.exec(q) }, options.migrationsDir);
