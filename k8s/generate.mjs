@@ -18,17 +18,26 @@ export const SERVICES = [
 // references so the Secret keys are in place; uncomment when the service reads them (the test
 // that every variable set is one config.ts reads would fail otherwise).
 const LATER = {
-  identity: [
-    ['JWT_SIGNING_KEYS', 'roster-identity', 'JWT signing keys (JWKS, current + previous), read once logins land'],
-    ['SEALING_KEYS', 'roster-identity', 'keys sealing secrets at rest, read once logins land'],
-  ],
   notifications: [
     ['SMTP_URL', 'roster-notifications', 'outgoing mail, read once notifications sends e-mail'],
     ['SMS_PROVIDER_URL', 'roster-notifications', 'SMS provider endpoint + credentials, read once notifications sends SMS'],
   ],
 };
 
+// Key material (README "Keys"; `npm run keys`): every service verifies tokens with the public JWKS
+// and seals secrets to notifications' public key; only identity signs, only notifications opens.
+const KEYS = {
+  all: [['JWT_PUBLIC_KEYS', 'roster-keys'], ['SEALING_PUBLIC_KEY', 'roster-keys']],
+  identity: [['JWT_SIGNING_KEYS', 'roster-identity-keys']],
+  notifications: [['SEALING_PRIVATE_KEYS', 'roster-notifications-keys']],
+};
+
 export function render({ name, port }) {
+  const keys = [...KEYS.all, ...(KEYS[name] ?? [])]
+    .map(([v, secret]) => `            - name: ${v}
+              valueFrom: { secretKeyRef: { name: ${secret}, key: ${v} } }
+`)
+    .join('');
   const later = (LATER[name] ?? [])
     .map(([v, secret, why]) => `            # ${why}:
             # - name: ${v}
@@ -85,7 +94,7 @@ spec:
               valueFrom: { secretKeyRef: { name: roster-bus, key: BUS_URL } }
             - name: ROSTER_OPERATOR_KEY
               valueFrom: { secretKeyRef: { name: roster-operator, key: ROSTER_OPERATOR_KEY } }
-${later}          # /readyz checks the database and the bus: out of the Service while either is down.
+${keys}${later}          # /readyz checks the database and the bus: out of the Service while either is down.
           readinessProbe:
             httpGet: { path: /readyz, port: http }
             periodSeconds: 5
