@@ -22,6 +22,8 @@ const schema = z.object({
   JWT_ISSUER: z.string().min(1).default('roster'),
   SEALING_PUBLIC_KEY: z.string().min(1).optional(),
   SEALING_PRIVATE_KEYS: z.string().min(1).optional(),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
+  TEMPORARY_PASSWORD_TTL_HOURS: z.coerce.number().min(0.01).max(24 * 90).default(72),
 });
 
 export interface ServiceConfig {
@@ -48,6 +50,10 @@ export interface ServiceConfig {
   sealingPublicKey: string | undefined;
   /** Notifications only: private sealing JWKS. */
   sealingPrivateKeys: string | undefined;
+  /** Identity only: lifetime of access tokens (rule 7). */
+  accessTokenTtlSeconds: number;
+  /** Identity only: a temporary password not used within this time stops working (L3). */
+  temporaryPasswordTtlHours: number;
 }
 
 export class ConfigError extends Error {
@@ -89,5 +95,7 @@ export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv, default
     jwtIssuer: c.JWT_ISSUER,
     sealingPublicKey: c.SEALING_PUBLIC_KEY,
     sealingPrivateKeys: c.SEALING_PRIVATE_KEYS,
+    accessTokenTtlSeconds: c.ACCESS_TOKEN_TTL_SECONDS,
+    temporaryPasswordTtlHours: c.TEMPORARY_PASSWORD_TTL_HOURS,
   };
 }
