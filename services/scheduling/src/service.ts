@@ -3,6 +3,7 @@ import { Router } from 'express';
 import type { ServiceContext, ServiceDefinition } from '@roster/platform/service';
 import { makeClient, type SchedulingDb } from './db/client.js';
 import { schedulingSubscriptions } from './events/subscriptions.js';
+import { visitsRouter } from './http/visits.js';
 
 export type SchedulingContext = ServiceContext<SchedulingDb>;
 
@@ -11,6 +12,6 @@ export const schedulingService: ServiceDefinition<SchedulingDb> = {
   defaultPort: 4003,
   migrationsDir: fileURLToPath(new URL('../prisma/migrations', import.meta.url)),
   makeClient,
-  routes: () => Router(),
+  routes: (ctx) => Router().use(visitsRouter(ctx)),
   subscriptions: schedulingSubscriptions,
 };

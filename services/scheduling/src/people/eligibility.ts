@@ -1,0 +1,32 @@
+import type { SqlTx } from '@roster/platform/db/database';
+import { HttpProblem } from '@roster/platform/http/problem';
+
+/**
+ * Who may be given a visit: an active staff member of the caller's tenant holding access to at
+ * least one account (from directory's events, rule 1). The projection row is read FOR SHARE, so a
+ * deactivation being applied at the same moment waits for this transaction or is seen by it:
+ * no visit is ever assigned to someone whose deactivation already unassigned them.
+ */
+export async function requireAssignableSitter(tx: SqlTx, tenantId: string, sitterId: string): Promise<void> {
+  const [row] = await tx.$queryRawUnsafe<{ kind: string; status: string; has_access: boolean }[]>(
+    `SELECT p.kind, p.status,
+            EXISTS (SELECT 1 FROM membership m WHERE m.person_id = p.id AND m.tenant_id = p.tenant_id AND m.active) AS has_access
+     FROM person_projection p WHERE p.id = $1::uuid AND p.tenant_id = $2::uuid FOR SHARE OF p`,
+    sitterId, tenantId,
+  );
+  const problem = (slug: string, detail: string) => new HttpProblem(422, slug, 'Sitter not assignable', detail, { errors: [{ path: 'body.sitterId', message: detail }] });
+  // A person of another tenant reads exactly like one that does not exist.
+  if (!row || row.kind !== 'staff') throw problem('sitter-unknown', `no staff member ${sitterId} in your tenant`);
+  if (row.status !== 'active') throw problem('sitter-inactive', `staff member ${sitterId} is ${row.status}: only active staff can be given visits`);
+  if (!row.has_access) throw problem('sitter-without-access', `staff member ${sitterId} has no access to any account of your tenant`);
+}
+
+/** A client visits may be created for: known in the tenant and active. */
+export async function requireActiveClient(tx: SqlTx, tenantId: string, clientId: string): Promise<void> {
+  const [row] = await tx.$queryRawUnsafe<{ kind: string; status: string }[]>(
+    `SELECT kind, status FROM person_projection WHERE id = $1::uuid AND tenant_id = $2::uuid FOR SHARE`, clientId, tenantId,
+  );
+  const problem = (slug: string, detail: string) => new HttpProblem(422, slug, 'Client not schedulable', detail, { errors: [{ path: 'body.clientId', message: detail }] });
+  if (!row || row.kind !== 'client' || row.status === 'pending') throw problem('client-unknown', `no client ${clientId} in your tenant`);
+  if (row.status !== 'active') throw problem('client-inactive', `client ${clientId} is ${row.status}: visits are only created for active clients`);
+}

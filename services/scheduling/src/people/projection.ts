@@ -1,0 +1,84 @@
+import type { EventOf } from '@roster/contracts';
+import type { SqlTx } from '@roster/platform/db/database';
+import type { PersonEvent } from '@roster/platform/people-projection';
+
+/**
+ * What scheduling knows of people beyond kind/status/version (rule 1): names (for the digest),
+ * a client's account (a supervisor's areas), memberships (only staff with access are assigned)
+ * and the staff member a client is assigned to (a salesperson's scope, P3). Every write is
+ * tenant-scoped and order-proof (rule 3): profiles follow the person's version, memberships and
+ * assignments the event time, so an older event arriving late changes nothing.
+ */
+
+/** After `advancePersonProjection` accepted a user.created / user.updated (same version): names, account, first membership. */
+export async function recordProfile(tx: SqlTx, event: PersonEvent): Promise<void> {
+  if (event.type !== 'user.created' && event.type !== 'user.updated') return;
+  const d = event.data;
+  const accountId = event.type === 'user.created' ? (event as EventOf<'user.created'>).data.accountId : null;
+  await tx.$executeRawUnsafe(
+    `UPDATE person_projection SET first_name = $3, last_name = $4, account_id = COALESCE($5::uuid, account_id)
+     WHERE id = $1::uuid AND tenant_id = $2::uuid`,
+    d.personId, event.tenantid, d.firstName, d.lastName, isUuid(accountId) ? accountId : null,
+  );
+  if (event.type === 'user.created') {
+    const created = event as EventOf<'user.created'>;
+    if (created.data.roleKey) await recordMembership(tx, event.tenantid, created.data.personId, created.data.accountId, created.data.roleKey, true, event.time);
+  }
+}
+
+/** access.granted / access.revoked / role.changed: the membership as of the event's time. */
+export async function recordAccessChange(tx: SqlTx, event: EventOf<'access.granted' | 'access.revoked' | 'role.changed'>): Promise<void> {
+  const d = event.data;
+  if (event.type === 'access.granted') {
+    const g = d as EventOf<'access.granted'>['data'];
+    await recordMembership(tx, event.tenantid, g.personId, g.accountId, g.roleKey, true, event.time);
+  } else if (event.type === 'access.revoked') {
+    const r = d as EventOf<'access.revoked'>['data'];
+    await recordMembership(tx, event.tenantid, r.personId, r.accountId, r.roleKey, false, event.time);
+  } else {
+    const c = d as EventOf<'role.changed'>['data'];
+    await recordMembership(tx, event.tenantid, c.personId, c.accountId, c.toRoleKey, true, event.time);
+  }
+}
+
+async function recordMembership(tx: SqlTx, tenantId: string, personId: string, accountId: string, roleKey: string, active: boolean, at: string): Promise<void> {
+  if (!isUuid(personId) || !isUuid(accountId)) return;
+  // A revocation stays as an inactive row so that a grant older than it, arriving late, loses.
+  await tx.$executeRawUnsafe(
+    `INSERT INTO membership (person_id, account_id, tenant_id, role_key, active, changed_at)
+     VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6::timestamptz)
+     ON CONFLICT (person_id, account_id) DO UPDATE SET role_key = EXCLUDED.role_key, active = EXCLUDED.active, changed_at = EXCLUDED.changed_at
+     WHERE membership.changed_at <= EXCLUDED.changed_at AND membership.tenant_id = EXCLUDED.tenant_id`,
+    personId, accountId, tenantId, roleKey, active, at,
+  );
+}
+
+/**
+ * client.assigned: the client's assignee as of the event's time. A client not seen yet gets a
+ * placeholder row (status `pending`, version 0) that its user.created completes.
+ */
+export async function recordClientAssignment(tx: SqlTx, event: EventOf<'client.assigned'>): Promise<void> {
+  const { clientId, staffId } = event.data;
+  if (!isUuid(clientId) || (staffId !== null && !isUuid(staffId))) return;
+  await tx.$executeRawUnsafe(
+    `INSERT INTO person_projection (id, tenant_id, kind, status, version, assignee_id, assignee_changed_at)
+     VALUES ($1::uuid, $2::uuid, 'client', 'pending', 0, $3::uuid, $4::timestamptz)
+     ON CONFLICT (id) DO UPDATE SET assignee_id = EXCLUDED.assignee_id, assignee_changed_at = EXCLUDED.assignee_changed_at
+     WHERE person_projection.tenant_id = EXCLUDED.tenant_id
+       AND (person_projection.assignee_changed_at IS NULL OR person_projection.assignee_changed_at <= EXCLUDED.assignee_changed_at)`,
+    clientId, event.tenantid, staffId, event.time,
+  );
+}
+
+/** account.created: the tree a supervisor's areas are read from. */
+export async function recordAccount(tx: SqlTx, event: EventOf<'account.created'>): Promise<void> {
+  const { accountId, parentId, kind } = event.data;
+  if (!isUuid(accountId) || (parentId !== null && !isUuid(parentId))) return;
+  await tx.$executeRawUnsafe(
+    `INSERT INTO account_projection (id, tenant_id, parent_id, kind) VALUES ($1::uuid, $2::uuid, $3::uuid, $4) ON CONFLICT (id) DO NOTHING`,
+    accountId, event.tenantid, parentId, kind,
+  );
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (s: string | null | undefined): s is string => typeof s === 'string' && UUID.test(s);

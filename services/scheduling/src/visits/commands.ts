@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import type { Principal } from '@roster/platform/auth/claims';
+import { hasPermission } from '@roster/platform/auth/middleware';
+import type { SqlClient, SqlTx } from '@roster/platform/db/database';
+import { conflict, forbidden, notFound } from '@roster/platform/http/problem';
+import { requireActiveClient, requireAssignableSitter } from '../people/eligibility.js';
+import { findVisibleVisit, surchargesOf, VISIT_COLUMNS, visitDto, type SurchargeRow, type VisitRow } from './queries.js';
+import { visitScopeOf, type VisitScope } from './scope.js';
+
+export interface NewVisit {
+  clientId: string;
+  /** Omitted: the client's default sitter when they can still be assigned; null: unassigned. */
+  sitterId?: string | null | undefined;
+  startsAt: Date;
+  endsAt: Date;
+  service?: string | undefined;
+  timeZone?: string | undefined;
+}
+
+/** The client's default sitter, if set and still assignable (otherwise the visit starts unassigned). */
+async function defaultSitterOf(tx: SqlTx, tenantId: string, clientId: string): Promise<string | null> {
+  const [row] = await tx.$queryRawUnsafe<{ id: string | null }[]>(
+    `SELECT s.id FROM person_projection c JOIN person_projection s ON s.id = c.default_sitter_id AND s.tenant_id = c.tenant_id
+     WHERE c.id = $1::uuid AND c.tenant_id = $2::uuid AND s.status = 'active' FOR SHARE OF s`,
+    clientId, tenantId,
+  );
+  return row?.id ?? null;
+}
+
+/** POST /visits (S1): a visit for an active client, with an assignable sitter, the default sitter, or none. */
+export async function createVisit(db: SqlClient, me: Principal, v: NewVisit) {
+  return db.$transaction(async (tx) => {
+    await requireActiveClient(tx, me.tenantId, v.clientId);
+    const sitterId = v.sitterId === undefined ? await defaultSitterOf(tx, me.tenantId, v.clientId) : v.sitterId;
+    if (sitterId) await requireAssignableSitter(tx, me.tenantId, sitterId);
+    const [row] = await tx.$queryRawUnsafe<VisitRow[]>(
+      `INSERT INTO visit AS v (id, tenant_id, client_id, sitter_id, starts_at, ends_at, service, time_zone)
+       VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5::timestamptz, $6::timestamptz, $7, $8) RETURNING ${VISIT_COLUMNS}`,
+      randomUUID(), me.tenantId, v.clientId, sitterId, v.startsAt, v.endsAt, v.service ?? null, v.timeZone ?? 'UTC',
+    );
+    return visitDto(row!);
+  });
+}
+
+async function visitForUpdate(tx: SqlTx, scope: VisitScope, id: string): Promise<VisitRow> {
+  const visit = await findVisibleVisit(tx, scope, id, true);
+  if (!visit) throw notFound(`visit ${id}`);
+  return visit;
+}
+
+/** PATCH /visits/{id} (S2): managers assign, reassign or unassign (null) a visit that is not completed. */
+export async function assignVisit(db: SqlClient, me: Principal, id: string, sitterId: string | null) {
+  return db.$transaction(async (tx) => {
+    const visit = await visitForUpdate(tx, visitScopeOf(me), id);
+    if (visit.status === 'completed') throw conflict(`visit ${id} is completed: its sitter can no longer change`);
+    if (sitterId) await requireAssignableSitter(tx, me.tenantId, sitterId);
+    const [row] = await tx.$queryRawUnsafe<VisitRow[]>(
+      `UPDATE visit AS v SET sitter_id = $3::uuid WHERE v.id = $1::uuid AND v.tenant_id = $2::uuid RETURNING ${VISIT_COLUMNS}`,
+      id, me.tenantId, sitterId,
+    );
+    return visitDto(row!, (await surchargesOf(tx, me.tenantId, [id])).get(id));
+  });
+}
+
+/** POST /visits/{id}/complete (S2): a sitter their own visits (visits.complete_own), a manager any in scope (visits.manage). */
+export async function completeVisit(db: SqlClient, me: Principal, id: string) {
+  return db.$transaction(async (tx) => {
+    const visit = await visitForUpdate(tx, visitScopeOf(me), id);
+    const mayManage = hasPermission(me, 'visits.manage');
+    const isOwn = visit.sitter_id === me.personId && hasPermission(me, 'visits.complete_own');
+    if (!mayManage && !isOwn) throw forbidden('only the visit\'s own sitter (visits.complete_own) or a manager (visits.manage) may complete it');
+    if (visit.status === 'completed') throw conflict(`visit ${id} is already completed`);
+    const [row] = await tx.$queryRawUnsafe<VisitRow[]>(
+      `UPDATE visit AS v SET status = 'completed', completed_at = now(), completed_by = $3::uuid
+       WHERE v.id = $1::uuid AND v.tenant_id = $2::uuid RETURNING ${VISIT_COLUMNS}`,
+      id, me.tenantId, me.personId,
+    );
+    return visitDto(row!, (await surchargesOf(tx, me.tenantId, [id])).get(id));
+  });
+}
+
+/** POST /visits/{id}/surcharges (S1): an amount and a reason on a visit in scope. */
+export async function addSurcharge(db: SqlClient, me: Principal, id: string, amountCents: number, reason: string) {
+  return db.$transaction(async (tx) => {
+    await visitForUpdate(tx, visitScopeOf(me), id);
+    const [row] = await tx.$queryRawUnsafe<SurchargeRow[]>(
+      `INSERT INTO surcharge (id, tenant_id, visit_id, amount_cents, reason, created_by) VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6::uuid)
+       RETURNING id, visit_id, amount_cents, reason, created_by, created_at`,
+      randomUUID(), me.tenantId, id, amountCents, reason, me.personId,
+    );
+    return row!;
+  });
+}

@@ -1,0 +1,79 @@
+import { BUILT_IN_ROLES, isBuiltInRole, type RoleScope } from '@roster/contracts';
+import type { Principal } from '@roster/platform/auth/claims';
+import { forbidden } from '@roster/platform/http/problem';
+
+/**
+ * Which visits (and schedules, clients) a caller may see (rule 8, P3), decided locally from the
+ * token and scheduling's projections:
+ * - `account` roles (owner, admin, manager, standard) with visits.read: the whole tenant;
+ * - a salesperson (`assigned_clients`): visits of the clients assigned to them (client.assigned);
+ * - a supervisor (`own_areas`): visits of clients of the accounts (and sub-accounts) they hold the role in;
+ * - `self` (visits.read_own): a sitter their own schedule, a client their own visits.
+ * Several roles widen the scope (union). A custom role's scope is not in the token: it counts as
+ * `account` when the token carries visits.read, otherwise as `self`.
+ */
+export interface VisitScope {
+  tenantId: string;
+  personId: string;
+  kind: 'client' | 'staff';
+  all: boolean;
+  self: boolean;
+  assignedClients: boolean;
+  /** Role keys whose memberships define a supervisor's areas. */
+  areaRoles: string[];
+}
+
+export function visitScopeOf(me: Principal): VisitScope {
+  const canRead = me.permissions.has('visits.read');
+  const canReadOwn = me.permissions.has('visits.read_own');
+  if (!canRead && !canReadOwn) throw forbidden('this needs the permission visits.read or visits.read_own, which your roles do not grant');
+  const scope: VisitScope = { tenantId: me.tenantId, personId: me.personId, kind: me.kind, all: false, self: false, assignedClients: false, areaRoles: [] };
+  const widen = (s: RoleScope, role: string) => {
+    if (s === 'account') scope.all = true;
+    else if (s === 'assigned_clients') scope.assignedClients = true;
+    else if (s === 'own_areas') scope.areaRoles.push(role);
+    else scope.self = true;
+  };
+  for (const role of me.roles) {
+    if (isBuiltInRole(role)) {
+      const def = BUILT_IN_ROLES[role];
+      const perms = def.permissions as readonly string[];
+      if (canRead && perms.includes('visits.read')) widen(def.scope, role);
+      else if (canReadOwn && perms.includes('visits.read_own')) widen('self', role);
+    } else {
+      widen(canRead ? 'account' : 'self', role);
+    }
+  }
+  // A token whose permissions come from no known role (custom permissions) still sees its own.
+  if (!scope.all && !scope.assignedClients && scope.areaRoles.length === 0) scope.self = true;
+  return scope;
+}
+
+/**
+ * The SQL condition restricting rows of `alias` (with client_id and sitter_id columns) to the
+ * scope; parameters are appended to `params`. The tenant condition is always added by the caller.
+ */
+export function scopeCondition(scope: VisitScope, alias: string, params: unknown[]): string {
+  if (scope.all) return 'TRUE';
+  const p = (v: unknown) => (params.push(v), `$${params.length}`);
+  // Only parameters the condition uses: Postgres refuses one whose type it cannot infer.
+  let meParam: string | undefined;
+  let tenantParam: string | undefined;
+  const me = () => (meParam ??= p(scope.personId));
+  const tenant = () => (tenantParam ??= p(scope.tenantId));
+  const parts: string[] = [];
+  if (scope.self) parts.push(scope.kind === 'client' ? `${alias}.client_id = ${me()}::uuid` : `${alias}.sitter_id = ${me()}::uuid`);
+  if (scope.assignedClients) {
+    parts.push(`${alias}.client_id IN (SELECT id FROM person_projection WHERE tenant_id = ${tenant()}::uuid AND assignee_id = ${me()}::uuid)`);
+  }
+  if (scope.areaRoles.length > 0) {
+    const roles = p(scope.areaRoles);
+    parts.push(`${alias}.client_id IN (
+      SELECT c.id FROM person_projection c WHERE c.tenant_id = ${tenant()}::uuid AND c.account_id IN (
+        WITH RECURSIVE areas AS (
+          SELECT account_id AS id FROM membership WHERE person_id = ${me()}::uuid AND tenant_id = ${tenant()}::uuid AND active AND role_key = ANY(${roles}::text[])
+          UNION SELECT a.id FROM account_projection a JOIN areas ON a.parent_id = areas.id WHERE a.tenant_id = ${tenant()}::uuid
+        ) SELECT id FROM areas))`);
+  }
+  return parts.length > 0 ? `(${parts.join(' OR ')})` : 'FALSE';
+}
