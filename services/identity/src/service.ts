@@ -3,6 +3,12 @@ import { Router } from 'express';
 import type { ServiceContext, ServiceDefinition } from '@roster/platform/service';
 import { makeClient, type IdentityDb } from './db/client.js';
 import { identitySubscriptions } from './events/subscriptions.js';
+import { discoveryRouter } from './http/discovery.js';
+import { impersonationsRouter } from './http/impersonations.js';
+import { invitationsRouter } from './http/invitations.js';
+import { loginsRouter } from './http/logins.js';
+import { sessionsRouter } from './http/sessions.js';
+import { warmPasswordHashing } from './passwords/hashing.js';
 
 export type IdentityContext = ServiceContext<IdentityDb>;
 
@@ -11,6 +17,14 @@ export const identityService: ServiceDefinition<IdentityDb> = {
   defaultPort: 4001,
   migrationsDir: fileURLToPath(new URL('../prisma/migrations', import.meta.url)),
   makeClient,
-  routes: () => Router(),
+  routes: (ctx) => {
+    void warmPasswordHashing();
+    return Router()
+      .use(discoveryRouter(ctx))
+      .use(sessionsRouter(ctx))
+      .use(loginsRouter(ctx))
+      .use(impersonationsRouter(ctx))
+      .use(invitationsRouter(ctx));
+  },
   subscriptions: identitySubscriptions,
 };

@@ -1,18 +1,76 @@
-import type { CascadeEffect } from '@roster/platform/people-projection';
+import type { EventOf } from '@roster/contracts';
+import { eventFor, stageEvents } from '@roster/platform/outbox';
+import type { PersonEvent } from '@roster/platform/people-projection';
+import type { IdentityTx } from '../db/client.js';
+import { revokeAllSessions, SYSTEM, type Revocation } from '../sessions/revoke.js';
+
+/** What identity did (or would do) for one person event: the step's name, counts and detail. */
+export interface IdentityStep {
+  step: string;
+  counts: Record<string, number>;
+  detail?: string;
+  revocation?: Revocation | null;
+}
+
+/** A password hash nothing matches (P6): not an argon2 string, so verification always fails. */
+export const UNUSABLE_PASSWORD = '!unusable';
+
+const activeSessions = (tx: IdentityTx, personId: string) => tx.session.count({ where: { personId, revokedAt: null, expiresAt: { gt: new Date() } } });
 
 /**
- * Identity's column of the cascade table. Its projection's status decides whether the person may
- * log in, so the projection update done for every person event is the effect itself; logins and
- * sessions (issue: identity service) add their revocation counts to this step.
+ * Identity's column of the cascade table. The projection's status already refuses logins of an
+ * inactive person; these add what identity owns: the login switched off, sessions ended (with
+ * `sessions.revoked`, which also retires any token issued between the directory's change and now),
+ * the password made unusable on archive.
  */
-export const refuseLoginsOfInactivePerson: CascadeEffect = {
-  step: 'refuse_logins',
-  apply: async () => ({ peopleBlocked: 1 }),
-  preview: async () => ({ peopleBlocked: 1 }),
-};
+export async function reactToPersonEvent(tx: IdentityTx, event: PersonEvent): Promise<IdentityStep | null> {
+  const personId = event.data.personId;
+  const tenantId = event.tenantid;
+  const login = await tx.login.findFirst({ where: { personId, tenantId } });
+  switch (event.type) {
+    case 'user.deactivated': {
+      if (!login) return { step: 'refuse_logins', counts: { peopleBlocked: 1, loginsDisabled: 0, sessionsRevoked: 0 }, detail: 'no login' };
+      if (login.enabled) await tx.login.update({ where: { personId }, data: { enabled: false, updatedAt: new Date() } });
+      const revocation = await revokeAllSessions(tx, tenantId, personId, 'deactivated');
+      return { step: 'refuse_logins', counts: { peopleBlocked: 1, loginsDisabled: login.enabled ? 1 : 0, sessionsRevoked: revocation.sessionCount }, revocation };
+    }
+    case 'user.archived': {
+      if (!login) return { step: 'make_password_unusable', counts: { peopleBlocked: 1, passwordsReset: 0, sessionsRevoked: 0 }, detail: 'no login' };
+      await tx.login.update({
+        where: { personId },
+        data: { passwordHash: UNUSABLE_PASSWORD, passwordTemporary: false, temporaryExpiresAt: null, passwordChangeRequired: false, updatedAt: new Date() },
+      });
+      const revocation = await revokeAllSessions(tx, tenantId, personId, 'archived');
+      await stageEvents(tx, [eventFor('identity', {
+        type: 'password.reset', subject: personId, tenantId,
+        data: { personId, reason: 'archived', temporary: false, expiresAt: null, delivery: null, secret: null, actor: SYSTEM },
+      })]);
+      return { step: 'make_password_unusable', counts: { peopleBlocked: 1, passwordsReset: 1, sessionsRevoked: revocation.sessionCount }, revocation };
+    }
+    case 'user.reactivated':
+      return {
+        step: 'keep_login_as_is', counts: { peopleUnblocked: 1 },
+        detail: !login ? 'no login'
+          : login.enabled ? 'the login stays as it is: switched on'
+          : 'the login stays as it is: switched off (by the deactivation); an admin switches it on with PATCH /logins/{personId}',
+      };
+    case 'user.restored':
+      return {
+        step: 'require_new_password', counts: { peopleUnblocked: 1 },
+        detail: login ? 'no usable password until an admin issues a new one (POST /logins/{personId}/new-password)' : 'no login',
+      };
+    default:
+      return null;
+  }
+}
 
-export const allowLoginsAgain: CascadeEffect = {
-  step: 'allow_logins',
-  apply: async () => ({ peopleUnblocked: 1 }),
-  preview: async () => ({ peopleUnblocked: 1 }),
-};
+/** B1: what a deactivation or archive would do, changing nothing. */
+export async function previewPersonEvent(tx: IdentityTx, event: EventOf<'cascade.preview_requested'>): Promise<IdentityStep> {
+  const { personId, action } = event.data;
+  const login = await tx.login.findFirst({ where: { personId, tenantId: event.tenantid } });
+  const sessionsRevoked = login ? await activeSessions(tx, personId) : 0;
+  if (action === 'archive') {
+    return { step: 'make_password_unusable', counts: { peopleBlocked: 1, passwordsReset: login ? 1 : 0, sessionsRevoked } };
+  }
+  return { step: 'refuse_logins', counts: { peopleBlocked: 1, loginsDisabled: login?.enabled ? 1 : 0, sessionsRevoked } };
+}

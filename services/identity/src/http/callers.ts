@@ -1,0 +1,29 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { principalOf } from '@roster/platform/auth/middleware';
+import { operatorTenant } from '@roster/platform/http/app';
+import type { IdentityContext } from '../service.js';
+import { personCaller, type Caller } from '../logins/caller.js';
+
+/** Routes the operator may also call (a tenant owner's login): operator headers, else a bearer token. */
+export function personOrOperator(ctx: IdentityContext): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (req.get('x-operator-key') !== undefined) {
+      try {
+        res.locals['operatorTenant'] = operatorTenant(req, ctx.config.operatorKey);
+        return next();
+      } catch (error) {
+        return next(error);
+      }
+    }
+    return ctx.auth.required(req, res, next);
+  };
+}
+
+export function callerOf(req: Request, res: Response): Caller {
+  const tenant = res.locals['operatorTenant'] as string | undefined;
+  if (tenant) return { kind: 'operator', tenantId: tenant };
+  return personCaller(principalOf(req));
+}
+
+/** The client's address for throttling (L8); no proxy is trusted (see the HTTP kit). */
+export const clientAddress = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? 'unknown';

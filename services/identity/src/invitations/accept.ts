@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { eventFor, stageEvents } from '@roster/platform/outbox';
+import { conflict, HttpProblem, notFound } from '@roster/platform/http/problem';
+import type { IdentityContext } from '../service.js';
+import type { IdentityTx } from '../db/client.js';
+import { hashPassword, passwordMatches } from '../passwords/hashing.js';
+import { checkPassword, REJECTION_DETAIL } from '../passwords/policy.js';
+import { invalidCredentials } from '../sessions/login.js';
+import { assertNotThrottled, recordFailure, recordSuccess, throttleKeys } from '../sessions/throttle.js';
+import { hashRefreshToken as sha256 } from '../sessions/tokens.js';
+import { isValidUsername, normalizeUsername } from '../usernames/normalize.js';
+
+export interface Registration {
+  firstName: string;
+  lastName: string;
+  phone: string;
+  password: string;
+  acceptTerms: true;
+  marketingConsent: boolean;
+}
+
+const gone = (detail: string) => new HttpProblem(410, 'invitation-gone', 'Invitation no longer valid', detail);
+
+/** The pending invitation a token opens, locked; precise answers otherwise (404/409/410). */
+async function openInvitation(tx: IdentityTx, token: string) {
+  const [row] = await tx.$queryRawUnsafe<{ id: string }[]>('SELECT id::text AS id FROM invitation_projection WHERE token_hash = $1 FOR UPDATE', sha256(token));
+  if (!row) throw notFound('this invitation');
+  const invitation = await tx.invitationProjection.findUniqueOrThrow({ where: { id: row.id } });
+  if (invitation.status === 'accepted') throw conflict('this invitation was already accepted');
+  if (invitation.status === 'withdrawn') throw gone('this invitation was withdrawn');
+  if (invitation.expiresAt.getTime() <= Date.now()) throw gone('this invitation has expired: ask for a new one');
+  return invitation;
+}
+
+/** E-mail when the invitation has one, else the phone number's digits (the response says which). */
+export function usernameForInvitee(email: string | null, phone: string | null): { username: string; from: 'email' | 'phone' } | null {
+  if (email) return { username: normalizeUsername(email), from: 'email' };
+  const digits = phone?.replace(/\D/g, '') ?? '';
+  return digits.length >= 6 ? { username: digits, from: 'phone' } : null;
+}
+
+/**
+ * P8, new person: registers with a password and the terms accepted. Identity chooses the person
+ * id, creates the login and announces `invitation.accepted` (newPerson) so that the directory
+ * creates the person with that id and the membership.
+ */
+export async function acceptAsNewPerson(ctx: IdentityContext, token: string, r: Registration) {
+  const peek = await ctx.prisma.$transaction((tx) => openInvitation(tx, token));
+  const chosen = usernameForInvitee(peek.email, peek.phone ?? r.phone);
+  if (!chosen || !isValidUsername(chosen.username)) throw new HttpProblem(422, 'no-username', 'No username possible', 'the invitation has no e-mail and the phone number has too few digits');
+  const rejection = checkPassword(r.password, chosen.username);
+  if (rejection) throw new HttpProblem(400, 'weak-password', 'Password refused', REJECTION_DETAIL[rejection], { reason: rejection });
+  const passwordHash = await hashPassword(r.password);
+  const personId = randomUUID();
+  const result = await ctx.prisma.$transaction(async (tx) => {
+      const invitation = await openInvitation(tx, token);
+      if (await tx.login.findUnique({ where: { username: chosen.username }, select: { personId: true } })) {
+        throw conflict(`${chosen.username} already has a login: accept with your username and password instead`, { username: chosen.username });
+      }
+      await tx.login.create({ data: { personId, tenantId: invitation.tenantId, username: chosen.username, passwordHash } });
+      await tx.invitationProjection.update({ where: { id: invitation.id }, data: { status: 'accepted', acceptedPersonId: personId, updatedAt: new Date() } });
+      await stageEvents(tx, [eventFor('identity', {
+        type: 'invitation.accepted', subject: invitation.id, tenantId: invitation.tenantId,
+        data: {
+          invitationId: invitation.id, personId, accountId: invitation.accountId, roleKey: invitation.roleKey, newPerson: true,
+          registration: {
+            firstName: r.firstName, lastName: r.lastName, phone: r.phone, email: invitation.email,
+            marketingConsent: r.marketingConsent, termsAcceptedAt: new Date().toISOString(),
+          },
+        },
+      })]);
+      return { invitationId: invitation.id, personId, accountId: invitation.accountId, roleKey: invitation.roleKey, newPerson: true, username: chosen.username, usernameFrom: chosen.from };
+  });
+  ctx.relay.nudge();
+  ctx.logger.info({ invitationId: result.invitationId, personId }, 'invitation accepted by a new person');
+  return result;
+}
+
+/** P8, existing person: proves their login; the directory adds them to the invitation's account. */
+export async function acceptAsExistingPerson(ctx: IdentityContext, token: string, input: { username: string; password: string; address: string }) {
+  const username = normalizeUsername(input.username);
+  const keys = throttleKeys(username, input.address);
+  await assertNotThrottled(ctx.prisma, keys);
+  const peek = await ctx.prisma.$transaction((tx) => openInvitation(tx, token));
+  const login = await ctx.prisma.login.findUnique({ where: { username } });
+  if (!login || !(await passwordMatches(login.passwordHash, input.password)) || !login.enabled) {
+    await recordFailure(ctx.prisma, keys);
+    throw invalidCredentials();
+  }
+  await recordSuccess(ctx.prisma, username);
+  if (login.tenantId !== peek.tenantId) throw conflict('your login belongs to another organisation: register as a new person instead');
+  const result = await ctx.prisma.$transaction(async (tx) => {
+      const invitation = await openInvitation(tx, token);
+      await tx.invitationProjection.update({ where: { id: invitation.id }, data: { status: 'accepted', acceptedPersonId: login.personId, updatedAt: new Date() } });
+      await stageEvents(tx, [eventFor('identity', {
+        type: 'invitation.accepted', subject: invitation.id, tenantId: invitation.tenantId,
+        data: { invitationId: invitation.id, personId: login.personId, accountId: invitation.accountId, roleKey: invitation.roleKey, newPerson: false, registration: null },
+      })]);
+      return { invitationId: invitation.id, personId: login.personId, accountId: invitation.accountId, roleKey: invitation.roleKey, newPerson: false };
+  });
+  ctx.relay.nudge();
+  ctx.logger.info({ invitationId: result.invitationId, personId: login.personId }, 'invitation accepted by an existing person');
+  return result;
+}

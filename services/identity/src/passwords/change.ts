@@ -1,0 +1,60 @@
+import type { Principal } from '@roster/platform/auth/claims';
+import { refuseImpersonation } from '@roster/platform/auth/middleware';
+import { eventFor, stageEvents } from '@roster/platform/outbox';
+import { badRequest, HttpProblem, notFound } from '@roster/platform/http/problem';
+import type { IdentityContext } from '../service.js';
+import { personAccess } from '../people/access.js';
+import { applyLocally } from '../logins/manage.js';
+import { actorOf, personCaller } from '../logins/caller.js';
+import { revokeAllSessions, type Revocation } from '../sessions/revoke.js';
+import { assertNotThrottled, recordFailure, recordSuccess, throttleKeys } from '../sessions/throttle.js';
+import { openSession, type SessionTokens } from '../sessions/tokens.js';
+import { invalidCredentials } from '../sessions/login.js';
+import { hashPassword, passwordMatches } from './hashing.js';
+import { checkPassword, REJECTION_DETAIL } from './policy.js';
+
+/**
+ * `PUT /password` (L3): sets the person's own password. After a temporary password the token
+ * itself is the proof (it could only be obtained with it); otherwise the current password is
+ * required. Every session ends (`sessions.revoked` password_changed) and a fresh one is returned.
+ */
+export async function changePassword(
+  ctx: IdentityContext, me: Principal, input: { currentPassword?: string | undefined; newPassword: string; address: string },
+): Promise<SessionTokens> {
+  refuseImpersonation(me, 'changing a password');
+  const login = await ctx.prisma.login.findFirst({ where: { personId: me.personId, tenantId: me.tenantId } });
+  if (!login) throw notFound('your login');
+  const rejection = checkPassword(input.newPassword, login.username);
+  if (rejection) throw new HttpProblem(400, 'weak-password', 'Password refused', REJECTION_DETAIL[rejection], { reason: rejection });
+  const viaTemporary = me.passwordChangeRequired && login.passwordChangeRequired;
+  if (!viaTemporary) {
+    if (input.currentPassword === undefined) throw badRequest('give currentPassword to change your password');
+    const keys = throttleKeys(login.username, input.address);
+    await assertNotThrottled(ctx.prisma, keys);
+    if (!(await passwordMatches(login.passwordHash, input.currentPassword))) {
+      await recordFailure(ctx.prisma, keys);
+      throw invalidCredentials();
+    }
+    await recordSuccess(ctx.prisma, login.username);
+  }
+  const passwordHash = await hashPassword(input.newPassword);
+  let revocation: Revocation | null = null;
+  const tokens = await ctx.prisma.$transaction(async (tx) => {
+    const now = new Date();
+    await tx.login.update({
+      where: { personId: me.personId },
+      data: { passwordHash, passwordTemporary: false, temporaryExpiresAt: null, passwordChangeRequired: false, updatedAt: now },
+    });
+    revocation = await revokeAllSessions(tx, me.tenantId, me.personId, 'password_changed', now);
+    await stageEvents(tx, [eventFor('identity', {
+      type: 'password.reset', subject: me.personId, tenantId: me.tenantId,
+      data: { personId: me.personId, reason: 'changed', temporary: false, expiresAt: null, delivery: null, secret: null, actor: actorOf(personCaller(me)) },
+    })]);
+    const person = await personAccess(tx, me.tenantId, me.personId);
+    if (!person) throw notFound('your person record');
+    return openSession(ctx, tx, person, false);
+  });
+  applyLocally(ctx, revocation);
+  ctx.logger.info({ personId: me.personId }, 'password changed');
+  return tokens;
+}

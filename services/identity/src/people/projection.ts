@@ -1,0 +1,68 @@
+import type { EventOf } from '@roster/contracts';
+import type { IdentityTx } from '../db/client.js';
+
+/**
+ * Identity's projections of directory data (rule 1): profiles (names and addresses, for usernames
+ * and credential e-mails), memberships (roles in tokens), the account tree (supervisors' areas),
+ * custom roles. Each is applied in the handler's inbox transaction.
+ */
+
+/** user.created / user.updated: names and addresses, only from a newer version of the person (rule 3). */
+export async function applyProfile(tx: IdentityTx, event: EventOf<'user.created'> | EventOf<'user.updated'>): Promise<void> {
+  const d = event.data;
+  await tx.$executeRawUnsafe(
+    `UPDATE person_projection SET first_name = $2, last_name = $3, email = $4, phone = $5, profile_version = $6
+     WHERE id = $1::uuid AND tenant_id = $7::uuid AND profile_version < $6`,
+    d.personId, d.firstName, d.lastName, d.email, d.phone, event.subjectversion ?? 1, event.tenantid,
+  );
+  if (event.type === 'user.created') {
+    const roleKey = d.kind === 'client' ? 'client' : event.data.roleKey ?? 'staff';
+    await upsertMembership(tx, event.tenantid, d.personId, event.data.accountId, roleKey);
+  }
+}
+
+export async function upsertMembership(tx: IdentityTx, tenantId: string, personId: string, accountId: string, roleKey: string): Promise<void> {
+  await tx.$executeRawUnsafe(
+    `INSERT INTO membership_projection (person_id, account_id, tenant_id, role_key, updated_at) VALUES ($1::uuid, $2::uuid, $3::uuid, $4, now())
+     ON CONFLICT (person_id, account_id) DO UPDATE SET role_key = EXCLUDED.role_key, updated_at = now()
+     WHERE membership_projection.tenant_id = EXCLUDED.tenant_id`,
+    personId, accountId, tenantId, roleKey,
+  );
+}
+
+/** access.granted / access.revoked / role.changed: the membership, returning how many rows changed. */
+export async function applyAccessChange(
+  tx: IdentityTx, event: EventOf<'access.granted'> | EventOf<'access.revoked'> | EventOf<'role.changed'>,
+): Promise<number> {
+  const { personId, accountId } = event.data;
+  const tenantId = event.tenantid;
+  switch (event.type) {
+    case 'access.granted':
+      await upsertMembership(tx, tenantId, personId, accountId, event.data.roleKey);
+      return 1;
+    case 'role.changed':
+      await upsertMembership(tx, tenantId, personId, accountId, event.data.toRoleKey);
+      return 1;
+    case 'access.revoked':
+      return (await tx.membershipProjection.deleteMany({ where: { personId, accountId, tenantId } })).count;
+  }
+}
+
+export async function applyAccountCreated(tx: IdentityTx, event: EventOf<'account.created'>): Promise<void> {
+  const d = event.data;
+  await tx.$executeRawUnsafe(
+    `INSERT INTO account_projection (id, tenant_id, kind, parent_id, name) VALUES ($1::uuid, $2::uuid, $3, $4::uuid, $5)
+     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, parent_id = EXCLUDED.parent_id
+     WHERE account_projection.tenant_id = EXCLUDED.tenant_id`,
+    d.accountId, event.tenantid, d.kind, d.parentId, d.name,
+  );
+}
+
+export async function applyRoleDefined(tx: IdentityTx, event: EventOf<'role.defined'>): Promise<void> {
+  const d = event.data;
+  await tx.customRole.upsert({
+    where: { tenantId_key: { tenantId: event.tenantid, key: d.roleKey } },
+    create: { tenantId: event.tenantid, key: d.roleKey, name: d.name, permissions: d.permissions, scope: d.scope, rank: d.rank },
+    update: { name: d.name, permissions: d.permissions, scope: d.scope, rank: d.rank },
+  });
+}

@@ -1,0 +1,56 @@
+import type { Actor } from '@roster/contracts';
+import { eventFor, stageEvents } from '@roster/platform/outbox';
+import type { IdentityTx } from '../db/client.js';
+
+export type RevocationReason = 'logout' | 'login_disabled' | 'deactivated' | 'archived' | 'password_changed' | 'refresh_token_reused' | 'access_changed';
+
+export interface Revocation {
+  personId: string;
+  notBeforeMs: number;
+  sessionCount: number;
+}
+
+/**
+ * Ends every session of a person and announces `sessions.revoked` (B2): every service then refuses
+ * the person's access tokens issued before now, and identity refuses their refresh tokens. The
+ * caller raises identity's own not-before after commit (`ctx.auth.notBefore.raise`) so that its
+ * next request already refuses them, before the event comes back from the bus.
+ */
+export async function revokeAllSessions(
+  tx: IdentityTx, tenantId: string, personId: string, reason: Exclude<RevocationReason, 'logout'>, now = new Date(),
+): Promise<Revocation> {
+  const { count } = await tx.session.updateMany({ where: { personId, tenantId, revokedAt: null }, data: { revokedAt: now, revokedReason: reason } });
+  await tx.login.updateMany({ where: { personId, tenantId }, data: { sessionsNotBefore: now, updatedAt: now } });
+  await announce(tx, tenantId, personId, reason, now, count);
+  return { personId, notBeforeMs: now.getTime(), sessionCount: count };
+}
+
+/**
+ * Logout: ends this session (its refresh tokens die). Access tokens are per person, so the event
+ * also retires the person's other access tokens; their sessions stay and simply refresh.
+ */
+export async function revokeOneSession(tx: IdentityTx, tenantId: string, personId: string, sessionId: string, now = new Date()): Promise<Revocation> {
+  const { count } = await tx.session.updateMany({ where: { id: sessionId, personId, tenantId, revokedAt: null }, data: { revokedAt: now, revokedReason: 'logout' } });
+  await announce(tx, tenantId, personId, 'logout', now, count);
+  return { personId, notBeforeMs: now.getTime(), sessionCount: count };
+}
+
+async function announce(tx: IdentityTx, tenantId: string, personId: string, reason: RevocationReason, now: Date, sessionCount: number): Promise<void> {
+  await stageEvents(tx, [eventFor('identity', {
+    type: 'sessions.revoked', subject: personId, tenantId,
+    data: { personId, notBefore: now.toISOString(), reason, sessionCount },
+  })]);
+}
+
+export const SYSTEM: Actor = { kind: 'system', personId: null, impersonatorId: null };
+
+/**
+ * After a membership was removed or changed: directory's event already retired older tokens;
+ * identity retires those it may have issued before its projection caught up. Sessions stay:
+ * a refresh issues a token with the current roles. Null when the person has no login.
+ */
+export async function announceAccessChange(tx: IdentityTx, tenantId: string, personId: string, now = new Date()): Promise<Revocation | null> {
+  if (!(await tx.login.findFirst({ where: { personId, tenantId }, select: { personId: true } }))) return null;
+  await announce(tx, tenantId, personId, 'access_changed', now, 0);
+  return { personId, notBeforeMs: now.getTime(), sessionCount: 0 };
+}

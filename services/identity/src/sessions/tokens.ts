@@ -1,0 +1,70 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { TokenSigner } from '@roster/platform/auth/signer';
+import { HttpProblem } from '@roster/platform/http/problem';
+import type { IdentityContext } from '../service.js';
+import type { IdentityTx } from '../db/client.js';
+import { tokenRoles, type PersonAccess } from '../people/access.js';
+
+/** Refresh tokens live this long without use; each use rotates them (rule 7). */
+export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3_600_000;
+
+const signers = new WeakMap<IdentityContext, TokenSigner>();
+
+/** Identity's signer: the first of JWT_SIGNING_KEYS signs, all are published (rotation). */
+export function signerOf(ctx: IdentityContext): TokenSigner {
+  let signer = signers.get(ctx);
+  if (!signer) {
+    if (!ctx.auth.signingKeys?.length) {
+      throw new HttpProblem(503, 'signing-unavailable', 'Sign-in unavailable', 'identity has no JWT_SIGNING_KEYS: it cannot issue tokens');
+    }
+    signer = new TokenSigner(ctx.auth.signingKeys, ctx.auth.issuer);
+    signers.set(ctx, signer);
+  }
+  return signer;
+}
+
+/** An opaque refresh token (256 random bits) and the SHA-256 under which it is stored. */
+export function newRefreshToken(): { token: string; hash: string } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, hash: hashRefreshToken(token) };
+}
+
+export const hashRefreshToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+export interface SessionTokens {
+  accessToken: string;
+  refreshToken: string | null;
+  expiresIn: number;
+  passwordChangeRequired: boolean;
+  tokenType: 'Bearer';
+}
+
+export function signAccessToken(
+  ctx: IdentityContext, access: PersonAccess, sessionId: string,
+  options: { passwordChangeRequired?: boolean; impersonatorId?: string | null; ttlSeconds?: number } = {},
+) {
+  const { roles, permissions } = tokenRoles(access);
+  return signerOf(ctx).sign({
+    personId: access.personId, tenantId: access.tenantId, kind: access.kind, roles, permissions, sessionId,
+    passwordChangeRequired: options.passwordChangeRequired ?? false,
+    impersonatorId: options.impersonatorId ?? null,
+    ttlSeconds: options.ttlSeconds ?? ctx.config.accessTokenTtlSeconds,
+  });
+}
+
+/** Opens a session (one refresh-token family) and issues its first tokens, in `tx`. */
+export async function openSession(ctx: IdentityContext, tx: IdentityTx, access: PersonAccess, passwordChangeRequired: boolean): Promise<SessionTokens> {
+  const sessionId = randomUUID();
+  const refresh = newRefreshToken();
+  await tx.session.create({
+    data: {
+      id: sessionId, tenantId: access.tenantId, personId: access.personId, passwordChangeRequired,
+      // The application's clock, like sessions_not_before (the database's now() is the transaction's start).
+      createdAt: new Date(),
+      expiresAt: new Date(Date.now() + REFRESH_TOKEN_TTL_MS),
+    },
+  });
+  await tx.refreshToken.create({ data: { tokenHash: refresh.hash, sessionId } });
+  const signed = signAccessToken(ctx, access, sessionId, { passwordChangeRequired });
+  return { accessToken: signed.token, refreshToken: refresh.token, expiresIn: signed.expiresIn, passwordChangeRequired, tokenType: 'Bearer' };
+}
