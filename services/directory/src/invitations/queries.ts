@@ -1,0 +1,72 @@
+import { HttpProblem } from '@roster/platform/http/problem';
+import type { Caller } from '../access/caller.js';
+import type { DirectoryDb } from '../db/client.js';
+import { decodeCursor, encodeCursor } from '../http/support.js';
+import type { InvitationRow } from './commands.js';
+import { statusAt, type InvitationStatus, type StoredInvitationStatus } from './invitation.js';
+
+/** An invitation as the API shows it: never its token nor the token's hash. */
+export const invitationDto = (row: InvitationRow, now = new Date()) => ({
+  id: row.id,
+  accountId: row.accountId,
+  roleKey: row.roleKey,
+  firstName: row.firstName,
+  lastName: row.lastName,
+  email: row.email,
+  phone: row.phone,
+  channel: row.channel,
+  status: statusAt({ status: row.status as StoredInvitationStatus, expiresAt: row.expiresAt, acceptedPersonId: row.acceptedPersonId }, now),
+  expiresAt: row.expiresAt.toISOString(),
+  sentCount: row.sentCount,
+  invitedBy: row.invitedBy,
+  acceptedPersonId: row.acceptedPersonId,
+  settledAt: row.settledAt?.toISOString() ?? null,
+  createdAt: row.createdAt.toISOString(),
+  updatedAt: row.updatedAt.toISOString(),
+});
+
+// Keyset over (created_at, id), newest first; the cursor is bound to the status asked for.
+const fingerprintOf = (status: InvitationStatus | undefined) => `invitations:${status ?? 'all'}`;
+
+/** P8: a tenant's invitations, by status (pending ones are those not yet expired). */
+export async function listInvitations(
+  db: DirectoryDb, caller: Caller, query: { status?: InvitationStatus | undefined; limit: number; cursor?: string | undefined }, now = new Date(),
+) {
+  const byStatus = {
+    pending: { status: 'pending', expiresAt: { gt: now } },
+    expired: { status: 'pending', expiresAt: { lte: now } },
+    accepted: { status: 'accepted' },
+    withdrawn: { status: 'withdrawn' },
+  } as const;
+  const position = decodeCursor(query.cursor, fingerprintOf(query.status), ['string', 'string']) as [string, string] | null;
+  const after = position ? { createdAt: new Date(position[0]), id: position[1] } : null;
+  if (after && (Number.isNaN(after.createdAt.getTime()) || !/^[0-9a-f-]{36}$/.test(after.id))) {
+    throw new HttpProblem(400, 'invalid-cursor', 'Invalid cursor', 'cursor: not a cursor this list gave for this query; start again without it');
+  }
+  const tenantId = caller.tenantId;
+  const rows = await db.invitation.findMany({
+    where: {
+      tenantId,
+      ...(await reachable(db, caller)),
+      ...(query.status ? byStatus[query.status] : {}),
+      ...(after ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] } : {}),
+    },
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    take: query.limit + 1,
+  });
+  const page = rows.slice(0, query.limit);
+  return { items: page.map((r) => invitationDto(r, now)), nextCursor: rows.length > query.limit ? encodeCursor([page.at(-1)!.createdAt.toISOString(), page.at(-1)!.id], fingerprintOf(query.status)) : null };
+}
+
+/** One invitation the caller may see (404 otherwise, as for another tenant's). */
+export const findInvitation = async (db: DirectoryDb, caller: Caller, id: string) =>
+  db.invitation.findFirst({ where: { id, tenantId: caller.tenantId, ...(await reachable(db, caller)) } });
+
+/** Owners and admins see every invitation of the tenant; others those to accounts where they manage invitations. */
+async function reachable(db: DirectoryDb, caller: Caller): Promise<{ accountId?: { in: string[] } }> {
+  if (caller.tenantWide) return {};
+  const roots = caller.grants.filter((g) => g.permissions.has('invitations.manage')).map((g) => g.accountId);
+  const accounts = roots.length === 0 ? [] : await db.$queryRaw<{ id: string }[]>`
+    SELECT id::text FROM account WHERE tenant_id = ${caller.tenantId}::uuid AND ancestors && ${roots}::uuid[]`;
+  return { accountId: { in: accounts.map((a) => a.id) } };
+}
