@@ -3,7 +3,10 @@ import { Router } from 'express';
 import type { ServiceContext, ServiceDefinition } from '@roster/platform/service';
 import { makeClient, type DirectoryDb } from './db/client.js';
 import { directorySubscriptions } from './events/subscriptions.js';
-import { operationsRouter } from './http/operations.js';
+import { invitationsRouter } from './http/invitations.js';
+import { accessRouter } from './http/access.js';
+import { auditRouter } from './http/audit.js';
+import { directoryRouter } from './http/directory.js';
 import { peopleRouter } from './http/people.js';
 
 export type DirectoryContext = ServiceContext<DirectoryDb>;
@@ -13,6 +16,11 @@ export const directoryService: ServiceDefinition<DirectoryDb> = {
   defaultPort: 4002,
   migrationsDir: fileURLToPath(new URL('../prisma/migrations', import.meta.url)),
   makeClient,
-  routes: (ctx) => Router().use(peopleRouter(ctx)).use(operationsRouter(ctx)),
+  routes: (ctx) => Router()
+    .use(directoryRouter(ctx))
+    .use(peopleRouter(ctx))
+    .use(accessRouter(ctx))
+    .use(auditRouter(ctx))
+    .use(invitationsRouter(ctx)),
   subscriptions: directorySubscriptions,
 };

@@ -1,6 +1,8 @@
 import type { SubscriptionOptions } from '@roster/platform/bus/types';
 import type { DirectoryContext } from '../service.js';
+import { applyLoginEvent, recordCascadeFact } from '../logins/projection.js';
 import { recordCascadeStep } from '../operations/operations.js';
+import { invitationAcceptedSubscription } from '../invitations/subscription.js';
 
 /** What the directory consumes. Handlers log and call one command. */
 export function directorySubscriptions(ctx: DirectoryContext): Omit<SubscriptionOptions, 'group'>[] {
@@ -13,5 +15,24 @@ export function directorySubscriptions(ctx: DirectoryContext): Omit<Subscription
         await recordCascadeStep(ctx.prisma, event);
       },
     },
+    {
+      // hasLogin / loginEnabled on people, and the login's history in the audit trail.
+      types: ['login.granted', 'login.enabled', 'login.disabled', 'password.reset'],
+      handler: async (event) => {
+        if (event.type !== 'login.granted' && event.type !== 'login.enabled' && event.type !== 'login.disabled' && event.type !== 'password.reset') return;
+        ctx.logger.debug({ personId: event.data.personId, type: event.type }, 'login event');
+        await applyLoginEvent(ctx.prisma, event);
+      },
+    },
+    {
+      // Effects of cascades in scheduling, on the trail of the person concerned (P9: actor system, operation id).
+      types: ['visits.unassigned', 'visits.deleted'],
+      handler: async (event) => {
+        if (event.type !== 'visits.unassigned' && event.type !== 'visits.deleted') return;
+        ctx.logger.debug({ type: event.type, subject: event.subject }, 'cascade fact');
+        await recordCascadeFact(ctx.prisma, event);
+      },
+    },
+    invitationAcceptedSubscription(ctx),
   ];
 }

@@ -1,42 +1,174 @@
 import { randomUUID } from 'node:crypto';
-import { expectedStepsFor, type Actor, type PersonKind } from '@roster/contracts';
+import { isBuiltInRole, type Actor, type PersonKind } from '@roster/contracts';
 import { runInWork, currentWork } from '@roster/platform/context';
-import { badRequest, notFound } from '@roster/platform/http/problem';
+import { badRequest, conflict, notFound } from '@roster/platform/http/problem';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
 import type { DirectoryDb, DirectoryTx } from '../db/client.js';
-import { decideLifecycle, type LifecycleCommand, type PersonStatus } from './person.js';
+import { recordAudit } from '../audit/audit.js';
+import { unknownReference } from '../http/problems.js';
+import { startOperation } from '../operations/operations.js';
+import { findRole } from '../roles/definitions.js';
+import { decideLifecycle, previewable, type LifecycleCommand, type PersonStatus } from './person.js';
+import { roleKeysOf } from './view.js';
 
 export interface NewPerson {
+  /** Given when another service chose the id (an accepted invitation's registration); a UUID. */
+  id?: string | undefined;
   kind: PersonKind;
   firstName: string;
   lastName: string;
-  email?: string | undefined;
-  phone?: string | undefined;
+  email?: string | null | undefined;
+  phone?: string | null | undefined;
+  /** The account of the person's first membership. */
   accountId: string;
+  /** Staff: their role there (default `staff`); clients always hold `client`. */
   roleKey?: string | undefined;
+  defaultLandingPage?: string | null | undefined;
+  dailyReminder?: boolean | undefined;
+  /** Clients: the staff member they are assigned to (a salesperson creating a client gets it). */
+  assigneeId?: string | null | undefined;
 }
 
 export type PersonRow = Awaited<ReturnType<DirectoryDb['person']['findUniqueOrThrow']>>;
 
-/** P1: adds a client or staff member to the tenant and announces it (`user.created`, version 1). */
+/** P1: adds a client or staff member to the tenant (own transaction). See `createPersonInTx`. */
 export async function createPerson(db: DirectoryDb, tenantId: string, input: NewPerson, actor: Actor): Promise<PersonRow> {
-  const roleKey = input.roleKey ?? (input.kind === 'staff' ? 'staff' : null);
-  return db.$transaction(async (tx) => {
-    const person = await tx.person.create({
+  return db.$transaction((tx) => createPersonInTx(tx, tenantId, input, actor));
+}
+
+/**
+ * P1: adds a person with their first membership, in the caller's transaction, and announces it
+ * with `user.created` (version 1) carrying that membership (no `access.granted` for it).
+ * Refuses: an unknown account or role (400), a role that does not fit the kind (400), an e-mail or
+ * phone already used in the tenant (409 naming the existing person: add a membership to them
+ * with `PUT /people/{id}/access` instead).
+ */
+export async function createPersonInTx(tx: DirectoryTx, tenantId: string, input: NewPerson, actor: Actor): Promise<PersonRow> {
+  const roleKey = await roleForKind(tx, tenantId, input.kind, input.roleKey);
+  const account = await tx.account.findFirst({ where: { id: input.accountId, tenantId }, select: { id: true } });
+  if (!account) throw unknownReference('account', [input.accountId]);
+  await refuseDuplicates(tx, tenantId, { email: input.email ?? null, phone: input.phone ?? null });
+  if (input.assigneeId) await requireAssignableStaff(tx, tenantId, input.assigneeId);
+  const id = input.id ?? randomUUID();
+  let person: PersonRow;
+  try {
+    person = await tx.person.create({
       data: {
-        id: randomUUID(), tenantId, kind: input.kind, firstName: input.firstName, lastName: input.lastName,
+        id, tenantId, kind: input.kind, firstName: input.firstName, lastName: input.lastName,
         email: input.email ?? null, phone: input.phone ?? null, accountId: input.accountId, roleKey, version: 1,
+        defaultLandingPage: input.defaultLandingPage ?? null, dailyReminder: input.dailyReminder ?? false,
+        assigneeId: input.kind === 'client' ? (input.assigneeId ?? null) : null,
       },
     });
+  } catch (error) {
+    // Two requests with the same e-mail at once: the unique index decides; answer like the check above.
+    if (isUniqueViolation(error)) {
+      await refuseDuplicates(tx, tenantId, { email: input.email ?? null, phone: input.phone ?? null });
+      throw conflict(`a person with id ${id} already exists`);
+    }
+    throw error;
+  }
+  await tx.membership.create({ data: { tenantId, personId: id, accountId: input.accountId, roleKey } });
+  await stageEvents(tx, [eventFor('directory', {
+    type: 'user.created', subject: id, tenantId, subjectVersion: 1,
+    data: {
+      personId: id, kind: input.kind, firstName: person.firstName, lastName: person.lastName, email: person.email,
+      phone: person.phone, dailyReminder: person.dailyReminder, accountId: input.accountId, roleKey, actor,
+    },
+  })]);
+  if (person.assigneeId) {
     await stageEvents(tx, [eventFor('directory', {
-      type: 'user.created', subject: person.id, tenantId, subjectVersion: 1,
-      data: {
-        personId: person.id, kind: input.kind, firstName: person.firstName, lastName: person.lastName,
-        email: person.email, phone: person.phone, accountId: person.accountId, roleKey, actor,
-      },
+      type: 'client.assigned', subject: id, tenantId, data: { clientId: id, staffId: person.assigneeId, actor },
     })]);
-    return person;
+  }
+  await recordAudit(tx, {
+    tenantId, actor, action: 'person.created', subjectId: id, accountIds: [input.accountId],
+    detail: { kind: input.kind, roleKey, firstName: person.firstName, lastName: person.lastName, assigneeId: person.assigneeId },
   });
+  return person;
+}
+
+async function roleForKind(tx: DirectoryTx, tenantId: string, kind: PersonKind, roleKey: string | undefined): Promise<string> {
+  if (kind === 'client') {
+    if (roleKey !== undefined && roleKey !== 'client') throw badRequest(`a client holds the role client, not ${roleKey}`);
+    return 'client';
+  }
+  const key = roleKey ?? 'staff';
+  if (key === 'client') throw badRequest('the role client is for clients; give a staff member a staff role');
+  if (!isBuiltInRole(key) && !(await findRole(tx, tenantId, key))) throw unknownReference('role', [key]);
+  return key;
+}
+
+/** 409 naming the existing person when the e-mail or phone already identifies someone in the tenant (P8). */
+export async function refuseDuplicates(
+  tx: DirectoryTx, tenantId: string, contact: { email: string | null; phone: string | null }, exceptPersonId?: string,
+): Promise<void> {
+  if (!contact.email && !contact.phone) return;
+  const rows = await tx.$queryRawUnsafe<{ id: string; status: string; email_match: boolean }[]>(
+    `SELECT id::text, status, (email_key = lower($2)) AS email_match FROM person
+     WHERE tenant_id = $1::uuid AND (email_key = lower($2) OR phone_key = NULLIF(regexp_replace($3, '[^0-9]', '', 'g'), ''))
+       AND ($4::uuid IS NULL OR id <> $4::uuid)
+     LIMIT 1`,
+    tenantId, contact.email, contact.phone, exceptPersonId ?? null,
+  );
+  const existing = rows[0];
+  if (!existing) return;
+  const field = existing.email_match ? 'email' : 'phone';
+  throw conflict(`a person with this ${field} already exists in the tenant (${existing.id}); add a membership to them instead`, {
+    existingPersonId: existing.id, existingStatus: existing.status, field,
+    addMembership: { method: 'PUT', href: `/people/${existing.id}/access`, body: { grants: [{ accountId: '<account id>', roleKey: '<role key>' }] } },
+  });
+}
+
+export async function requireAssignableStaff(tx: DirectoryTx, tenantId: string, staffId: string): Promise<void> {
+  const staff = await tx.person.findFirst({ where: { id: staffId, tenantId }, select: { kind: true, status: true } });
+  if (!staff) throw unknownReference('person', [staffId]);
+  if (staff.kind !== 'staff') throw badRequest(`${staffId} is a client; clients are assigned to staff members`);
+  if (staff.status !== 'active') throw conflict(`the staff member ${staffId} is ${staff.status}; assign the client to an active one`, { status: staff.status });
+}
+
+const isUniqueViolation = (error: unknown): boolean => {
+  const e = error as { code?: string; cause?: { code?: string }; message?: string };
+  return e?.code === 'P2002' || e?.code === '23505' || e?.cause?.code === '23505' || /unique constraint/i.test(e?.message ?? '');
+};
+
+export interface ProfileChange {
+  firstName?: string | undefined;
+  lastName?: string | undefined;
+  email?: string | null | undefined;
+  phone?: string | null | undefined;
+  defaultLandingPage?: string | null | undefined;
+  dailyReminder?: boolean | undefined;
+}
+
+/** P1: changes a person's profile; announced with `user.updated` at the next version. Archived people are read-only. */
+export async function updatePerson(tx: DirectoryTx, tenantId: string, personId: string, change: ProfileChange, actor: Actor): Promise<PersonRow> {
+  const person = await lockPerson(tx, tenantId, personId);
+  if (person.status === 'archived') throw conflict('the person is archived: restore them before editing', { status: person.status });
+  const email = change.email === undefined ? person.email : change.email;
+  const phone = change.phone === undefined ? person.phone : change.phone;
+  await refuseDuplicates(tx, tenantId, {
+    email: change.email === undefined ? null : email, phone: change.phone === undefined ? null : phone,
+  }, personId);
+  const version = person.version + 1;
+  const updated = await tx.person.update({
+    where: { id: personId },
+    data: {
+      firstName: change.firstName ?? person.firstName, lastName: change.lastName ?? person.lastName, email, phone,
+      defaultLandingPage: change.defaultLandingPage === undefined ? person.defaultLandingPage : change.defaultLandingPage,
+      dailyReminder: change.dailyReminder ?? person.dailyReminder, version,
+    },
+  });
+  await stageEvents(tx, [eventFor('directory', {
+    type: 'user.updated', subject: personId, tenantId, subjectVersion: version,
+    data: {
+      personId, kind: updated.kind as PersonKind, firstName: updated.firstName, lastName: updated.lastName,
+      email: updated.email, phone: updated.phone, dailyReminder: updated.dailyReminder, actor,
+    },
+  })]);
+  const { accountIds } = await roleKeysOf(tx, personId);
+  await recordAudit(tx, { tenantId, actor, action: 'person.updated', subjectId: personId, accountIds, detail: { changed: Object.keys(change) } });
+  return updated;
 }
 
 export interface LifecycleRequest {
@@ -46,53 +178,59 @@ export interface LifecycleRequest {
 }
 
 /**
- * P5 and B1: changes a person's status and starts the cascade, or (dry run) asks every service
- * what the cascade would do. Either way an operation records the cascade; its id is the
- * correlation id of every event the cascade causes, so `GET /operations/{id}` can follow it.
+ * P5, P6 and B1: changes a person's status and starts the cascade, or (dry run) asks every service
+ * what the cascade would do, changing nothing. Either way an operation records the cascade; its id
+ * is the correlation id of every event the cascade causes, so `GET /operations/{id}` can follow it.
+ * `check` runs on the locked person before anything changes (authorization by the caller's reach).
  */
 export async function changeLifecycle(
   db: DirectoryDb, tenantId: string, personId: string, request: LifecycleRequest, actor: Actor,
+  check?: (tx: DirectoryTx, person: PersonRow) => Promise<void>,
 ): Promise<{ operationId: string }> {
   const operationId = randomUUID();
   const work = { correlationId: operationId, causationId: currentWork()?.correlationId, tenantId };
   await runInWork(work, () =>
     db.$transaction(async (tx) => {
       const person = await lockPerson(tx, tenantId, personId);
-      const decision = decideLifecycle({ status: person.status as PersonStatus, version: person.version }, request.command);
-      const roleKeys = person.roleKey ? [person.roleKey] : [];
+      if (check) await check(tx, person);
+      const action = request.command.type;
+      const { roleKeys, accountIds } = await roleKeysOf(tx, personId);
       if (request.dryRun) {
-        const action = request.command.type === 'deactivate' ? 'deactivate' : null;
-        if (!action) throw badRequest('dryRun previews a deactivation or an archive; a reactivation has nothing to preview');
-        await createOperation(tx, operationId, tenantId, `${action}:preview`, personId, true, expectedStepsFor('cascade.preview_requested'));
-        await stageEvents(tx, [eventFor('directory', {
+        if (!previewable(action)) throw badRequest(`dryRun previews a deactivation or an archive; ${action} has nothing to preview`);
+        decideLifecycle({ status: person.status as PersonStatus, version: person.version }, request.command);
+        const preview = eventFor('directory', {
           type: 'cascade.preview_requested', subject: personId, tenantId,
           data: { action, personId, kind: person.kind as PersonKind, roleKeys },
-        })]);
+        });
+        await startOperation(tx, { id: operationId, tenantId, kind: `${action}:preview`, subjectId: personId, dryRun: true, events: [preview] });
+        await stageEvents(tx, [preview]);
         return;
       }
+      const decision = decideLifecycle({ status: person.status as PersonStatus, version: person.version }, request.command);
       const updated = await tx.person.updateMany({
         where: { id: personId, tenantId, version: person.version },
         data: { status: decision.next.status, version: decision.next.version },
       });
       if (updated.count !== 1) throw new Error('person changed concurrently; retry');
-      await createOperation(tx, operationId, tenantId, request.command.type, personId, false, expectedStepsFor(decision.eventType));
-      await stageEvents(tx, [eventFor('directory', {
+      const event = eventFor('directory', {
         type: decision.eventType, subject: personId, tenantId, subjectVersion: decision.next.version,
         data: { personId, kind: person.kind as PersonKind, roleKeys, reason: request.reason ?? null, actor },
-      })]);
+      });
+      await startOperation(tx, { id: operationId, tenantId, kind: action, subjectId: personId, dryRun: false, events: [event] });
+      await stageEvents(tx, [event]);
+      await recordAudit(tx, {
+        tenantId, actor, action: `person.${decision.next.status === 'active' ? (action === 'restore' ? 'restored' : 'reactivated') : action === 'archive' ? 'archived' : 'deactivated'}`,
+        subjectId: personId, accountIds, operationId,
+        detail: { from: person.status, to: decision.next.status, reason: request.reason ?? null, kind: person.kind, roleKeys },
+      });
     }),
   );
   return { operationId };
 }
 
-async function lockPerson(tx: DirectoryTx, tenantId: string, personId: string): Promise<PersonRow> {
+/** Locks the person's row for the transaction (404 when not in the tenant). */
+export async function lockPerson(tx: DirectoryTx, tenantId: string, personId: string): Promise<PersonRow> {
   const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM person WHERE id = ${personId}::uuid AND tenant_id = ${tenantId}::uuid FOR UPDATE`;
   if (locked.length === 0) throw notFound(`person ${personId}`);
   return tx.person.findUniqueOrThrow({ where: { id: personId } });
-}
-
-async function createOperation(
-  tx: DirectoryTx, id: string, tenantId: string, kind: string, subjectId: string, dryRun: boolean, expected: readonly string[],
-): Promise<void> {
-  await tx.operation.create({ data: { id, tenantId, kind, subjectId, dryRun, expected: [...expected], status: expected.length ? 'pending' : 'completed' } });
 }

@@ -1,0 +1,77 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { ALL_PERMISSIONS } from '@roster/contracts';
+import type { Principal } from '@roster/platform/auth/claims';
+import { principalOf } from '@roster/platform/auth/middleware';
+import { operatorTenant } from '@roster/platform/http/app';
+import { HttpProblem, unauthorized } from '@roster/platform/http/problem';
+import { loadCaller, type Caller } from '../access/caller.js';
+import type { DirectoryContext } from '../service.js';
+
+const OPERATOR_PERSON = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * Bearer token (ctx.auth.required) on every directory endpoint. The operator channel
+ * (`x-operator-key` + `x-roster-tenant`, no Authorization header) is still accepted and acts as
+ * the tenant's operator: everything in that tenant, audited as `operator`.
+ */
+export function authenticated(ctx: DirectoryContext): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (!req.get('authorization') && req.get('x-operator-key')) {
+      try {
+        const tenantId = operatorTenant(req, ctx.config.operatorKey);
+        req.principal = operatorPrincipal(tenantId);
+        return next();
+      } catch (error) {
+        return next(error);
+      }
+    }
+    return ctx.auth.required(req, res, next);
+  };
+}
+
+const operatorPrincipal = (tenantId: string): Principal => ({
+  personId: OPERATOR_PERSON, tenantId, kind: 'staff', roles: ['owner'], permissions: new Set(ALL_PERMISSIONS),
+  sessionId: 'operator', tokenId: 'operator', passwordChangeRequired: false, impersonatorId: null, issuedAtMs: Date.now(),
+  expiresAt: new Date(Date.now() + 60_000),
+});
+
+/** Who calls, with their memberships: what they may do where (access/caller.ts). */
+export async function callerOf(ctx: DirectoryContext, req: Request): Promise<Caller> {
+  const principal = principalOf(req);
+  const caller = await loadCaller(ctx.prisma, principal);
+  if (principal.personId === OPERATOR_PERSON) caller.actor = { kind: 'operator', personId: null, impersonatorId: null };
+  return caller;
+}
+
+/** Only the operator key (tenant provisioning): compared in constant time; no tenant header needed. */
+export function requireOperatorKey(req: Request, operatorKey: string | undefined): void {
+  const given = req.get('x-operator-key');
+  if (!given) throw unauthorized('tenant provisioning needs the operator key in x-operator-key');
+  if (!operatorKey) throw unauthorized('this service has no operator key configured (ROSTER_OPERATOR_KEY)');
+  const a = Buffer.from(given);
+  const b = Buffer.from(operatorKey);
+  if (a.length !== b.length || !timingSafeEqual(a, b)) throw unauthorized('the operator key is not valid');
+}
+
+/**
+ * Opaque keyset cursors: base64url of the last row's sort position plus a fingerprint of the
+ * query, so a cursor from another query, or a tampered one, is a 400 rather than a wrong page.
+ */
+export function encodeCursor(position: unknown[], fingerprint: string): string {
+  return Buffer.from(JSON.stringify({ p: position, f: fingerprint })).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined, fingerprint: string, shape: ('string' | 'number')[]): unknown[] | null {
+  if (cursor === undefined) return null;
+  const invalid = () => new HttpProblem(400, 'invalid-cursor', 'Invalid cursor', 'cursor: not a cursor this list gave for this query; start again without it');
+  let decoded: { p?: unknown; f?: unknown };
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { p?: unknown; f?: unknown };
+  } catch {
+    throw invalid();
+  }
+  if (!decoded || decoded.f !== fingerprint || !Array.isArray(decoded.p) || decoded.p.length !== shape.length) throw invalid();
+  if (!decoded.p.every((v, i) => typeof v === shape[i])) throw invalid();
+  return decoded.p;
+}
