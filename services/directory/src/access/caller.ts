@@ -90,10 +90,11 @@ export function personCondition(caller: Caller, permission: Permission, params: 
     params.push(roots);
     parts.push(`EXISTS (SELECT 1 FROM membership m JOIN account a ON a.id = m.account_id WHERE m.person_id = p.id AND a.ancestors && $${params.length}::uuid[])`);
   }
-  params.push(caller.personId);
-  const me = `$${params.length}::uuid`;
-  if (reachesAssignedClients(caller, permission)) parts.push(`(p.kind = 'client' AND p.assignee_id = ${me})`);
-  if (permission === 'people.read' || caller.grants.some((g) => g.permissions.has(permission) && g.scope === 'self')) parts.push(`p.id = ${me}`);
+  let me: string | undefined;
+  // Only pushed when used: a parameter the statement does not reference is an error in Postgres.
+  const meParam = () => (me ??= (params.push(caller.personId), `$${params.length}::uuid`));
+  if (reachesAssignedClients(caller, permission)) parts.push(`(p.kind = 'client' AND p.assignee_id = ${meParam()})`);
+  if (permission === 'people.read' || caller.grants.some((g) => g.permissions.has(permission) && g.scope === 'self')) parts.push(`p.id = ${meParam()}`);
   return parts.length ? `(${parts.join(' OR ')})` : 'false';
 }
 

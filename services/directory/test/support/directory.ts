@@ -42,7 +42,7 @@ export async function startDirectory(prefix: string): Promise<DirectoryUnderTest
   const tokens = testTokens();
   const service = await startService(directoryService, {
     bus,
-    env: { ...tokens.env, PORT: '0', DATABASE_URL: database.url, DB_MIGRATE: 'true', ROSTER_OPERATOR_KEY: OPERATOR_KEY, LOG_LEVEL: 'silent' },
+    env: { ...tokens.env, PORT: '0', DATABASE_URL: database.url, DB_MIGRATE: 'true', ROSTER_OPERATOR_KEY: OPERATOR_KEY, LOG_LEVEL: process.env.DIRECTORY_TEST_LOG ?? 'silent' },
   });
   const published: RosterEvent[] = [];
   await bus.subscribe({ group: 'watcher', types: [
