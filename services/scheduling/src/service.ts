@@ -3,6 +3,8 @@ import { Router } from 'express';
 import type { ServiceContext, ServiceDefinition } from '@roster/platform/service';
 import { makeClient, type SchedulingDb } from './db/client.js';
 import { schedulingSubscriptions } from './events/subscriptions.js';
+import { clientsRouter } from './http/clients.js';
+import { schedulesRouter } from './http/schedules.js';
 import { visitsRouter } from './http/visits.js';
 
 export type SchedulingContext = ServiceContext<SchedulingDb>;
@@ -12,6 +14,6 @@ export const schedulingService: ServiceDefinition<SchedulingDb> = {
   defaultPort: 4003,
   migrationsDir: fileURLToPath(new URL('../prisma/migrations', import.meta.url)),
   makeClient,
-  routes: (ctx) => Router().use(visitsRouter(ctx)),
+  routes: (ctx) => Router().use(visitsRouter(ctx)).use(schedulesRouter(ctx)).use(clientsRouter(ctx)),
   subscriptions: schedulingSubscriptions,
 };

@@ -52,6 +52,6 @@ describe('inbox: every event delivered three times has its effect once (scheduli
     const [step] = await db.$queryRawUnsafe<{ envelope: { data: { counts: Record<string, number> } } }[]>(
       "SELECT envelope FROM outbox WHERE type = 'cascade.step.completed'",
     );
-    assert.deepEqual(step!.envelope.data.counts, { visitsUnassigned: 4 }, 'the count of the first (only) application');
+    assert.deepEqual(step!.envelope.data.counts, { visitsUnassigned: 4, defaultSitterCleared: 0, schedulesWithoutSitter: 0 }, 'the count of the first (only) application');
   });
 });

@@ -30,3 +30,21 @@ export async function requireActiveClient(tx: SqlTx, tenantId: string, clientId:
   if (!row || row.kind !== 'client' || row.status === 'pending') throw problem('client-unknown', `no client ${clientId} in your tenant`);
   if (row.status !== 'active') throw problem('client-inactive', `client ${clientId} is ${row.status}: visits are only created for active clients`);
 }
+
+/**
+ * The client's default sitter when they can be assigned right now (read FOR SHARE like any
+ * sitter), otherwise null: the visit or schedule then starts unassigned rather than failing.
+ */
+export async function assignableDefaultSitter(tx: SqlTx, tenantId: string, clientId: string): Promise<string | null> {
+  const [row] = await tx.$queryRawUnsafe<{ id: string | null }[]>(
+    'SELECT default_sitter_id AS id FROM person_projection WHERE id = $1::uuid AND tenant_id = $2::uuid', clientId, tenantId,
+  );
+  if (!row?.id) return null;
+  try {
+    await requireAssignableSitter(tx, tenantId, row.id);
+    return row.id;
+  } catch (error) {
+    if (error instanceof HttpProblem) return null;
+    throw error;
+  }
+}

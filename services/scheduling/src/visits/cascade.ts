@@ -35,17 +35,19 @@ export interface SitterRelease {
  * a sitter. Three statements.
  */
 export async function unassignUpcomingVisitsOf(tx: SqlTx, tenantId: string, sitterId: string): Promise<SitterRelease> {
+  // Schedules first: their row locks make a horizon extension running now either finish before
+  // the visits are released (and its visits are released too) or see the schedule without a sitter.
+  const schedulesWithoutSitter = await tx.$executeRawUnsafe(
+    `UPDATE schedule SET sitter_id = NULL WHERE tenant_id = $1::uuid AND sitter_id = $2::uuid`, tenantId, sitterId,
+  );
+  const defaultSitterCleared = await tx.$executeRawUnsafe(
+    `UPDATE person_projection SET default_sitter_id = NULL WHERE tenant_id = $1::uuid AND default_sitter_id = $2::uuid`, tenantId, sitterId,
+  );
   const [released] = await tx.$queryRawUnsafe<{ ids: string[] | null }[]>(
     `WITH released AS (
        UPDATE visit SET sitter_id = NULL WHERE tenant_id = $1::uuid AND sitter_id = $2::uuid AND ${UPCOMING} RETURNING id
      ) SELECT array_agg(id::text) AS ids FROM released`,
     tenantId, sitterId,
-  );
-  const defaultSitterCleared = await tx.$executeRawUnsafe(
-    `UPDATE person_projection SET default_sitter_id = NULL WHERE tenant_id = $1::uuid AND default_sitter_id = $2::uuid`, tenantId, sitterId,
-  );
-  const schedulesWithoutSitter = await tx.$executeRawUnsafe(
-    `UPDATE schedule SET sitter_id = NULL WHERE tenant_id = $1::uuid AND sitter_id = $2::uuid`, tenantId, sitterId,
   );
   return { visitIds: released?.ids ?? [], defaultSitterCleared, schedulesWithoutSitter };
 }
@@ -71,6 +73,9 @@ export interface ClientRemoval {
 
 /** A client leaves: incomplete future visits and their surcharges are deleted, schedules removed; history stays. Two statements. */
 export async function deleteUpcomingVisitsOf(tx: SqlTx, tenantId: string, clientId: string): Promise<ClientRemoval> {
+  // Schedules first (see unassignUpcomingVisitsOf): a horizon extension holding one finishes
+  // before the visits are deleted, so its visits are deleted too. Past visits keep existing.
+  const schedulesRemoved = await tx.$executeRawUnsafe(`DELETE FROM schedule WHERE tenant_id = $1::uuid AND client_id = $2::uuid`, tenantId, clientId);
   const [deleted] = await tx.$queryRawUnsafe<{ visits: number; surcharges: number }[]>(
     `WITH doomed AS (SELECT id FROM visit WHERE tenant_id = $1::uuid AND client_id = $2::uuid AND ${UPCOMING}),
           surcharges AS (DELETE FROM surcharge WHERE tenant_id = $1::uuid AND visit_id IN (SELECT id FROM doomed) RETURNING 1),
@@ -78,8 +83,6 @@ export async function deleteUpcomingVisitsOf(tx: SqlTx, tenantId: string, client
      SELECT (SELECT count(*) FROM visits)::int AS visits, (SELECT count(*) FROM surcharges)::int AS surcharges`,
     tenantId, clientId,
   );
-  // Past visits of these schedules keep existing (their schedule_id becomes null).
-  const schedulesRemoved = await tx.$executeRawUnsafe(`DELETE FROM schedule WHERE tenant_id = $1::uuid AND client_id = $2::uuid`, tenantId, clientId);
   return { visitsDeleted: Number(deleted?.visits ?? 0), surchargesDeleted: Number(deleted?.surcharges ?? 0), schedulesRemoved };
 }
 

@@ -3,7 +3,7 @@ import type { Principal } from '@roster/platform/auth/claims';
 import { hasPermission } from '@roster/platform/auth/middleware';
 import type { SqlClient, SqlTx } from '@roster/platform/db/database';
 import { conflict, forbidden, notFound } from '@roster/platform/http/problem';
-import { requireActiveClient, requireAssignableSitter } from '../people/eligibility.js';
+import { assignableDefaultSitter, requireActiveClient, requireAssignableSitter } from '../people/eligibility.js';
 import { findVisibleVisit, surchargesOf, VISIT_COLUMNS, visitDto, type SurchargeRow, type VisitRow } from './queries.js';
 import { visitScopeOf, type VisitScope } from './scope.js';
 
@@ -17,22 +17,13 @@ export interface NewVisit {
   timeZone?: string | undefined;
 }
 
-/** The client's default sitter, if set and still assignable (otherwise the visit starts unassigned). */
-async function defaultSitterOf(tx: SqlTx, tenantId: string, clientId: string): Promise<string | null> {
-  const [row] = await tx.$queryRawUnsafe<{ id: string | null }[]>(
-    `SELECT s.id FROM person_projection c JOIN person_projection s ON s.id = c.default_sitter_id AND s.tenant_id = c.tenant_id
-     WHERE c.id = $1::uuid AND c.tenant_id = $2::uuid AND s.status = 'active' FOR SHARE OF s`,
-    clientId, tenantId,
-  );
-  return row?.id ?? null;
-}
-
 /** POST /visits (S1): a visit for an active client, with an assignable sitter, the default sitter, or none. */
 export async function createVisit(db: SqlClient, me: Principal, v: NewVisit) {
   return db.$transaction(async (tx) => {
+    // Sitter before client, the order the sitter cascade locks them in (no deadlock with it).
+    const sitterId = v.sitterId === undefined ? await assignableDefaultSitter(tx, me.tenantId, v.clientId) : v.sitterId;
+    if (sitterId && v.sitterId !== undefined) await requireAssignableSitter(tx, me.tenantId, sitterId);
     await requireActiveClient(tx, me.tenantId, v.clientId);
-    const sitterId = v.sitterId === undefined ? await defaultSitterOf(tx, me.tenantId, v.clientId) : v.sitterId;
-    if (sitterId) await requireAssignableSitter(tx, me.tenantId, sitterId);
     const [row] = await tx.$queryRawUnsafe<VisitRow[]>(
       `INSERT INTO visit AS v (id, tenant_id, client_id, sitter_id, starts_at, ends_at, service, time_zone)
        VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5::timestamptz, $6::timestamptz, $7, $8) RETURNING ${VISIT_COLUMNS}`,

@@ -77,3 +77,20 @@ export function scopeCondition(scope: VisitScope, alias: string, params: unknown
   }
   return parts.length > 0 ? `(${parts.join(' OR ')})` : 'FALSE';
 }
+
+/**
+ * The same scope over clients (`alias` is a person_projection row): a sitter sees the clients
+ * they have visits with or are default sitter of; a client only themselves.
+ */
+export function clientScopeCondition(scope: VisitScope, alias: string, params: unknown[]): string {
+  if (scope.all) return 'TRUE';
+  const visitCondition = scopeCondition(scope, 'sv', params);
+  const parts = [`EXISTS (SELECT 1 FROM visit sv WHERE sv.tenant_id = ${alias}.tenant_id AND sv.client_id = ${alias}.id AND ${visitCondition})`];
+  if (scope.self) {
+    params.push(scope.personId);
+    const me = `$${params.length}::uuid`;
+    parts.push(scope.kind === 'client' ? `${alias}.id = ${me}` : `${alias}.default_sitter_id = ${me}`);
+  }
+  if (scope.assignedClients) parts.push(`${alias}.assignee_id = $${params.push(scope.personId)}::uuid`);
+  return `(${parts.join(' OR ')})`;
+}
