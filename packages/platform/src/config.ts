@@ -22,6 +22,11 @@ const schema = z.object({
   JWT_ISSUER: z.string().min(1).default('roster'),
   SEALING_PUBLIC_KEY: z.string().min(1).optional(),
   SEALING_PRIVATE_KEYS: z.string().min(1).optional(),
+  SMTP_URL: z.string().regex(/^smtps?:\/\/[^,\s]+(,\s*smtps?:\/\/[^,\s]+)*$/, 'smtp://host:port or smtps://…, comma-separated in failover order').optional(),
+  SMS_PROVIDER_URL: z.string().regex(/^https?:\/\/[^,\s]+(,\s*https?:\/\/[^,\s]+)*$/, 'https://user:token@host/messages, comma-separated in failover order').optional(),
+  SMS_CALLBACK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  MAIL_FROM: z.string().min(3).default('Roster <no-reply@roster.local>'),
+  PUBLIC_URL: z.url().default('http://localhost:4001'),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
   TEMPORARY_PASSWORD_TTL_HOURS: z.coerce.number().min(0.01).max(24 * 90).default(72),
 });
@@ -50,6 +55,16 @@ export interface ServiceConfig {
   sealingPublicKey: string | undefined;
   /** Notifications only: private sealing JWKS. */
   sealingPrivateKeys: string | undefined;
+  /** Notifications: SMTP servers in failover order (B6); none = files under the data folder. */
+  smtpUrls: string[];
+  /** Notifications: HTTP SMS providers' messages endpoints in failover order (B6). */
+  smsProviderUrls: string[];
+  /** Notifications: HMAC-SHA256 key of SMS provider status callbacks. */
+  smsCallbackSecret: string | undefined;
+  /** Notifications: sender of e-mails. */
+  mailFrom: string;
+  /** Base of links in messages (invitation acceptance, login). */
+  publicUrl: string;
   /** Identity only: lifetime of access tokens (rule 7). */
   accessTokenTtlSeconds: number;
   /** Identity only: a temporary password not used within this time stops working (L3). */
@@ -95,7 +110,14 @@ export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv, default
     jwtIssuer: c.JWT_ISSUER,
     sealingPublicKey: c.SEALING_PUBLIC_KEY,
     sealingPrivateKeys: c.SEALING_PRIVATE_KEYS,
+    smtpUrls: splitList(c.SMTP_URL),
+    smsProviderUrls: splitList(c.SMS_PROVIDER_URL),
+    smsCallbackSecret: c.SMS_CALLBACK_SECRET,
+    mailFrom: c.MAIL_FROM,
+    publicUrl: c.PUBLIC_URL.replace(/\/+$/, ''),
     accessTokenTtlSeconds: c.ACCESS_TOKEN_TTL_SECONDS,
     temporaryPasswordTtlHours: c.TEMPORARY_PASSWORD_TTL_HOURS,
   };
 }
+
+const splitList = (value: string | undefined): string[] => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);

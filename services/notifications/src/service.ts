@@ -3,6 +3,11 @@ import { Router } from 'express';
 import type { ServiceContext, ServiceDefinition } from '@roster/platform/service';
 import { makeClient, type NotificationsDb } from './db/client.js';
 import { notificationsSubscriptions } from './events/subscriptions.js';
+import { callbacksRouter } from './http/callbacks.js';
+import { messagesRouter } from './http/messages.js';
+import { monitorsRouter } from './http/monitors.js';
+import { subscriptionsRouter } from './http/subscriptions.js';
+import { templatesRouter } from './http/templates.js';
 
 export type NotificationsContext = ServiceContext<NotificationsDb>;
 
@@ -11,6 +16,11 @@ export const notificationsService: ServiceDefinition<NotificationsDb> = {
   defaultPort: 4004,
   migrationsDir: fileURLToPath(new URL('../prisma/migrations', import.meta.url)),
   makeClient,
-  routes: () => Router(),
+  routes: (ctx) => Router()
+    .use(messagesRouter(ctx))
+    .use(templatesRouter(ctx))
+    .use(subscriptionsRouter(ctx))
+    .use(monitorsRouter(ctx))
+    .use(callbacksRouter(ctx)),
   subscriptions: notificationsSubscriptions,
 };

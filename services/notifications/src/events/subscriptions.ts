@@ -1,18 +1,66 @@
+import type { RosterEvent } from '@roster/contracts';
 import type { SubscriptionOptions } from '@roster/platform/bus/types';
-import { personLifecycleSubscription } from '@roster/platform/people-projection';
 import type { NotificationsContext } from '../service.js';
-import { stopMessagesToPerson, resumeMessagesToPerson } from '../people/cascade.js';
+import { handlePersonEvent, PERSON_TYPES, recordAccount } from '../people/projection.js';
+import { reactToAccessChange, reactToRoleChange } from '../reactions/access.js';
+import { queueCredentials } from '../reactions/credentials.js';
+import { queueInvitation } from '../reactions/invitations.js';
+import { react } from '../reactions/react.js';
+import { sendDailySchedule, tellManagersVisitsNeedSitter } from '../reactions/visits.js';
+import { startRuntime } from '../runtime.js';
 
 /** What notifications consumes (from the catalogue's consumers). Handlers log and call one command. */
 export function notificationsSubscriptions(ctx: NotificationsContext): Omit<SubscriptionOptions, 'group'>[] {
+  const runtime = startRuntime(ctx);
+  const db = ctx.prisma;
+  const afterCommit = () => {
+    ctx.relay.nudge();
+    runtime.sender.nudge();
+  };
+  const log = (event: RosterEvent) => ctx.logger.debug({ eventId: event.id, type: event.type }, 'handling');
+
   return [
-    personLifecycleSubscription({
-      service: 'notifications',
-      db: ctx.prisma,
-      logger: ctx.logger,
-      afterCommit: () => ctx.relay.nudge(),
-      effects: { 'user.deactivated': stopMessagesToPerson, 'user.reactivated': resumeMessagesToPerson },
-      previews: { deactivate: stopMessagesToPerson },
-    }),
+    {
+      types: PERSON_TYPES,
+      handler: async (event) => {
+        log(event);
+        await handlePersonEvent(db, ctx.logger, event);
+        afterCommit();
+      },
+    },
+    {
+      types: ['login.granted', 'password.reset', 'access.granted', 'access.revoked', 'role.changed', 'account.created', 'invitation.created', 'visits.unassigned', 'schedule.digest'],
+      handler: async (event) => {
+        log(event);
+        switch (event.type) {
+          case 'login.granted':
+          case 'password.reset':
+            await react(db, event, (tx) => queueCredentials(tx, event, ctx.config.publicUrl));
+            break;
+          case 'access.granted':
+          case 'access.revoked':
+            await react(db, event, (tx) => reactToAccessChange(tx, event));
+            break;
+          case 'role.changed':
+            await react(db, event, (tx) => reactToRoleChange(tx, event));
+            break;
+          case 'account.created':
+            await recordAccount(db, event);
+            break;
+          case 'invitation.created':
+            await react(db, event, (tx) => queueInvitation(tx, event));
+            break;
+          case 'visits.unassigned':
+            await react(db, event, (tx) => tellManagersVisitsNeedSitter(tx, event));
+            break;
+          case 'schedule.digest':
+            await react(db, event, (tx) => sendDailySchedule(tx, event));
+            break;
+          default:
+            return;
+        }
+        afterCommit();
+      },
+    },
   ];
 }

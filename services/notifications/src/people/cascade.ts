@@ -1,18 +1,65 @@
-import type { CascadeEffect } from '@roster/platform/people-projection';
+import type { EventOf } from '@roster/contracts';
+import type { SqlTx } from '@roster/platform/db/database';
+import type { PersonEvent } from '@roster/platform/people-projection';
+import { countActiveMonitorsOf, flagMonitorsOf } from '../monitors/monitors.js';
 
-/**
- * Notifications' column of the cascade table: an inactive person receives nothing more. The
- * projection's status is what the senders check; subscriptions and monitors (issue:
- * notifications service) add their counts to this step.
- */
-export const stopMessagesToPerson: CascadeEffect = {
-  step: 'stop_messages',
-  apply: async () => ({ recipientsSuppressed: 1 }),
-  preview: async () => ({ recipientsSuppressed: 1 }),
+/** One of notifications' cascade steps (the platform's CascadeEffect shape). */
+export interface NotificationsCascadeEffect {
+  step: string;
+  apply(tx: SqlTx, event: PersonEvent): Promise<Record<string, number>>;
+  preview(tx: SqlTx, event: EventOf<'cascade.preview_requested'>): Promise<Record<string, number>>;
+}
+
+const count = async (tx: SqlTx, sql: string, ...values: unknown[]): Promise<number> => {
+  const [row] = await tx.$queryRawUnsafe<{ n: bigint }[]>(sql, ...values);
+  return Number(row?.n ?? 0);
 };
 
-export const resumeMessagesToPerson: CascadeEffect = {
+/** What stops with the person: automatic schedule e-mails and daily reminders they subscribed to. */
+async function subscriptionsOf(tx: SqlTx, tenantId: string, personId: string): Promise<{ scheduleEmailsStopped: number; remindersStopped: number }> {
+  const [row] = await tx.$queryRawUnsafe<{ schedule: boolean; reminder: boolean }[]>(
+    'SELECT schedule_emails AS schedule, daily_reminder AS reminder FROM subscription WHERE person_id = $1::uuid AND tenant_id = $2::uuid', personId, tenantId,
+  );
+  return { scheduleEmailsStopped: row?.schedule ? 1 : 0, remindersStopped: row?.reminder ? 1 : 0 };
+}
+
+const QUEUED_TO = `FROM message WHERE tenant_id = $1::uuid AND recipient_person_id = $2::uuid AND status = 'queued'`;
+
+/**
+ * Notifications' column of the cascade table: an inactive person receives nothing more (queued
+ * messages to them are cancelled, and the senders check the projection's status before each
+ * send), their schedule e-mails and reminders stop (the subscriptions stay, for a reactivation),
+ * and the event e-mail monitors they hold are flagged for review and reported to the owners.
+ */
+export const stopMessagesToPerson: NotificationsCascadeEffect = {
+  step: 'stop_messages',
+  async apply(tx, event) {
+    const { personId } = event.data;
+    const cancelled = await tx.$executeRawUnsafe(
+      `UPDATE message SET status = 'cancelled', sealed_secret = NULL, last_error = 'the recipient was deactivated', updated_at = now()
+        WHERE tenant_id = $1::uuid AND recipient_person_id = $2::uuid AND status = 'queued'`,
+      event.tenantid, personId,
+    );
+    const subscriptions = await subscriptionsOf(tx, event.tenantid, personId);
+    const monitors = await flagMonitorsOf(tx, event, personId);
+    return { messagesCancelled: cancelled, ...subscriptions, ...monitors };
+  },
+  async preview(tx, event) {
+    const { personId } = event.data;
+    return {
+      messagesCancelled: await count(tx, `SELECT count(*) AS n ${QUEUED_TO}`, event.tenantid, personId),
+      ...(await subscriptionsOf(tx, event.tenantid, personId)),
+      monitorsFlagged: await countActiveMonitorsOf(tx, event.tenantid, personId),
+    };
+  },
+};
+
+/** A reactivated person receives messages again; their subscriptions resume. Flagged monitors stay with the owners' review. */
+export const resumeMessagesToPerson: NotificationsCascadeEffect = {
   step: 'resume_messages',
-  apply: async () => ({ recipientsResumed: 1 }),
+  async apply(tx, event) {
+    const s = await subscriptionsOf(tx, event.tenantid, event.data.personId);
+    return { recipientsResumed: 1, scheduleEmailsResumed: s.scheduleEmailsStopped, remindersResumed: s.remindersStopped };
+  },
   preview: async () => ({ recipientsResumed: 1 }),
 };

@@ -1,0 +1,286 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { KeyObject } from 'node:crypto';
+import type { SealedSecret } from '@roster/contracts';
+import { open } from '@roster/platform/crypto/sealing';
+import { eventFor, stageEvents } from '@roster/platform/outbox';
+import type { BusLogger } from '@roster/platform/bus/types';
+import type { SqlClient, SqlTx } from '@roster/platform/db/database';
+import type { Channel } from '../templates/defaults.js';
+import { renderTemplate, TemplateError } from '../templates/render.js';
+import { effectiveTemplate } from '../templates/store.js';
+import type { MessageMetrics } from './metrics.js';
+import { DeliveryError, type OutgoingMessage, type Provider } from './providers.js';
+
+export interface SenderOptions {
+  db: SqlClient;
+  logger: BusLogger;
+  metrics: MessageMetrics;
+  providers: Record<Channel, Provider[]>;
+  /** Notifications' private sealing keys; null when none are configured (a sealed secret then fails the message). */
+  privateKeys: ReadonlyMap<string, KeyObject> | null;
+  publicUrl: string;
+  /** Identifies this replica's claims. */
+  workerId: string;
+  /** After a commit that staged events (`ctx.relay.nudge()`). */
+  afterCommit(): void;
+  batchSize?: number;
+  /** How long a claim holds; a replica that died mid-send leaves a claim that expires and is taken again. */
+  claimSeconds?: number;
+  maxAttempts?: number;
+  pollIntervalMs?: number;
+  /** Delay before attempt n+1 after n transient failures. */
+  backoffMs?(failedAttempts: number): number;
+}
+
+interface ClaimedRow {
+  id: string;
+  tenant_id: string;
+  template: string;
+  channel: Channel;
+  recipient_person_id: string | null;
+  to_address: string;
+  variables: Record<string, unknown>;
+  sealed_secret: SealedSecret | null;
+  attempts: number;
+  correlation_id: string | null;
+}
+
+interface ProviderAttempt {
+  provider: string;
+  outcome: 'sent' | 'transient_failure' | 'permanent_failure';
+  error: string | null;
+}
+
+/** How a secret enters a template: a password as is, an invitation token inside the acceptance link. */
+export type SecretUse = 'password' | 'invitation_link';
+export const SECRET_USE = '__secret';
+
+const defaultBackoff = (n: number) => Math.min(15 * 60_000, 1_000 * 2 ** (n - 1)) * (0.8 + Math.random() * 0.4);
+
+/**
+ * Sends what the reactions queued (N1): claims due rows with `FOR UPDATE SKIP LOCKED` (replicas
+ * never take the same row), renders each with its tenant's template and its secret opened only
+ * now, tries the channel's providers in order (B6), then records the outcome, the provider
+ * attempts and `notification.sent` / `notification.failed` in one transaction. A transient failure
+ * is retried with exponential backoff; the secret is dropped once the message is sent or failed.
+ */
+export class MessageSender {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private pendingNudge = false;
+
+  constructor(private readonly o: SenderOptions) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  nudge(): void {
+    this.pendingNudge = true;
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Claims and sends one batch; returns how many rows it claimed. */
+  async sendDue(): Promise<number> {
+    const rows = await this.claim();
+    await Promise.all(rows.map((row) => this.deliver(row)));
+    return rows.length;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      let claimed = 0;
+      try {
+        this.pendingNudge = false;
+        claimed = await this.sendDue();
+        failures = 0;
+      } catch (error) {
+        failures++;
+        this.o.logger.warn({ err: error, failures }, 'message sender failed; retrying');
+        await sleep(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)));
+        continue;
+      }
+      if (claimed > 0 || this.pendingNudge) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.o.pollIntervalMs ?? 500);
+        this.wake = () => (clearTimeout(timer), resolve());
+      });
+      this.wake = undefined;
+    }
+  }
+
+  // The sender works for every tenant: each row carries its tenant, and everything written about
+  // a row below is keyed by its id and tenant.
+  private async claim(): Promise<ClaimedRow[]> {
+    return this.o.db.$queryRawUnsafe<ClaimedRow[]>(
+      `WITH due AS (
+         SELECT id FROM message
+          WHERE (status = 'queued' AND next_attempt_at <= now()) OR (status = 'sending' AND claimed_until < now())
+          ORDER BY next_attempt_at
+          LIMIT $1
+          FOR UPDATE SKIP LOCKED)
+       UPDATE message m
+          SET status = 'sending', claimed_by = $2, claimed_until = now() + make_interval(secs => $3::int),
+              attempts = m.attempts + 1, updated_at = now()
+         FROM due WHERE m.id = due.id
+       RETURNING m.id, m.tenant_id, m.template, m.channel, m.recipient_person_id, m.to_address, m.variables,
+                 m.sealed_secret, m.attempts, m.correlation_id`,
+      this.o.batchSize ?? 50, this.o.workerId, this.o.claimSeconds ?? 60,
+    );
+  }
+
+  private async deliver(row: ClaimedRow): Promise<void> {
+    try {
+      if (await this.recipientInactive(row)) {
+        await this.finish(row, { status: 'cancelled', error: 'the recipient is no longer active', attempts: [] });
+        return;
+      }
+      let outgoing: OutgoingMessage;
+      try {
+        outgoing = await this.prepare(row);
+      } catch (error) {
+        await this.finish(row, { status: 'failed', error: (error as Error).message, attempts: [] });
+        return;
+      }
+      const attempts: ProviderAttempt[] = [];
+      for (const provider of this.o.providers[row.channel]) {
+        try {
+          const { providerMessageId } = await provider.send(outgoing);
+          attempts.push({ provider: provider.name, outcome: 'sent', error: null });
+          await this.finish(row, { status: 'sent', provider: provider.name, providerMessageId, attempts });
+          return;
+        } catch (error) {
+          const failure = error instanceof DeliveryError ? error : new DeliveryError((error as Error).message, true);
+          attempts.push({ provider: provider.name, outcome: failure.transient ? 'transient_failure' : 'permanent_failure', error: failure.message });
+          this.o.metrics.failedOver.inc({ channel: row.channel });
+        }
+      }
+      const transient = attempts.some((a) => a.outcome === 'transient_failure');
+      const reason = attempts.map((a) => `${a.provider}: ${a.error}`).join('; ');
+      if (transient && row.attempts < (this.o.maxAttempts ?? 8)) {
+        await this.finish(row, { status: 'retry', error: reason, attempts });
+      } else {
+        await this.finish(row, { status: 'failed', error: transient ? `gave up after ${row.attempts} attempts: ${reason}` : reason, attempts });
+      }
+    } catch (error) {
+      // The database failed while finishing: the claim expires and the row is taken again.
+      this.o.logger.error({ err: error, messageId: row.id }, 'could not record the outcome of a message');
+    }
+  }
+
+  private async recipientInactive(row: ClaimedRow): Promise<boolean> {
+    if (!row.recipient_person_id) return false;
+    const [person] = await this.o.db.$queryRawUnsafe<{ status: string }[]>(
+      'SELECT status FROM person_projection WHERE id = $1::uuid AND tenant_id = $2::uuid', row.recipient_person_id, row.tenant_id,
+    );
+    return person !== undefined && person.status !== 'active';
+  }
+
+  /** The rendered message, with its secret opened here and nowhere else (rule 5). All or nothing. */
+  private async prepare(row: ClaimedRow): Promise<OutgoingMessage> {
+    const template = await effectiveTemplate(this.o.db, row.tenant_id, row.template);
+    if (!template) throw new TemplateError(`unknown template ${row.template}`);
+    const { [SECRET_USE]: use, ...values } = row.variables;
+    if (use) {
+      if (!row.sealed_secret) throw new Error('the secret of this message was already dropped');
+      if (!this.o.privateKeys) throw new Error('no sealing private key configured (SEALING_PRIVATE_KEYS)');
+      const secret = open(this.o.privateKeys, row.sealed_secret);
+      if (use === 'password') values.password = secret;
+      else values.link = `${this.o.publicUrl}/invitations/${encodeURIComponent(secret)}/accept`;
+    }
+    if (row.recipient_person_id) await this.fillFromProjections(row, values);
+    const rendered = renderTemplate(template, values);
+    return { id: row.id, channel: row.channel, to: row.to_address, subject: rendered.subject, body: rendered.body };
+  }
+
+  /**
+   * Names and usernames the reaction could not know yet (events from different services arrive in
+   * any order: a login may be granted before the person's profile reached us) are taken at send time.
+   */
+  private async fillFromProjections(row: ClaimedRow, values: Record<string, unknown>): Promise<void> {
+    const wanted = ['firstName', 'lastName', 'username'].filter((k) => values[k] === '');
+    if (wanted.length === 0) return;
+    const [known] = await this.o.db.$queryRawUnsafe<{ firstName: string | null; lastName: string | null; username: string | null }[]>(
+      `SELECT p.first_name AS "firstName", p.last_name AS "lastName", l.username
+         FROM (SELECT $1::uuid AS id) x
+         LEFT JOIN person_projection p ON p.id = x.id AND p.tenant_id = $2::uuid
+         LEFT JOIN login_projection l ON l.person_id = x.id AND l.tenant_id = $2::uuid`,
+      row.recipient_person_id, row.tenant_id,
+    );
+    for (const k of wanted) {
+      const value = known?.[k as keyof typeof known];
+      if (value) values[k] = value;
+    }
+  }
+
+  private async finish(
+    row: ClaimedRow,
+    outcome: { status: 'sent' | 'failed' | 'cancelled' | 'retry'; error?: string; provider?: string; providerMessageId?: string | null; attempts: ProviderAttempt[] },
+  ): Promise<void> {
+    const { status } = outcome;
+    const staged = await this.o.db.$transaction(async (tx) => {
+      const params = [row.id, this.o.workerId, outcome.error?.slice(0, 1000) ?? null];
+      const updated = status === 'retry'
+        ? await tx.$executeRawUnsafe(
+          `UPDATE message SET status = 'queued', claimed_by = NULL, claimed_until = NULL, last_error = $3,
+                  next_attempt_at = now() + make_interval(secs => $4::float8), updated_at = now()
+            WHERE id = $1::uuid AND claimed_by = $2 AND status = 'sending'`,
+          ...params, (this.o.backoffMs ?? defaultBackoff)(row.attempts) / 1000)
+        : await tx.$executeRawUnsafe(
+          `UPDATE message SET status = $4, claimed_by = NULL, claimed_until = NULL, last_error = $3, sealed_secret = NULL,
+                  provider = COALESCE($5, provider), provider_message_id = COALESCE($6, provider_message_id),
+                  sent_at = CASE WHEN $4 = 'sent' THEN now() ELSE sent_at END, updated_at = now()
+            WHERE id = $1::uuid AND claimed_by = $2 AND status = 'sending'`,
+          ...params, status, outcome.provider ?? null, outcome.providerMessageId ?? null);
+      // Our claim expired and another replica took the row: its outcome is the one recorded.
+      if (updated !== 1) return false;
+      await this.recordAttempts(tx, row, outcome.attempts);
+      if (status === 'sent') {
+        await stageEvents(tx, [eventFor('notifications', {
+          type: 'notification.sent', subject: row.id, tenantId: row.tenant_id, ...(row.correlation_id ? { correlationId: row.correlation_id } : {}),
+          data: { messageId: row.id, template: row.template, channel: row.channel, recipientPersonId: row.recipient_person_id, provider: outcome.provider ?? 'unknown' },
+        })]);
+      } else if (status === 'failed') {
+        await stageEvents(tx, [eventFor('notifications', {
+          type: 'notification.failed', subject: row.id, tenantId: row.tenant_id, ...(row.correlation_id ? { correlationId: row.correlation_id } : {}),
+          data: { messageId: row.id, template: row.template, channel: row.channel, recipientPersonId: row.recipient_person_id, reason: (outcome.error ?? 'failed').slice(0, 1000), attempts: Math.max(1, row.attempts) },
+        })]);
+      }
+      return status === 'sent' || status === 'failed';
+    });
+    if (staged) this.o.afterCommit();
+    const log = { messageId: row.id, tenantId: row.tenant_id, template: row.template, channel: row.channel, attempt: row.attempts, provider: outcome.provider };
+    if (status === 'sent') {
+      this.o.metrics.sent.inc({ channel: row.channel, provider: outcome.provider ?? 'unknown' });
+      if (outcome.provider?.startsWith('file:')) this.o.logger.info({ ...log, file: outcome.providerMessageId }, 'message written to the mail outbox folder');
+      else this.o.logger.info(log, 'message sent');
+    } else if (status === 'retry') {
+      this.o.metrics.retried.inc({ channel: row.channel });
+      this.o.logger.warn({ ...log, reason: outcome.error }, 'message send failed; will retry');
+    } else if (status === 'failed') {
+      this.o.metrics.failed.inc({ channel: row.channel });
+      this.o.logger.warn({ ...log, reason: outcome.error }, 'message failed');
+    } else {
+      this.o.logger.info({ ...log, reason: outcome.error }, 'message cancelled');
+    }
+  }
+
+  private async recordAttempts(tx: SqlTx, row: ClaimedRow, attempts: ProviderAttempt[]): Promise<void> {
+    for (const a of attempts) {
+      await tx.$executeRawUnsafe(
+        'INSERT INTO message_attempt (message_id, tenant_id, attempt, provider, outcome, error) VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6)',
+        row.id, row.tenant_id, row.attempts, a.provider, a.outcome, a.error?.slice(0, 1000) ?? null,
+      );
+    }
+  }
+}

@@ -1,0 +1,62 @@
+import type { EventEnvelope } from '@roster/contracts';
+import type { SqlTx } from '@roster/platform/db/database';
+import { enqueueMessage, type QueueOutcome } from '../messages/enqueue.js';
+import { displayName, findPerson, ownersOf } from '../people/recipients.js';
+
+/** Events a manager may watch with an event e-mail monitor (N2). */
+export const MONITORABLE_EVENTS = [
+  'user.created', 'user.deactivated', 'access.granted', 'access.revoked', 'invitation.created', 'visits.unassigned',
+] as const;
+export type MonitorableEvent = (typeof MONITORABLE_EVENTS)[number];
+
+/**
+ * Tells every active monitor of `event.type` in the tenant, once per (event, monitor holder).
+ * Monitors under review (their holder was deactivated) stay silent until an owner deals with them.
+ */
+export async function fireMonitors(tx: SqlTx, event: EventEnvelope, summary: string): Promise<QueueOutcome[]> {
+  if (!(MONITORABLE_EVENTS as readonly string[]).includes(event.type)) return [];
+  const holders = await tx.$queryRawUnsafe<{ personId: string; firstName: string | null; email: string | null }[]>(
+    `SELECT DISTINCT p.id AS "personId", p.first_name AS "firstName", p.email
+       FROM monitor m JOIN person_projection p ON p.id = m.person_id AND p.tenant_id = m.tenant_id
+      WHERE m.tenant_id = $1::uuid AND m.event_type = $2 AND m.status = 'active' AND p.status = 'active'`,
+    event.tenantid, event.type,
+  );
+  const outcomes: QueueOutcome[] = [];
+  for (const h of holders) {
+    outcomes.push(await enqueueMessage(tx, {
+      tenantId: event.tenantid, cause: event, template: 'monitor_event', channel: 'email', recipientPersonId: h.personId, to: h.email,
+      variables: { firstName: h.firstName ?? '', eventType: event.type, summary },
+    }));
+  }
+  return outcomes;
+}
+
+/**
+ * Cascade (manager deactivated): the monitors held by `personId` are flagged for review instead of
+ * silently firing at an inactive person, and the owners are told. Returns the counts of the step.
+ */
+export async function flagMonitorsOf(tx: SqlTx, event: EventEnvelope, personId: string): Promise<{ monitorsFlagged: number; ownersTold: number }> {
+  const flagged = await tx.$executeRawUnsafe(
+    `UPDATE monitor SET status = 'review', review_reason = 'the person holding it was deactivated', flagged_at = now()
+      WHERE tenant_id = $1::uuid AND person_id = $2::uuid AND status = 'active'`,
+    event.tenantid, personId,
+  );
+  if (flagged === 0) return { monitorsFlagged: 0, ownersTold: 0 };
+  const manager = await findPerson(tx, event.tenantid, personId);
+  let told = 0;
+  for (const owner of await ownersOf(tx, event.tenantid, personId)) {
+    const outcome = await enqueueMessage(tx, {
+      tenantId: event.tenantid, cause: event, template: 'monitors_need_review', channel: 'email', recipientPersonId: owner.id, to: owner.email,
+      variables: { firstName: owner.firstName ?? '', managerName: displayName(manager), monitorCount: flagged },
+    });
+    if (outcome === 'queued') told++;
+  }
+  return { monitorsFlagged: flagged, ownersTold: told };
+}
+
+export async function countActiveMonitorsOf(tx: SqlTx, tenantId: string, personId: string): Promise<number> {
+  const [row] = await tx.$queryRawUnsafe<{ n: bigint }[]>(
+    `SELECT count(*) AS n FROM monitor WHERE tenant_id = $1::uuid AND person_id = $2::uuid AND status = 'active'`, tenantId, personId,
+  );
+  return Number(row?.n ?? 0);
+}

@@ -1,0 +1,110 @@
+import type { EventOf, RosterEvent } from '@roster/contracts';
+import type { SqlClient, SqlTx } from '@roster/platform/db/database';
+import type { BusLogger } from '@roster/platform/bus/types';
+import { claimInbox } from '@roster/platform/inbox';
+import { advancePersonProjection, PERSON_EVENT_TYPES, type PersonEvent, type PersonEventType } from '@roster/platform/people-projection';
+import { recordStep } from '@roster/platform/steps';
+import { fireMonitors } from '../monitors/monitors.js';
+import { resumeMessagesToPerson, stopMessagesToPerson, type NotificationsCascadeEffect } from './cascade.js';
+import { displayName } from './recipients.js';
+
+const EFFECTS: Partial<Record<PersonEventType, NotificationsCascadeEffect>> = {
+  'user.deactivated': stopMessagesToPerson,
+  'user.archived': stopMessagesToPerson,
+  'user.reactivated': resumeMessagesToPerson,
+  'user.restored': resumeMessagesToPerson,
+};
+const PREVIEWS: Record<'deactivate' | 'archive', NotificationsCascadeEffect> = { deactivate: stopMessagesToPerson, archive: stopMessagesToPerson };
+
+export const PERSON_TYPES = [...PERSON_EVENT_TYPES, 'cascade.preview_requested'] as const;
+
+/**
+ * The platform's person lifecycle handling (inbox, versioned projection, one cascade step per
+ * effect, previews) plus what only notifications keeps: names, e-mail, phone and the daily
+ * reminder opt-in of `user.created` / `user.updated`, applied only when the event is the newest
+ * version (rule 3), and the first membership of a created staff member.
+ */
+export async function handlePersonEvent(db: SqlClient, logger: BusLogger, event: RosterEvent): Promise<void> {
+  const started = performance.now();
+  await db.$transaction(async (tx) => {
+    if (!(await claimInbox(tx, 'notifications', event))) return;
+    if (event.type === 'cascade.preview_requested') {
+      const effect = PREVIEWS[event.data.action];
+      const counts = await effect.preview(tx, event);
+      await recordStep(tx, { service: 'notifications', step: effect.step, outcome: 'previewed', counts, startedAt: started, cause: event, dryRun: true });
+      return;
+    }
+    if (!(PERSON_EVENT_TYPES as string[]).includes(event.type)) return;
+    const personEvent = event as PersonEvent;
+    const fresh = await advancePersonProjection(tx, personEvent);
+    if (fresh && (personEvent.type === 'user.created' || personEvent.type === 'user.updated')) await applyProfile(tx, personEvent);
+    const effect = EFFECTS[personEvent.type];
+    if (!effect) return;
+    if (!fresh) {
+      logger.info({ eventId: event.id, type: event.type, version: event.subjectversion }, 'stale person event ignored');
+      await recordStep(tx, {
+        service: 'notifications', step: effect.step, outcome: 'stale_ignored', counts: {}, startedAt: started, cause: event,
+        detail: 'a newer version of the person was already applied',
+      });
+      return;
+    }
+    const counts = await effect.apply(tx, personEvent);
+    if (personEvent.type === 'user.deactivated') {
+      const person = await tx.$queryRawUnsafe<{ first_name: string | null; last_name: string | null }[]>(
+        'SELECT first_name, last_name FROM person_projection WHERE id = $1::uuid AND tenant_id = $2::uuid', personEvent.data.personId, event.tenantid,
+      );
+      const name = displayName(person[0] ? { firstName: person[0].first_name, lastName: person[0].last_name } : null);
+      await fireMonitors(tx, event, `${name} was deactivated.`);
+    }
+    const touched = Object.values(counts).some((n) => n > 0);
+    await recordStep(tx, { service: 'notifications', step: effect.step, outcome: touched ? 'applied' : 'no_change', counts, startedAt: started, cause: event });
+  });
+}
+
+async function applyProfile(tx: SqlTx, event: EventOf<'user.created'> | EventOf<'user.updated'>): Promise<void> {
+  const d = event.data;
+  await tx.$executeRawUnsafe(
+    'UPDATE person_projection SET first_name = $3, last_name = $4, email = $5, phone = $6 WHERE id = $1::uuid AND tenant_id = $2::uuid',
+    d.personId, event.tenantid, d.firstName, d.lastName, d.email, d.phone,
+  );
+  if (d.dailyReminder !== undefined) {
+    await tx.$executeRawUnsafe(
+      `INSERT INTO subscription (person_id, tenant_id, daily_reminder) VALUES ($1::uuid, $2::uuid, $3)
+       ON CONFLICT (person_id) DO UPDATE SET daily_reminder = EXCLUDED.daily_reminder, updated_at = now()
+        WHERE subscription.tenant_id = EXCLUDED.tenant_id`,
+      d.personId, event.tenantid, d.dailyReminder,
+    );
+  }
+  if (event.type === 'user.created') {
+    if (event.data.roleKey) await upsertMembership(tx, event.tenantid, d.personId, event.data.accountId, event.data.roleKey);
+    await fireMonitors(tx, event, `${d.firstName} ${d.lastName} (${d.kind}) was added.`);
+  }
+}
+
+export async function upsertMembership(tx: SqlTx, tenantId: string, personId: string, accountId: string, roleKey: string): Promise<void> {
+  await tx.$executeRawUnsafe(
+    `INSERT INTO person_membership (tenant_id, person_id, account_id, role_key) VALUES ($1::uuid, $2::uuid, $3::uuid, $4)
+     ON CONFLICT (person_id, account_id) DO UPDATE SET role_key = EXCLUDED.role_key, updated_at = now()
+      WHERE person_membership.tenant_id = EXCLUDED.tenant_id`,
+    tenantId, personId, accountId, roleKey,
+  );
+}
+
+export async function removeMembership(tx: SqlTx, tenantId: string, personId: string, accountId: string): Promise<void> {
+  await tx.$executeRawUnsafe(
+    'DELETE FROM person_membership WHERE tenant_id = $1::uuid AND person_id = $2::uuid AND account_id = $3::uuid', tenantId, personId, accountId,
+  );
+}
+
+/** The account tree (P1), from `account.created`: managers of a parent account manage its children. */
+export async function recordAccount(db: SqlClient, event: EventOf<'account.created'>): Promise<void> {
+  await db.$transaction(async (tx) => {
+    if (!(await claimInbox(tx, 'notifications', event))) return;
+    const d = event.data;
+    await tx.$executeRawUnsafe(
+      `INSERT INTO account_projection (id, tenant_id, parent_id, name, kind) VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5)
+       ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, parent_id = EXCLUDED.parent_id WHERE account_projection.tenant_id = EXCLUDED.tenant_id`,
+      d.accountId, event.tenantid, d.parentId, d.name, d.kind,
+    );
+  });
+}

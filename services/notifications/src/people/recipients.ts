@@ -1,0 +1,59 @@
+import type { SqlTx } from '@roster/platform/db/database';
+
+export interface Person {
+  id: string;
+  status: string;
+  kind: string;
+  firstName: string | null;
+  lastName: string | null;
+  email: string | null;
+  phone: string | null;
+}
+
+const COLUMNS = 'id, status, kind, first_name AS "firstName", last_name AS "lastName", email, phone';
+
+export async function findPerson(tx: SqlTx, tenantId: string, personId: string): Promise<Person | null> {
+  const [p] = await tx.$queryRawUnsafe<Person[]>(`SELECT ${COLUMNS} FROM person_projection WHERE id = $1::uuid AND tenant_id = $2::uuid`, personId, tenantId);
+  return p ?? null;
+}
+
+export const displayName = (p: Pick<Person, 'firstName' | 'lastName'> | null, fallback = 'someone'): string =>
+  [p?.firstName, p?.lastName].filter(Boolean).join(' ') || fallback;
+
+/** Roles whose holders are told about a sitter's visits that need a new sitter. */
+export const MANAGING_ROLES = ['owner', 'admin', 'manager'];
+
+/**
+ * The active people holding one of `roles` in the accounts `personId` belongs to or in any account
+ * above them in the tree (an owner at the root manages every branch), with an e-mail address.
+ */
+export async function managersOf(tx: SqlTx, tenantId: string, personId: string, roles: string[]): Promise<Person[]> {
+  return tx.$queryRawUnsafe<Person[]>(
+    `WITH RECURSIVE accounts(id) AS (
+       SELECT account_id FROM person_membership WHERE tenant_id = $1::uuid AND person_id = $2::uuid
+       UNION
+       SELECT a.parent_id FROM account_projection a JOIN accounts ON a.id = accounts.id
+        WHERE a.tenant_id = $1::uuid AND a.parent_id IS NOT NULL)
+     SELECT DISTINCT ${COLUMNS.split(', ').map((c) => `p.${c}`).join(', ')}
+       FROM person_membership m JOIN person_projection p ON p.id = m.person_id AND p.tenant_id = m.tenant_id
+      WHERE m.tenant_id = $1::uuid AND m.account_id IN (SELECT id FROM accounts) AND m.role_key = ANY($3::text[])
+        AND p.status = 'active' AND p.email IS NOT NULL AND p.id <> $2::uuid`,
+    tenantId, personId, roles,
+  );
+}
+
+/** The tenant's active owners with an e-mail address. */
+export async function ownersOf(tx: SqlTx, tenantId: string, except?: string): Promise<Person[]> {
+  return tx.$queryRawUnsafe<Person[]>(
+    `SELECT DISTINCT ${COLUMNS.split(', ').map((c) => `p.${c}`).join(', ')}
+       FROM person_membership m JOIN person_projection p ON p.id = m.person_id AND p.tenant_id = m.tenant_id
+      WHERE m.tenant_id = $1::uuid AND m.role_key = 'owner' AND p.status = 'active' AND p.email IS NOT NULL
+        AND ($2::uuid IS NULL OR p.id <> $2::uuid)`,
+    tenantId, except ?? null,
+  );
+}
+
+export async function accountName(tx: SqlTx, tenantId: string, accountId: string): Promise<string> {
+  const [a] = await tx.$queryRawUnsafe<{ name: string }[]>('SELECT name FROM account_projection WHERE id = $1::uuid AND tenant_id = $2::uuid', accountId, tenantId);
+  return a?.name ?? 'your team';
+}

@@ -1,0 +1,45 @@
+import type { EventOf } from '@roster/contracts';
+import type { SqlTx } from '@roster/platform/db/database';
+import { enqueueMessage, tally } from '../messages/enqueue.js';
+import { SECRET_USE } from '../messages/sender.js';
+import { findPerson } from '../people/recipients.js';
+import { DEFAULT_TEMPLATES } from '../templates/defaults.js';
+import type { Reaction } from './react.js';
+
+/**
+ * L4, L5: the credentials message of `login.granted`, or the new password of `password.reset`
+ * (reason new_password), to the address identity chose. The password stays sealed in the queue
+ * row (rule 5); the sender opens it, renders, sends and drops it.
+ */
+export async function queueCredentials(tx: SqlTx, event: EventOf<'login.granted'> | EventOf<'password.reset'>, publicUrl: string): Promise<Reaction> {
+  const d = event.data;
+  if (event.type === 'login.granted') {
+    await tx.$executeRawUnsafe(
+      `INSERT INTO login_projection (person_id, tenant_id, username) VALUES ($1::uuid, $2::uuid, $3)
+       ON CONFLICT (person_id) DO UPDATE SET username = EXCLUDED.username WHERE login_projection.tenant_id = EXCLUDED.tenant_id`,
+      d.personId, event.tenantid, event.data.username,
+    );
+  }
+  const step = event.type === 'login.granted' ? 'send_credentials' : 'send_new_password';
+  if (event.type === 'password.reset' && event.data.reason !== 'new_password') {
+    return { step, counts: { messages: 0 }, detail: `nothing to deliver for a password ${event.data.reason}` };
+  }
+  if (!d.delivery) return { step, counts: { messages: 0 }, detail: 'no message was requested' };
+  const person = await findPerson(tx, event.tenantid, d.personId);
+  const [login] = await tx.$queryRawUnsafe<{ username: string }[]>(
+    'SELECT username FROM login_projection WHERE person_id = $1::uuid AND tenant_id = $2::uuid', d.personId, event.tenantid,
+  );
+  const fallback = event.type === 'password.reset' ? 'new_password' : person?.kind === 'client' ? 'client_login_credentials' : 'staff_login_credentials';
+  const template = DEFAULT_TEMPLATES.has(d.delivery.template) ? d.delivery.template : fallback;
+  const outcome = await enqueueMessage(tx, {
+    tenantId: event.tenantid, cause: event, template, channel: d.delivery.channel, recipientPersonId: d.personId, to: d.delivery.to,
+    variables: {
+      firstName: person?.firstName ?? '', lastName: person?.lastName ?? '',
+      username: login?.username ?? '', expiresAt: d.expiresAt ?? '', loginUrl: publicUrl,
+      // A permanent password chosen by the admin is not ours to send: the message says so.
+      ...(d.secret ? { [SECRET_USE]: 'password' } : { password: '(the password your administrator gave you)' }),
+    },
+    sealedSecret: d.secret,
+  });
+  return { step, counts: tally([outcome]) };
+}

@@ -1,0 +1,53 @@
+import type { EventOf } from '@roster/contracts';
+import type { SqlTx } from '@roster/platform/db/database';
+import { enqueueMessage, tally, type QueueOutcome } from '../messages/enqueue.js';
+import { fireMonitors } from '../monitors/monitors.js';
+import { displayName, findPerson, managersOf, MANAGING_ROLES } from '../people/recipients.js';
+import type { Reaction } from './react.js';
+
+/**
+ * Cascade (sitter deactivated): the managers of the sitter's accounts (owner, admin, manager, here
+ * or above in the tree) get "N visits need a sitter", once per cascade however the ids were chunked.
+ */
+export async function tellManagersVisitsNeedSitter(tx: SqlTx, event: EventOf<'visits.unassigned'>): Promise<Reaction> {
+  const d = event.data;
+  if (d.chunk.index !== 0 || d.visitCount === 0) return { counts: { messages: 0 } };
+  const sitter = await findPerson(tx, event.tenantid, d.sitterId);
+  const outcomes: QueueOutcome[] = [];
+  for (const manager of await managersOf(tx, event.tenantid, d.sitterId, MANAGING_ROLES)) {
+    outcomes.push(await enqueueMessage(tx, {
+      tenantId: event.tenantid, cause: event, template: 'visits_need_sitter', channel: 'email', recipientPersonId: manager.id, to: manager.email,
+      variables: { firstName: manager.firstName ?? '', count: d.visitCount, sitterName: displayName(sitter, 'a sitter') },
+      idempotencyKey: `visits_need_sitter:${event.correlationid}:${d.sitterId}:${manager.id}`,
+    }));
+  }
+  await fireMonitors(tx, event, `${d.visitCount} visits of ${displayName(sitter, 'a sitter')} need a sitter.`);
+  return { counts: tally(outcomes) };
+}
+
+const clock = (iso: string, timeZone: string): string => {
+  try {
+    return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
+  } catch {
+    return iso;
+  }
+};
+
+/** N2: the automatic schedule e-mail, when the sitter subscribed and is active; once per sitter per day. */
+export async function sendDailySchedule(tx: SqlTx, event: EventOf<'schedule.digest'>): Promise<Reaction> {
+  const d = event.data;
+  const [subscribed] = await tx.$queryRawUnsafe<{ ok: boolean }[]>(
+    'SELECT schedule_emails AS ok FROM subscription WHERE person_id = $1::uuid AND tenant_id = $2::uuid', d.sitterId, event.tenantid,
+  );
+  const sitter = await findPerson(tx, event.tenantid, d.sitterId);
+  if (!subscribed?.ok || sitter?.status !== 'active') return { counts: { messages: 0 } };
+  const outcome = await enqueueMessage(tx, {
+    tenantId: event.tenantid, cause: event, template: 'daily_schedule', channel: 'email', recipientPersonId: d.sitterId, to: sitter.email,
+    variables: {
+      firstName: sitter.firstName ?? '', date: d.date, timeZone: d.timeZone, visitCount: d.visits.length,
+      visits: d.visits.map((v) => ({ startsAt: clock(v.startsAt, d.timeZone), endsAt: clock(v.endsAt, d.timeZone), clientName: v.clientName ?? 'a client', service: v.service ?? '' })),
+    },
+    idempotencyKey: `daily_schedule:${d.date}:${d.sitterId}`,
+  });
+  return { counts: tally([outcome]) };
+}

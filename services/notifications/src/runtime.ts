@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { parseSealingPrivateKeys } from '@roster/platform/crypto/sealing';
+import type { ServiceContext } from '@roster/platform/service';
+import type { NotificationsDb } from './db/client.js';
+import { messageMetrics } from './messages/metrics.js';
+import { providersFrom, type Provider } from './messages/providers.js';
+import { MessageSender } from './messages/sender.js';
+import { queueDailyReminders } from './subscriptions/reminders.js';
+
+type Ctx = ServiceContext<NotificationsDb>;
+
+/** The background work of one notifications replica: the message sender and the daily reminder job. */
+export interface NotificationsRuntime {
+  sender: MessageSender;
+  /** Queues today's reminders now (the job runs it every minute). */
+  queueReminders(now?: Date): Promise<number>;
+  stop(): Promise<void>;
+}
+
+const runtimes = new WeakMap<Ctx, NotificationsRuntime>();
+
+export function runtimeOf(ctx: Ctx): NotificationsRuntime {
+  const runtime = runtimes.get(ctx);
+  if (!runtime) throw new Error('the notifications runtime is not started');
+  return runtime;
+}
+
+/**
+ * Starts the sender and the reminder job with the service. The platform's service definition has
+ * no hook for background workers, so they stop just before the outbox relay does (after the
+ * consumers closed, before the database closes): whatever they commit is still relayed.
+ */
+export function startRuntime(ctx: Ctx): NotificationsRuntime {
+  const existing = runtimes.get(ctx);
+  if (existing) return existing;
+  const { config } = ctx;
+  const providers = providersFrom(config);
+  const sender = new MessageSender({
+    db: ctx.prisma,
+    logger: ctx.logger,
+    metrics: messageMetrics(ctx.metrics.registry),
+    providers,
+    privateKeys: config.sealingPrivateKeys ? parseSealingPrivateKeys(config.sealingPrivateKeys) : null,
+    publicUrl: config.publicUrl,
+    workerId: `notifications-${randomUUID().slice(0, 8)}`,
+    afterCommit: () => ctx.relay.nudge(),
+  });
+  const queueReminders = async (now?: Date) => {
+    const queued = await queueDailyReminders(ctx.prisma, config.publicUrl, now);
+    if (queued > 0) sender.nudge();
+    return queued;
+  };
+  const reminderTimer = setInterval(() => {
+    queueReminders().catch((error: unknown) => ctx.logger.warn({ err: error }, 'daily reminder job failed'));
+  }, 60_000);
+  reminderTimer.unref();
+  sender.start();
+  let stopping: Promise<void> | undefined;
+  const runtime: NotificationsRuntime = {
+    sender,
+    queueReminders,
+    stop: () => (stopping ??= (async () => {
+      clearInterval(reminderTimer);
+      await sender.stop();
+      for (const p of [...providers.email, ...providers.sms] as Provider[]) p.close();
+    })()),
+  };
+  const relayStop = ctx.relay.stop.bind(ctx.relay);
+  ctx.relay.stop = async (timeoutMs?: number) => {
+    await runtime.stop();
+    await relayStop(timeoutMs);
+  };
+  runtimes.set(ctx, runtime);
+  ctx.logger.info({ email: providers.email.map((p) => p.name), sms: providers.sms.map((p) => p.name) }, 'message providers (failover order)');
+  return runtime;
+}

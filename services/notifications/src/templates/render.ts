@@ -1,0 +1,117 @@
+import Handlebars from 'handlebars';
+import { DEFAULT_TEMPLATES, sampleVariables, type TemplateDefinition, type VariableSpec } from './defaults.js';
+
+/** A template that cannot be used: an unknown variable, a helper, a syntax error (N3). */
+export class TemplateError extends Error {
+  override readonly name = 'TemplateError';
+}
+
+export interface TemplateText {
+  subject: string | null;
+  body: string;
+}
+
+export interface RenderedMessage {
+  subject: string | null;
+  body: string;
+}
+
+type AstNode = hbs.AST.Node & Record<string, unknown>;
+type Scope = Record<string, VariableSpec>;
+const BLOCK_HELPERS = new Set(['if', 'unless', 'each']);
+const LOOP_DATA = new Set(['index', 'first', 'last', 'key']);
+
+/**
+ * Checks every name a template uses against the variables its definition declares, before any
+ * rendering: handlebars' strict mode only sees the branches a render takes, so `{{#if x}}{{typo}}{{/if}}`
+ * would slip through a sample render. Only `if`, `unless` and `each` are allowed; no partials.
+ */
+export function checkVariables(source: string, variables: Record<string, VariableSpec>): void {
+  let ast: hbs.AST.Program;
+  try {
+    ast = Handlebars.parse(source);
+  } catch (error) {
+    throw new TemplateError(`syntax error: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const scopes: Scope[] = [variables];
+  const pathName = (p: hbs.AST.PathExpression) => p.original;
+  const checkPath = (p: hbs.AST.PathExpression, inLoop: boolean) => {
+    if (p.data) {
+      if (!inLoop || !LOOP_DATA.has(p.parts[0] ?? '')) throw new TemplateError(`unknown variable @${p.parts.join('.')}`);
+      return null;
+    }
+    const scope = scopes[scopes.length - 1 - p.depth];
+    if (!scope) throw new TemplateError(`unknown variable ${pathName(p)}`);
+    if (p.parts.length === 0) return null; // `this`
+    if (p.parts.length > 1) throw new TemplateError(`unknown variable ${pathName(p)}`);
+    const spec = scope[p.parts[0]!];
+    if (spec === undefined) throw new TemplateError(`unknown variable ${pathName(p)}`);
+    return spec;
+  };
+  const visit = (node: AstNode | null | undefined): void => {
+    if (!node) return;
+    switch (node.type) {
+      case 'Program':
+        for (const s of (node as unknown as hbs.AST.Program).body) visit(s as AstNode);
+        return;
+      case 'ContentStatement':
+      case 'CommentStatement':
+        return;
+      case 'MustacheStatement': {
+        const m = node as unknown as hbs.AST.MustacheStatement;
+        if (m.params.length || (m.hash && m.hash.pairs.length) || m.path.type !== 'PathExpression') {
+          throw new TemplateError(`helpers are not allowed: {{${(m.path as hbs.AST.PathExpression).original ?? '…'} …}}`);
+        }
+        const spec = checkPath(m.path as hbs.AST.PathExpression, scopes.length > 1);
+        if (spec && typeof spec !== 'string') throw new TemplateError(`${(m.path as hbs.AST.PathExpression).original} is a list: use {{#each}}`);
+        return;
+      }
+      case 'BlockStatement': {
+        const b = node as unknown as hbs.AST.BlockStatement;
+        const helper = (b.path as hbs.AST.PathExpression).original;
+        if (!BLOCK_HELPERS.has(helper)) throw new TemplateError(`unknown block {{#${helper}}}: only if, unless and each`);
+        const [param] = b.params;
+        if (b.params.length !== 1 || param?.type !== 'PathExpression') throw new TemplateError(`{{#${helper}}} takes one variable`);
+        const spec = checkPath(param as hbs.AST.PathExpression, scopes.length > 1);
+        if (helper === 'each') {
+          if (!spec || typeof spec === 'string') throw new TemplateError(`{{#each ${(param as hbs.AST.PathExpression).original}}} needs a list variable`);
+          scopes.push(spec.each);
+          visit(b.program as unknown as AstNode);
+          scopes.pop();
+        } else {
+          visit(b.program as unknown as AstNode);
+        }
+        visit(b.inverse as unknown as AstNode);
+        return;
+      }
+      default:
+        throw new TemplateError(`${node.type.replace('Statement', '').toLowerCase()}s are not allowed`);
+    }
+  };
+  visit(ast as unknown as AstNode);
+}
+
+const compileOptions = { strict: true, knownHelpersOnly: true, noEscape: true } as const;
+
+/** Renders `text` with `values`: all or nothing (a missing value throws, nothing half-rendered is returned). */
+export function renderTemplate(text: TemplateText, values: Record<string, unknown>): RenderedMessage {
+  try {
+    const body = Handlebars.compile(text.body, compileOptions)(values);
+    const subject = text.subject === null ? null : Handlebars.compile(text.subject, compileOptions)(values).replace(/[\r\n]+/g, ' ').trim();
+    return { subject, body };
+  } catch (error) {
+    throw new TemplateError(`cannot render: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+
+export const MAX_TEMPLATE_BYTES = 64 * 1024;
+
+/** What `PUT /templates/{key}` accepts: the declared variables only, and one successful render with samples. */
+export function validateTemplate(def: TemplateDefinition, text: TemplateText): void {
+  if (def.channel === 'email' && (text.subject === null || text.subject.trim() === '')) throw new TemplateError('an e-mail template needs a subject');
+  if (text.subject !== null) checkVariables(text.subject, Object.fromEntries(Object.entries(def.variables).filter(([, s]) => typeof s === 'string')));
+  checkVariables(text.body, def.variables);
+  renderTemplate(text, sampleVariables(def));
+}
+
+export const templateDefinition = (key: string): TemplateDefinition | undefined => DEFAULT_TEMPLATES.get(key);

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import request from 'supertest';
+import { waitFor } from '../../../packages/platform/test/support/wait.js';
+import { startSmtpServer, type TestSmtpServer } from './support/smtp.js';
+import { event, startNotifications, SYSTEM, userCreated, type NotificationsSystem } from './support/system.js';
+
+// L4, L5, N1, N3, rule 5: credentials and new passwords reach the person once, by real SMTP, and the
+// password exists in clear only in the delivered e-mail.
+describe('credentials messages (L4, L5, N1, rule 5; Postgres + real SMTP)', () => {
+  let smtp: TestSmtpServer;
+  let system: NotificationsSystem;
+  const tenantId = randomUUID();
+
+  before(async () => {
+    smtp = await startSmtpServer();
+    system = await startNotifications({ SMTP_URL: smtp.url, MAIL_FROM: 'Acme Sitters <hello@acme.test>', PUBLIC_URL: 'https://app.acme.test' });
+  });
+  after(async () => {
+    await system?.stop();
+    await smtp?.close();
+  });
+
+  const projected = (personId: string) =>
+    waitFor('the person projected', () => system.service.ctx.prisma.personProjection.findUnique({ where: { id: personId } }));
+  const mailsTo = (address: string) => smtp.received.filter((m) => m.to.includes(address));
+
+  it('login.granted delivered three times sends one credentials e-mail with the password, and records one send_credentials step', async () => {
+    const person = userCreated(tenantId, { kind: 'client', firstName: 'Clara', email: 'clara@example.com', roleKey: null });
+    await system.publish(person);
+    await projected(person.data.personId);
+    const granted = event('login.granted', tenantId, person.data.personId, {
+      personId: person.data.personId, username: 'clara.c', temporary: true, expiresAt: '2026-12-03T10:00:00.000Z',
+      delivery: { channel: 'email', template: 'client_login_credentials', to: 'clara@example.com' },
+      secret: system.seal('Tmp-pass-9431!'), actor: SYSTEM,
+    });
+    await system.publish(granted);
+    await Promise.all([system.publish(granted), system.publish(granted)]);
+
+    const [mail] = await waitFor('the credentials e-mail', () => mailsTo('clara@example.com').length > 0 && mailsTo('clara@example.com'));
+    await sleep(700);
+    assert.equal(mailsTo('clara@example.com').length, 1, 'one e-mail however often the event came');
+    assert.equal(mail!.subject, 'Your login');
+    assert.match(mail!.headers.from ?? '', /hello@acme\.test/);
+    assert.match(mail!.text, /Hello Clara/);
+    assert.match(mail!.text, /Username: clara\.c/);
+    assert.match(mail!.text, /Password: Tmp-pass-9431!/);
+    assert.match(mail!.text, /https:\/\/app\.acme\.test/);
+
+    const steps = system.published.filter((e) => e.type === 'cascade.step.completed' && e.data.causeEventId === granted.id);
+    assert.equal(steps.length, 1);
+    assert.equal(steps[0]!.type === 'cascade.step.completed' && steps[0]!.data.step, 'send_credentials');
+    assert.deepEqual(steps[0]!.type === 'cascade.step.completed' && steps[0]!.data.counts, { messages: 1 });
+    await waitFor('notification.sent', () => system.published.some((e) => e.type === 'notification.sent'));
+  });
+
+  it('keeps no password anywhere once sent: not in the message row, not in the delivery log, not in an event', async () => {
+    const rows = await system.service.ctx.prisma.message.findMany({ where: { tenantId, template: 'client_login_credentials' } });
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.status, 'sent');
+    assert.equal(rows[0]!.sealedSecret, null, 'the sealed secret is dropped once sent');
+    assert.doesNotMatch(JSON.stringify(rows), /Tmp-pass-9431/);
+
+    const res = await request(system.service.url).get('/messages?template=client_login_credentials')
+      .set(system.tokens.bearer({ tenantId, roles: ['owner'] }));
+    assert.equal(res.status, 200);
+    assert.equal(res.body.items.length, 1);
+    const [logged] = res.body.items;
+    assert.equal(logged.status, 'sent');
+    assert.equal(logged.to, 'clara@example.com');
+    assert.equal(logged.providerAttempts[0].outcome, 'sent');
+    assert.match(logged.providerAttempts[0].provider, /^smtp:127\.0\.0\.1:/);
+    assert.doesNotMatch(JSON.stringify(res.body), /Tmp-pass-9431/);
+    assert.doesNotMatch(JSON.stringify(system.published), /Tmp-pass-9431/);
+  });
+
+  it('password.reset (new_password) sends the new password naming the login; an archive reset sends nothing', async () => {
+    const person = userCreated(tenantId, { firstName: 'Nora', email: 'nora@example.com' });
+    await system.publish(person);
+    const personId = person.data.personId;
+    await projected(personId);
+    await system.publish(event('login.granted', tenantId, personId, {
+      personId, username: 'nora.n', temporary: false, expiresAt: null, delivery: null, secret: null, actor: SYSTEM,
+    }));
+    const reset = event('password.reset', tenantId, personId, {
+      personId, reason: 'new_password', temporary: true, expiresAt: '2026-12-04T10:00:00.000Z',
+      delivery: { channel: 'email', template: 'new_password', to: 'nora@example.com' }, secret: system.seal('Fresh-7781'), actor: SYSTEM,
+    });
+    const archived = event('password.reset', tenantId, personId, {
+      personId, reason: 'archived', temporary: false, expiresAt: null, delivery: null, secret: null, actor: SYSTEM,
+    });
+    await system.publish(reset, reset, archived);
+    const [mail] = await waitFor('the new password e-mail', () => mailsTo('nora@example.com').length > 0 && mailsTo('nora@example.com'));
+    assert.equal(mail!.subject, 'Your new password');
+    assert.match(mail!.text, /nora\.n: Fresh-7781/);
+    await waitFor('two steps', () => system.published.filter((e) => e.type === 'cascade.step.completed' && e.data.service === 'notifications' && [reset.id, archived.id].includes(e.data.causeEventId)).length === 2);
+    await sleep(500);
+    assert.equal(mailsTo('nora@example.com').length, 1);
+  });
+
+  it('an invalid address is logged as a failed message with its reason (notification.failed), never sent', async () => {
+    const personId = randomUUID();
+    const granted = event('login.granted', tenantId, personId, {
+      personId, username: 'bad.address', temporary: true, expiresAt: null,
+      delivery: { channel: 'email', template: 'staff_login_credentials', to: 'not-an-address' }, secret: system.seal('Nope-1234'), actor: SYSTEM,
+    });
+    await system.publish(granted);
+    const failed = await waitFor('notification.failed', () => system.published.find((e) => e.type === 'notification.failed' && e.data.template === 'staff_login_credentials'));
+    assert.equal(failed.type === 'notification.failed' && failed.data.reason, 'invalid e-mail address');
+    const row = await system.service.ctx.prisma.message.findFirstOrThrow({ where: { tenantId, causeEventId: granted.id } });
+    assert.equal(row.status, 'failed');
+    assert.equal(row.sealedSecret, null);
+    assert.equal(smtp.received.filter((m) => m.to.includes('not-an-address')).length, 0);
+  });
+});
