@@ -13,12 +13,27 @@ export interface ServiceMetrics {
   deadLetters: Counter<'group' | 'type'>;
   /** `roster_token_revocations_total`: subjects whose tokens this instance started refusing, by reason (B2). */
   revocations(reason: string): void;
+  /** `roster_cascade_step_duration_seconds` by step and outcome (rule 9); `recordStep` feeds it. */
+  observeCascadeStep(step: string, outcome: string, seconds: number): void;
+}
+
+/**
+ * The latest metrics created for each service in this process: `recordStep` (steps.ts) runs
+ * inside a handler's transaction with no service context at hand, so it finds its service's
+ * histogram here by the step's service name.
+ */
+const cascadeStepObservers = new Map<string, (step: string, outcome: string, seconds: number) => void>();
+
+/** Observes one cascade step's duration in the metrics of `service`, if this process runs it. */
+export function observeCascadeStep(service: string, step: string, outcome: string, seconds: number): void {
+  cascadeStepObservers.get(service)?.(step, outcome, seconds);
 }
 
 /** Registries that already collect the Node.js process metrics. */
 const withDefaultMetrics = new WeakSet<Registry>();
 
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const STEP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
 
 /**
@@ -90,6 +105,16 @@ export function createMetrics(service: string): ServiceMetrics {
     registers,
   });
 
+  const cascadeSteps = new Histogram({
+    name: 'roster_cascade_step_duration_seconds',
+    help: "Duration of this service's cascade steps (from the handler's start to the step's record), by step and outcome",
+    labelNames: ['step', 'outcome'] as const,
+    buckets: STEP_BUCKETS,
+    registers,
+  });
+  const observeStep = (step: string, outcome: string, seconds: number) => cascadeSteps.observe({ step, outcome }, Math.max(0, seconds));
+  cascadeStepObservers.set(service, observeStep);
+
   const busObserver: BusObserver = {
     published: (type) => published.inc({ type }),
     consumed: (group, type, outcome, lagMs) => {
@@ -114,5 +139,6 @@ export function createMetrics(service: string): ServiceMetrics {
     },
     deadLetters,
     revocations: (reason) => revocations.inc({ reason }),
+    observeCascadeStep: observeStep,
   };
 }

@@ -1,5 +1,6 @@
 import type { EventEnvelope, ServiceName } from '@roster/contracts';
 import type { SqlTx } from './db/database.js';
+import { observeCascadeStep } from './metrics.js';
 import { eventFor, stageEvents } from './outbox.js';
 
 export interface CascadeStep {
@@ -19,6 +20,7 @@ export interface CascadeStep {
  * handler's own transaction: the step is reported if and only if its effects committed.
  */
 export async function recordStep(tx: SqlTx, s: CascadeStep): Promise<void> {
+  const durationMs = Math.max(0, performance.now() - s.startedAt);
   const event = eventFor(s.service, {
     type: 'cascade.step.completed',
     subject: s.cause.correlationid,
@@ -30,7 +32,7 @@ export async function recordStep(tx: SqlTx, s: CascadeStep): Promise<void> {
       step: s.step,
       outcome: s.outcome,
       counts: s.counts,
-      durationMs: Math.max(0, performance.now() - s.startedAt),
+      durationMs,
       causeEventId: s.cause.id,
       causeType: s.cause.type,
       dryRun: s.dryRun ?? false,
@@ -38,4 +40,7 @@ export async function recordStep(tx: SqlTx, s: CascadeStep): Promise<void> {
     },
   });
   await stageEvents(tx, [event]);
+  // Observed when staged: recordStep is a handler's last write, so a rollback after it is rare
+  // (and the redelivery that follows is observed again).
+  observeCascadeStep(s.service, s.step, s.outcome, durationMs / 1000);
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SERVICES, type ServiceName } from '@roster/contracts';
 import type { Bus } from '@roster/platform/bus/types';
 import { startService, type RunningService, type StartOptions } from '@roster/platform/service';
-import type { SqlClient } from '@roster/platform/db/database';
+import { migratePostgres, type SqlClient } from '@roster/platform/db/database';
 import { deleteKafkaNamespaces, deleteRabbitNamespaces } from '../../../packages/platform/test/support/brokers.js';
 import { createTestDatabase, type TestDatabase } from '../../../packages/platform/test/support/postgres.js';
 import { testTokens, type TestTokens } from '../../../packages/platform/test/support/tokens.js';
@@ -28,6 +28,12 @@ export interface SystemOptions {
   database: 'postgres' | 'pglite';
   /** More environment for every service (SMTP_URL, SMS_PROVIDER_URL …). */
   env?: Record<string, string>;
+  /**
+   * Services not started in this process: their database is still made (and migrated), and
+   * `system.envOf(name)` is the environment to run them with elsewhere (a child process the test
+   * can kill). `services[name]` is absent for them.
+   */
+  external?: ServiceName[];
 }
 
 export interface System {
@@ -37,6 +43,10 @@ export interface System {
   operator(tenantId: string): Record<string, string>;
   /** The system's keys: mint tokens identity would sign (`tokens.bearer({tenantId, roles})`). */
   tokens: TestTokens;
+  /** The bus namespace every service of this system uses. */
+  namespace: string;
+  /** The environment `service` runs with (PORT=0, its DATABASE_URL, the bus, the keys). */
+  envOf(service: ServiceName): Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -46,6 +56,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   const tokens = testTokens();
   const databases: TestDatabase[] = [];
   const services = {} as Record<ServiceName, RunningService<SqlClient>>;
+  const envs = {} as Record<ServiceName, Record<string, string>>;
   const startOne = async (name: ServiceName) => {
     let databaseUrl = 'pglite:memory';
     if (options.database === 'postgres') {
@@ -62,6 +73,11 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       },
       ...(options.sharedBus ? { bus: options.sharedBus } : {}),
     };
+    envs[name] = start.env as Record<string, string>;
+    if (options.external?.includes(name)) {
+      if (options.database === 'postgres') await migratePostgres(databaseUrl, definitions[name].migrationsDir);
+      return;
+    }
     services[name] = (await startService(definitions[name] as never, start)) as RunningService<SqlClient>;
   };
   const started = await Promise.allSettled(SERVICES.map(startOne));
@@ -76,6 +92,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     url: (service) => services[service].url,
     operator: (tenantId) => ({ 'x-operator-key': OPERATOR_KEY, 'x-roster-tenant': tenantId }),
     tokens,
+    namespace,
+    envOf: (service) => ({ ...envs[service] }),
     stop: async () => {
       await Promise.allSettled(Object.values(services).map((s) => s.stop()));
       await Promise.allSettled(databases.map((d) => d.drop()));
