@@ -141,8 +141,11 @@ export async function startIdentity(options: { env?: Record<string, string>; log
     const temporary = await grant(tenantId, personId, username, headers);
     const first = await call('POST', '/sessions', { username, password: temporary });
     if (first.status !== 201) throw new Error(`login failed: ${first.status} ${JSON.stringify(first.body)}`);
+    const since = published.length;
     const set = await call('PUT', '/password', { newPassword: password }, { authorization: `Bearer ${first.body.accessToken}` });
     if (set.status !== 200) throw new Error(`password change failed: ${set.status} ${JSON.stringify(set.body)}`);
+    // Its events (sessions.revoked, then password.reset in the same transaction) are out before the caller goes on.
+    await next('password.reset', (e) => e.data.personId === personId && e.data.reason === 'changed', since);
     return set.body;
   };
 
