@@ -1,1 +1,3 @@
 export { schedulingService } from './service.js';
+export { publishDailyDigests } from './digest/daily-digest.js';
+export { extendScheduleHorizons } from './schedules/generation.js';

@@ -1,0 +1,46 @@
+import type { SchedulingContext } from './service.js';
+import { publishTodaysDigests } from './digest/daily-digest.js';
+import { extendScheduleHorizons } from './schedules/generation.js';
+
+interface Job {
+  name: string;
+  everyMs: number;
+  run(): Promise<unknown>;
+}
+
+/**
+ * Scheduling's periodic work, on every replica: extending schedule horizons (advisory lock +
+ * unique occurrences) and the daily digests (claimed per sitter and day) are both safe to run
+ * anywhere at once. A failed run is logged and retried at the next tick.
+ */
+export function startScheduledJobs(ctx: SchedulingContext, firstRunAfterMs = 10_000): { stop(): Promise<void> } {
+  const jobs: Job[] = [
+    { name: 'extend schedule horizons', everyMs: 15 * 60_000, run: () => extendScheduleHorizons(ctx.prisma, new Date(), ctx.logger) },
+    { name: 'daily schedule digests', everyMs: 5 * 60_000, run: () => publishTodaysDigests(ctx) },
+  ];
+  let stopped = false;
+  const running = new Set<Promise<unknown>>();
+  const timers = jobs.map((job) => {
+    const tick = () => {
+      if (stopped) return;
+      const run = job.run().catch((error: unknown) => ctx.logger.warn({ err: error, job: job.name }, 'scheduled job failed; retrying at the next tick'));
+      running.add(run);
+      void run.finally(() => running.delete(run));
+    };
+    const first = setTimeout(tick, firstRunAfterMs);
+    const every = setInterval(tick, job.everyMs);
+    first.unref();
+    every.unref();
+    return [first, every] as const;
+  });
+  return {
+    async stop() {
+      stopped = true;
+      for (const [first, every] of timers) {
+        clearTimeout(first);
+        clearInterval(every);
+      }
+      await Promise.allSettled([...running]);
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { EventOf } from '@roster/contracts';
+import { publishDailyDigests } from '../src/digest/daily-digest.js';
+import { manager, SchedulingHarness } from './support/harness.js';
+
+// N2: one schedule.digest per active sitter per day, the day local to the visits' zone.
+describe('daily schedule digest (N2; Postgres)', () => {
+  const h = new SchedulingHarness();
+  before(() => h.start('roster_digest'));
+  after(() => h.stop());
+
+  const digests = (sitterId: string) => h.published.filter((e) => e.type === 'schedule.digest' && e.subject === sitterId) as EventOf<'schedule.digest'>[];
+  const visit = async (tenantId: string, clientId: string, sitterId: string | null, startsAt: string, endsAt: string, timeZone: string, service?: string) => {
+    const r = await h.http('POST', '/visits', manager(tenantId), { clientId, sitterId, startsAt, endsAt, timeZone, ...(service ? { service } : {}) });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    return r.body.id as string;
+  };
+
+  it('publishes each active sitter\'s visits of the local day once, however often and on however many replicas the job runs', async () => {
+    const tenantId = randomUUID();
+    const { clientId, sitterId } = await h.clientAndSitter(tenantId);
+    const zone = 'America/New_York';
+    // 2027-01-15 in New York: 08:00 EST = 13:00Z, and 21:00 EST = 02:00Z on the 16th (still the 15th locally).
+    const morning = await visit(tenantId, clientId, sitterId, '2027-01-15T13:00:00Z', '2027-01-15T14:00:00Z', zone, 'Walk');
+    const evening = await visit(tenantId, clientId, sitterId, '2027-01-16T02:00:00Z', '2027-01-16T02:30:00Z', zone);
+    await visit(tenantId, clientId, sitterId, '2027-01-16T13:00:00Z', '2027-01-16T14:00:00Z', zone); // the 16th
+    await visit(tenantId, clientId, null, '2027-01-15T15:00:00Z', '2027-01-15T16:00:00Z', zone); // nobody's
+    const leaver = h.personCreated(tenantId, 'staff');
+    await h.feed(leaver);
+    await visit(tenantId, clientId, leaver.data.personId, '2027-01-15T15:00:00Z', '2027-01-15T16:00:00Z', zone);
+    // An inactive sitter still holding a visit that day (past visits keep their sitter) gets no digest.
+    await h.feed(h.lifecycle('user.deactivated', tenantId, leaver.data.personId, 'staff'));
+    await h.db.$executeRawUnsafe('UPDATE visit SET sitter_id = $1::uuid WHERE tenant_id = $2::uuid AND sitter_id IS NULL AND starts_at = $3::timestamptz', leaver.data.personId, tenantId, new Date('2027-01-15T15:00:00Z'));
+
+    const runs = await Promise.all([publishDailyDigests(h.service.ctx, '2027-01-15'), publishDailyDigests(h.service.ctx, '2027-01-15')]);
+    await h.settled();
+    assert.equal(runs.reduce((a, b) => a + b, 0) >= 1, true);
+    assert.equal(await publishDailyDigests(h.service.ctx, '2027-01-15'), 0, 'a third run finds every digest sent');
+    await h.settled();
+
+    const mine = digests(sitterId);
+    assert.equal(mine.length, 1);
+    assert.equal(mine[0]!.tenantid, tenantId);
+    assert.deepEqual(mine[0]!.data, {
+      sitterId, date: '2027-01-15', timeZone: zone,
+      visits: [
+        { visitId: morning, clientId, clientName: 'Cleo Tester', startsAt: '2027-01-15T13:00:00.000Z', endsAt: '2027-01-15T14:00:00.000Z', service: 'Walk' },
+        { visitId: evening, clientId, clientName: 'Cleo Tester', startsAt: '2027-01-16T02:00:00.000Z', endsAt: '2027-01-16T02:30:00.000Z', service: null },
+      ],
+    });
+    assert.equal(digests(leaver.data.personId).length, 0, 'no digest for an inactive sitter');
+
+    assert.equal(await publishDailyDigests(h.service.ctx, '2027-01-16'), 1, 'the next day is its own digest');
+    await h.settled();
+    assert.deepEqual(digests(sitterId).map((d) => [d.data.date, d.data.visits.length]), [['2027-01-15', 2], ['2027-01-16', 1]]);
+  });
+
+  it('refuses a date that is not YYYY-MM-DD', async () => {
+    await assert.rejects(publishDailyDigests(h.service.ctx, '15/01/2027'), /YYYY-MM-DD/);
+  });
+});
