@@ -32,8 +32,8 @@ export type QueueOutcome = 'queued' | 'duplicate' | 'invalid_address' | 'no_addr
  */
 export async function enqueueMessage(tx: SqlTx, m: MessageRequest): Promise<QueueOutcome> {
   if (!m.to) return 'no_address';
-  const key = m.idempotencyKey ?? `${m.cause.id}:${m.template}:${m.recipientPersonId ?? m.to.toLowerCase()}`;
   const to = normalizeAddress(m.channel, m.to);
+  const key = m.idempotencyKey ?? `${m.cause.id}:${m.template}:${m.recipientPersonId ?? (to ?? m.to).toLowerCase()}`;
   const id = randomUUID();
   const reason = to ? null : m.channel === 'email' ? 'invalid e-mail address' : 'invalid phone number (an international number such as +44 20 7946 0958)';
   const inserted = await tx.$executeRawUnsafe(
