@@ -38,7 +38,9 @@ export const TENANT_WIDE_ROLES = ['owner', 'admin'];
 export const actorOf = (p: Principal): Actor => ({ kind: 'person', personId: p.personId, impersonatorId: p.impersonatorId });
 
 export async function loadCaller(tx: SqlTx, principal: Principal): Promise<Caller> {
-  const memberships = await tx.$queryRawUnsafe<{ account_id: string; role_key: string }[]>(
+  const tenantWide = principal.roles.some((r) => TENANT_WIDE_ROLES.includes(r));
+  // Owners and admins reach the whole tenant: their memberships change nothing, so they are not read.
+  const memberships = tenantWide ? [] : await tx.$queryRawUnsafe<{ account_id: string; role_key: string }[]>(
     'SELECT account_id::text, role_key FROM membership WHERE person_id = $1::uuid AND tenant_id = $2::uuid',
     principal.personId, principal.tenantId,
   );
@@ -54,7 +56,7 @@ export async function loadCaller(tx: SqlTx, principal: Principal): Promise<Calle
   const rank = Math.max(0, ...principal.roles.map((k) => roles.get(k)?.rank ?? 0));
   return {
     principal, tenantId: principal.tenantId, personId: principal.personId, actor: actorOf(principal),
-    tenantWide: principal.roles.some((r) => TENANT_WIDE_ROLES.includes(r)), grants, rank,
+    tenantWide, grants, rank,
   };
 }
 

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { parse } from '@roster/platform/http/app';
 import { forbidden, notFound } from '@roster/platform/http/problem';
-import { canInAccount, requireToken } from '../access/caller.js';
+import { canInAccount, personCondition, requireToken } from '../access/caller.js';
 import { requireActOn, requireVisible } from '../access/person-access.js';
 import { changeLifecycle, createPersonInTx, updatePerson } from '../people/commands.js';
 import type { LifecycleAction } from '../people/person.js';
@@ -88,8 +88,9 @@ export function peopleRouter(ctx: DirectoryContext): Router {
   router.get('/people/:id', auth, async (req, res) => {
     const caller = await callerOf(ctx, req);
     const id = parse(uuid, req.params.id, 'params');
-    await requireVisible(ctx.prisma, caller, id);
-    const person = await readPerson(ctx.prisma, caller.tenantId, id);
+    const params: unknown[] = [id, caller.tenantId];
+    const condition = personCondition(caller, 'people.read', params);
+    const person = await readPerson(ctx.prisma, caller.tenantId, id, { condition, params });
     if (!person) throw notFound(`person ${id}`);
     res.json(person);
   });

@@ -44,12 +44,18 @@ const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 export async function searchPeople(tx: SqlTx, caller: Caller, query: PeopleQuery): Promise<{ items: PersonView[]; nextCursor: string | null }> {
   const fingerprint = createHash('sha256').update(JSON.stringify([caller.tenantId, query.q, query.kind, query.roleKey, query.accountId, query.status])).digest('base64url').slice(0, 16);
   const after = decodeCursor(query.cursor, fingerprint, ['string', 'string']);
-  const params: unknown[] = [caller.tenantId, statusesFor(query)];
-  const where = ['p.tenant_id = $1::uuid', 'p.status = ANY($2::text[])'];
+  const statuses = statusesFor(query);
+  const params: unknown[] = [caller.tenantId, statuses.length === 1 ? statuses[0] : statuses];
+  // One status: an equality, so the (tenant, status, sort_key) index gives the order (no sort).
+  const where = ['p.tenant_id = $1::uuid', statuses.length === 1 ? 'p.status = $2' : 'p.status = ANY($2::text[])'];
   const add = (value: unknown) => (params.push(value), `$${params.length}`);
   const fragment = fragmentOf(query.q);
   if (fragment && fragment.length >= 3) where.push(`p.search_text LIKE ${add(`%${likeEscape(fragment)}%`)}`);
-  else if (fragment) where.push(`p.sort_key LIKE ${add(`${likeEscape(fragment)}%`)}`);
+  else if (fragment) {
+    // A prefix as a range too: the index serves a range whatever the collation; LIKE alone it may not.
+    const upper = fragment.slice(0, -1) + String.fromCodePoint(fragment.codePointAt(fragment.length - 1)! + 1);
+    where.push(`p.sort_key >= ${add(fragment)} AND p.sort_key < ${add(upper)} AND p.sort_key LIKE ${add(`${likeEscape(fragment)}%`)}`);
+  }
   if (query.kind) where.push(`p.kind = ${add(query.kind)}`);
   if (query.roleKey || query.accountId) {
     const conditions = ['m.person_id = p.id'];

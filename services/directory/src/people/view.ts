@@ -52,10 +52,16 @@ export const personView = (r: PersonViewRow): PersonView => {
   };
 };
 
-/** One person of the tenant as viewed, or null. */
-export async function readPerson(tx: SqlTx, tenantId: string, personId: string): Promise<PersonView | null> {
+/**
+ * One person of the tenant as viewed, or null. `visibleTo` is an extra SQL condition on `p` (the
+ * caller's reach, from access/caller.ts `personCondition`) with its parameters numbered from $3.
+ */
+export async function readPerson(
+  tx: SqlTx, tenantId: string, personId: string, visibleTo?: { condition: string; params: unknown[] },
+): Promise<PersonView | null> {
   const rows = await tx.$queryRawUnsafe<PersonViewRow[]>(
-    `SELECT ${PERSON_VIEW_COLUMNS} FROM person p WHERE p.id = $1::uuid AND p.tenant_id = $2::uuid`, personId, tenantId,
+    `SELECT ${PERSON_VIEW_COLUMNS} FROM person p WHERE p.id = $1::uuid AND p.tenant_id = $2::uuid${visibleTo ? ` AND ${visibleTo.condition}` : ''}`,
+    personId, tenantId, ...(visibleTo?.params.slice(2) ?? []),
   );
   return rows[0] ? personView(rows[0]) : null;
 }
