@@ -35,7 +35,7 @@ export async function startNotifications(env: Record<string, string> = {}): Prom
     group: 'watcher', types: ['notification.sent', 'notification.failed', 'cascade.step.completed'],
     handler: async (e) => void published.push(e),
   });
-  const baseEnv = { PORT: '0', DATABASE_URL: database.url, DB_MIGRATE: 'true', LOG_LEVEL: 'silent', ...tokens.env, ...env };
+  const baseEnv = { PORT: '0', DATABASE_URL: database.url, DB_MIGRATE: 'true', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...tokens.env, ...env };
   const replicas: RunningService<NotificationsDb>[] = [];
   const start = async (more: Record<string, string> = {}) => {
     const s = await startService(notificationsService, { bus, env: { ...baseEnv, ...more } });
@@ -51,6 +51,9 @@ export async function startNotifications(env: Record<string, string> = {}): Prom
     seal: (secret) => seal(sealingKey, secret),
     stop: async () => {
       for (const r of replicas) await r.stop();
+      // pg's pool.end() resolves once its clients are told to end, not once their sockets closed;
+      // dropping the database WITH (FORCE) at that instant makes a closing client emit an uncaught error.
+      await new Promise((r) => setTimeout(r, 200));
       await database.drop();
     },
   };
