@@ -8,6 +8,7 @@ import { accessRouter } from './http/access.js';
 import { auditRouter } from './http/audit.js';
 import { directoryRouter } from './http/directory.js';
 import { peopleRouter } from './http/people.js';
+import { scimRouter } from './http/scim.js';
 
 export type DirectoryContext = ServiceContext<DirectoryDb>;
 
@@ -21,6 +22,7 @@ export const directoryService: ServiceDefinition<DirectoryDb> = {
     .use(peopleRouter(ctx))
     .use(accessRouter(ctx))
     .use(auditRouter(ctx))
-    .use(invitationsRouter(ctx)),
+    .use(invitationsRouter(ctx))
+    .use(scimRouter(ctx)),
   subscriptions: directorySubscriptions,
 };

@@ -1,5 +1,6 @@
 import { invalidPath, invalidSyntax, invalidValue, mutability, noTarget } from './errors.js';
 import { parseFilter, type Filter } from './filter.js';
+import { matchesFilter } from './filter-memory.js';
 import { normalizeAttrPath } from './filter-sql.js';
 import { PATCH_SCHEMA, USER_SCHEMA } from './user.js';
 
@@ -81,36 +82,6 @@ function parsePath(path: string, shape: ResourceShape): Target | null {
   return target;
 }
 
-// Element filters: attribute names and string values compare without case (type, value, display).
-function matches(element: unknown, f: Filter): boolean {
-  if (!isObject(element)) return false;
-  const get = (attr: string) => Object.entries(element).find(([k]) => k.toLowerCase() === attr.toLowerCase())?.[1];
-  const norm = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v);
-  switch (f.op) {
-    case 'and': return f.filters.every((c) => matches(element, c));
-    case 'or': return f.filters.some((c) => matches(element, c));
-    case 'not': return !matches(element, f.filter);
-    case '[]': throw invalidPath('a value filter cannot nest inside a path filter');
-    case 'pr': return get(f.attrPath) !== undefined && get(f.attrPath) !== null;
-    default: {
-      const actual = norm(get(f.attrPath));
-      const wanted = norm(f.compValue);
-      if (actual === undefined) return false;
-      switch (f.op) {
-        case 'eq': return actual === wanted;
-        case 'ne': return actual !== wanted;
-        case 'co': return typeof actual === 'string' && typeof wanted === 'string' && actual.includes(wanted);
-        case 'sw': return typeof actual === 'string' && typeof wanted === 'string' && actual.startsWith(wanted);
-        case 'ew': return typeof actual === 'string' && typeof wanted === 'string' && actual.endsWith(wanted);
-        case 'gt': return wanted !== null && (actual as string) > (wanted as string);
-        case 'ge': return wanted !== null && (actual as string) >= (wanted as string);
-        case 'lt': return wanted !== null && (actual as string) < (wanted as string);
-        case 'le': return wanted !== null && (actual as string) <= (wanted as string);
-      }
-    }
-  }
-}
-
 /** `type eq "work"` (alone or and-ed) → `{ type: 'work' }`: what a new element must look like to match. */
 function seedOf(f: Filter): Json | null {
   if (f.op === 'eq' && /^[a-z$][a-z0-9_$-]*$/i.test(f.attrPath)) return { [f.attrPath]: f.compValue };
@@ -179,7 +150,7 @@ function applyOne(resource: Json, op: PatchOperation, shape: ResourceShape): voi
       resource[attribute] = op.op === 'replace' ? addToList([], items) : addToList(list, items);
       return;
     }
-    const hits = list.map((e, i) => (matches(e, target.filter!) ? i : -1)).filter((i) => i >= 0);
+    const hits = list.map((e, i) => (matchesFilter(e, target.filter!) ? i : -1)).filter((i) => i >= 0);
     if (op.op === 'remove') {
       if (target.sub) for (const i of hits) delete (list[i] as Json)[target.sub];
       const left = list.filter((e, i) => !hits.includes(i) || (target.sub !== undefined && isObject(e) && e.value !== undefined));

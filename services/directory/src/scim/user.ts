@@ -84,10 +84,11 @@ export function userResource(row: UserRow, baseUrl: string) {
     userName: row.scim_user_name ?? row.email ?? row.phone ?? row.id,
     name: { givenName: row.first_name, familyName: row.last_name, formatted: displayName },
     displayName,
-    emails: row.email ? [{ value: row.email, type: 'work', primary: true }] : [],
-    phoneNumbers: row.phone ? [{ value: row.phone, type: 'mobile', primary: true }] : [],
+    // An empty multi-valued attribute is left out: RFC 7643 §2.5 makes it the same as unassigned.
+    ...(row.email ? { emails: [{ value: row.email, type: 'work', primary: true }] } : {}),
+    ...(row.phone ? { phoneNumbers: [{ value: row.phone, type: 'mobile', primary: true }] } : {}),
     active: row.status === 'active',
-    groups: (row.role_keys ?? []).map((key) => ({ value: key, display: key, $ref: `${baseUrl}/Groups/${key}`, type: 'direct' })),
+    ...(row.role_keys?.length ? { groups: row.role_keys.map((key) => ({ value: key, display: key, $ref: `${baseUrl}/Groups/${key}`, type: 'direct' })) } : {}),
     meta: {
       resourceType: 'User',
       created: new Date(row.created_at).toISOString(),
