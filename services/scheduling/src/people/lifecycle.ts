@@ -27,8 +27,11 @@ export const CONSUMED_TYPES = [
 
 const isPersonEvent = (e: RosterEvent): e is PersonEvent => (PERSON_EVENT_TYPES as string[]).includes(e.type);
 
+/** What handling an event needs of the service (the bench drives it without HTTP or bus). */
+export type EventHandlingContext = Pick<SchedulingContext, 'prisma' | 'logger' | 'relay'>;
+
 /** Applies one consumed event: the handler's single command. Returns false when the inbox already had it. */
-export async function applySchedulingEvent(ctx: SchedulingContext, event: RosterEvent): Promise<boolean> {
+export async function applySchedulingEvent(ctx: EventHandlingContext, event: RosterEvent): Promise<boolean> {
   const started = performance.now();
   // Large cascades (100,000 visits) take seconds; Prisma's default 5 s transaction timeout is too tight.
   const handled = await ctx.prisma.$transaction(async (tx) => {

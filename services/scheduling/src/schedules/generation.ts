@@ -41,7 +41,7 @@ export async function generateVisits(tx: SqlTx, s: ScheduleRow, from: Date, to: 
     `INSERT INTO visit (id, tenant_id, client_id, sitter_id, starts_at, ends_at, service, time_zone, schedule_id, occurrence_local)
      SELECT o.id, $1::uuid, $2::uuid, $3::uuid, o.starts_at, o.ends_at, $4, $5, $6::uuid, o.local
      FROM unnest($7::uuid[], $8::timestamptz[], $9::timestamptz[], $10::timestamp[]) AS o(id, starts_at, ends_at, local)
-     ON CONFLICT (schedule_id, occurrence_local) DO NOTHING`,
+     ON CONFLICT (schedule_id, occurrence_local) WHERE schedule_id IS NOT NULL DO NOTHING`,
     s.tenant_id, s.client_id, s.sitter_id, s.service, s.time_zone, s.id,
     occurrences.map(() => randomUUID()), occurrences.map((o) => o.startsAt), occurrences.map((o) => o.endsAt), occurrences.map((o) => o.local),
   );

@@ -24,7 +24,7 @@ export interface StepResult {
 type PreviewEvent = EventOf<'cascade.preview_requested'>;
 
 export interface SitterRelease {
-  visitIds: string[];
+  visitsUnassigned: number;
   defaultSitterCleared: number;
   schedulesWithoutSitter: number;
 }
@@ -32,7 +32,13 @@ export interface SitterRelease {
 /**
  * A sitter (any staff member) leaves: every visit of theirs not completed and not yet started
  * loses its sitter, they stop being anyone's default sitter, their schedules keep going without
- * a sitter. Three statements.
+ * a sitter, and `visits.unassigned` tells managers how many visits need one, its ids chunked by
+ * 1,000. Three statements (four when no visit but a default sitter changed).
+ *
+ * The released ids never leave Postgres: the statement that unassigns them also writes the
+ * chunked events into the outbox, each built from one envelope made (and validated) by
+ * `eventFor`, with its own id, the chunk's ids, the chunk's index and the total. Shipping
+ * 100,000 ids to Node and 4 MB of JSON back cost more than the UPDATE's bookkeeping itself.
  */
 export async function unassignUpcomingVisitsOf(tx: SqlTx, tenantId: string, sitterId: string): Promise<SitterRelease> {
   // Schedules first: their row locks make a horizon extension running now either finish before
@@ -43,26 +49,38 @@ export async function unassignUpcomingVisitsOf(tx: SqlTx, tenantId: string, sitt
   const defaultSitterCleared = await tx.$executeRawUnsafe(
     `UPDATE person_projection SET default_sitter_id = NULL WHERE tenant_id = $1::uuid AND default_sitter_id = $2::uuid`, tenantId, sitterId,
   );
-  const [released] = await tx.$queryRawUnsafe<{ ids: string[] | null }[]>(
+  const template = visitsUnassignedEnvelope(tenantId, sitterId, defaultSitterCleared);
+  const [released] = await tx.$queryRawUnsafe<{ n: number }[]>(
     `WITH released AS (
        UPDATE visit SET sitter_id = NULL WHERE tenant_id = $1::uuid AND sitter_id = $2::uuid AND ${UPCOMING} RETURNING id
-     ) SELECT array_agg(id::text) AS ids FROM released`,
-    tenantId, sitterId,
+     ),
+     chunks AS (
+       SELECT chunk, jsonb_agg(id::text) AS ids
+       FROM (SELECT id, (row_number() OVER () - 1) / ${UNASSIGNED_CHUNK} AS chunk FROM released) numbered GROUP BY chunk
+     ),
+     totals AS (SELECT (SELECT count(*) FROM released)::int AS visits, (SELECT count(*) FROM chunks)::int AS chunks),
+     staged AS (
+       INSERT INTO outbox (id, type, subject, envelope)
+       SELECT e.id, 'visits.unassigned', $2, $3::jsonb || jsonb_build_object('id', e.id, 'data', ($3::jsonb -> 'data') || jsonb_build_object(
+                'visitIds', e.ids, 'visitCount', t.visits, 'chunk', jsonb_build_object('index', e.chunk, 'total', t.chunks)))
+       FROM (SELECT gen_random_uuid()::text AS id, chunk, ids FROM chunks) e CROSS JOIN totals t
+       ORDER BY e.chunk
+     )
+     SELECT visits AS n FROM totals`,
+    tenantId, sitterId, JSON.stringify(template),
   );
-  return { visitIds: released?.ids ?? [], defaultSitterCleared, schedulesWithoutSitter };
+  const visitsUnassigned = released?.n ?? 0;
+  // No visit, but clients lost their default sitter: managers are still told, in one event.
+  if (visitsUnassigned === 0 && defaultSitterCleared > 0) await stageEventsInBulk(tx, [template]);
+  return { visitsUnassigned, defaultSitterCleared, schedulesWithoutSitter };
 }
 
-/** `visits.unassigned`, chunked by 1,000 ids: every chunk says how many visits in all need a sitter. */
-export function visitsUnassignedEvents(tenantId: string, sitterId: string, r: SitterRelease): EventOf<'visits.unassigned'>[] {
-  if (r.visitIds.length === 0 && r.defaultSitterCleared === 0) return [];
-  const total = Math.max(1, Math.ceil(r.visitIds.length / UNASSIGNED_CHUNK));
-  return Array.from({ length: total }, (_, index) => eventFor('scheduling', {
+/** The envelope every chunk of `visits.unassigned` is made from (the chunk fills ids, count and index). */
+function visitsUnassignedEnvelope(tenantId: string, sitterId: string, defaultSitterClearedFor: number): EventOf<'visits.unassigned'> {
+  return eventFor('scheduling', {
     type: 'visits.unassigned', subject: sitterId, tenantId,
-    data: {
-      sitterId, visitCount: r.visitIds.length, visitIds: r.visitIds.slice(index * UNASSIGNED_CHUNK, (index + 1) * UNASSIGNED_CHUNK),
-      chunk: { index, total }, defaultSitterClearedFor: r.defaultSitterCleared,
-    },
-  }));
+    data: { sitterId, visitCount: 0, visitIds: [], chunk: { index: 0, total: 1 }, defaultSitterClearedFor },
+  });
 }
 
 export interface ClientRemoval {
@@ -115,9 +133,7 @@ export async function releaseVisitsOfDepartedPerson(tx: SqlTx, event: PersonEven
     }
     return clientStep(removed);
   }
-  const released = await unassignUpcomingVisitsOf(tx, event.tenantid, personId);
-  await stageEventsInBulk(tx, visitsUnassignedEvents(event.tenantid, personId, released));
-  return sitterStep({ visitsUnassigned: released.visitIds.length, defaultSitterCleared: released.defaultSitterCleared, schedulesWithoutSitter: released.schedulesWithoutSitter });
+  return sitterStep(await unassignUpcomingVisitsOf(tx, event.tenantid, personId));
 }
 
 /** cascade.preview_requested (B1): the same counts, one read-only statement, nothing changed. */

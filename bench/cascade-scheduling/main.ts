@@ -1,0 +1,154 @@
+// bench-needs: postgres
+//
+// The sitter cascade of scheduling (cascade table, "sitter / staff deactivated"): time to apply a
+// user.deactivated for a sitter with 1,000 / 10,000 / 100,000 upcoming visits through the real
+// handler (inbox claim, versioned projection, schedules and default sitters released, visits
+// unassigned, visits.unassigned chunked by 1,000 into the outbox, the cascade step, commit), next
+// to a baseline measured in the same run: a plain `UPDATE visit SET sitter_id = NULL …` of the
+// same rows in its own transaction over pg, without any of the bookkeeping. The dry run (B1) is
+// measured too. Goals: p99 ≤ 300 ms at 1,000 and ≤ 3 s at 100,000, linear or better.
+//
+//   node --conditions=roster-source --import tsx bench/cascade-scheduling/main.ts
+//   BENCH_SIZES=1000,10000 BENCH_ROUNDS=5 …   (rounds default to 30 / 10 / 5 by size)
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import pino from 'pino';
+import { createEvent } from '@roster/contracts';
+import { migratePostgres, openDatabase } from '@roster/platform/db/database';
+import { ADMIN_DATABASE_URL, createTestDatabase, type TestDatabase } from '../../packages/platform/test/support/postgres.js';
+import { makeClient } from '../../services/scheduling/src/db/client.js';
+import { applySchedulingEvent, type EventHandlingContext } from '../../services/scheduling/src/people/lifecycle.js';
+import { schedulingService } from '../../services/scheduling/src/service.js';
+import { seedSitter } from './seed.js';
+
+const sizes = (process.env.BENCH_SIZES ?? '1000,10000,100000').split(',').map((s) => Number(s.trim()));
+if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('BENCH_SIZES: comma-separated positive integers');
+const roundsFor = (n: number) => Number(process.env.BENCH_ROUNDS ?? 0) || (n <= 1_000 ? 30 : n <= 10_000 ? 10 : 5);
+const GOALS: Record<number, number> = { 1_000: 300, 100_000: 3_000 };
+const progress = (s: string) => process.stderr.write(`${s}\n`);
+const SYSTEM = { kind: 'system', personId: null, impersonatorId: null } as const;
+
+type Path = 'cascade' | 'dry run' | 'baseline';
+interface Sample { size: number; path: Path; ms: number; touched: number }
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+
+const deactivation = (tenantId: string, sitterId: string) => createEvent('directory', {
+  type: 'user.deactivated', subject: sitterId, tenantId, correlationId: randomUUID(), subjectVersion: 2,
+  data: { personId: sitterId, kind: 'staff', roleKeys: ['staff'], reason: null, actor: SYSTEM },
+});
+const preview = (tenantId: string, sitterId: string) => createEvent('directory', {
+  type: 'cascade.preview_requested', subject: sitterId, tenantId, correlationId: randomUUID(),
+  data: { action: 'deactivate', personId: sitterId, kind: 'staff', roleKeys: ['staff'] },
+});
+
+async function main(): Promise<void> {
+  const database: TestDatabase = await createTestDatabase('roster_bench_cascade');
+  progress(`database ${database.name}`);
+  await migratePostgres(database.url, schedulingService.migrationsDir);
+  const db = await openDatabase({ url: database.url, migrationsDir: schedulingService.migrationsDir, migrate: false, poolSize: 10 }, makeClient);
+  const pool = new pg.Pool({ connectionString: database.url, max: 4 });
+  pool.on('error', () => undefined);
+  const ctx: EventHandlingContext = { prisma: db.client, logger: pino({ level: 'silent' }) as never, relay: { nudge: () => undefined } as never };
+  const samples: Sample[] = [];
+  try {
+    // Warm-up: JIT, connections, plans.
+    for (let i = 0; i < 3; i++) {
+      const w = await seedSitter(pool, 500);
+      await applySchedulingEvent(ctx, preview(w.tenantId, w.sitterId));
+      await applySchedulingEvent(ctx, deactivation(w.tenantId, w.sitterId));
+    }
+    for (const size of sizes) {
+      const rounds = roundsFor(size);
+      progress(`${size.toLocaleString('en-US')} visits × ${rounds} rounds`);
+      for (let round = 0; round < rounds; round++) {
+        const forCascade = await seedSitter(pool, size);
+        const forBaseline = await seedSitter(pool, size);
+        await pool.query('ANALYZE visit');
+        const runCascade = async () => {
+          let started = performance.now();
+          await applySchedulingEvent(ctx, preview(forCascade.tenantId, forCascade.sitterId));
+          samples.push({ size, path: 'dry run', ms: performance.now() - started, touched: size });
+          started = performance.now();
+          await applySchedulingEvent(ctx, deactivation(forCascade.tenantId, forCascade.sitterId));
+          samples.push({ size, path: 'cascade', ms: performance.now() - started, touched: size });
+        };
+        const runBaseline = async () => {
+          const started = performance.now();
+          const c = await pool.connect();
+          try {
+            await c.query('BEGIN');
+            const r = await c.query(
+              `UPDATE visit SET sitter_id = NULL WHERE tenant_id = $1 AND sitter_id = $2 AND status <> 'completed' AND starts_at > now()`,
+              [forBaseline.tenantId, forBaseline.sitterId],
+            );
+            await c.query('COMMIT');
+            samples.push({ size, path: 'baseline', ms: performance.now() - started, touched: r.rowCount ?? 0 });
+          } finally {
+            c.release();
+          }
+        };
+        // Alternate which goes first, so neither always finds a warmer cache.
+        if (round % 2 === 0) { await runCascade(); await runBaseline(); } else { await runBaseline(); await runCascade(); }
+        const [check] = await db.client.$queryRawUnsafe<{ n: number }[]>(
+          `SELECT count(*)::int AS n FROM visit WHERE tenant_id = $1::uuid AND sitter_id IS NULL`, forCascade.tenantId);
+        if (check?.n !== size) throw new Error(`the cascade unassigned ${check?.n} visits, expected ${size}`);
+        await sleep(20);
+      }
+    }
+  } finally {
+    await db.close();
+    await pool.end();
+    await dropWhenIdle(database);
+  }
+  report(samples);
+}
+
+function report(samples: Sample[]): void {
+  const stats = (size: number, path: Path) => {
+    const ms = samples.filter((s) => s.size === size && s.path === path).map((s) => s.ms).sort((a, b) => a - b);
+    return { runs: ms.length, p50: percentile(ms, 50), p99: percentile(ms, 99) };
+  };
+  const f = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+  const first = sizes[0]!;
+  const lines = [
+    '| visits | path | runs | p50 ms | p99 ms | µs per visit (p50) | vs baseline (p50) | scaling vs smallest (per visit) | goal |',
+    '|---:|---|---:|---:|---:|---:|---|---|---|',
+  ];
+  for (const size of sizes) {
+    const base = stats(size, 'baseline');
+    for (const path of ['cascade', 'dry run', 'baseline'] as const) {
+      const s = stats(size, path);
+      const perVisit = (s.p50 * 1000) / size;
+      const firstPerVisit = (stats(first, path).p50 * 1000) / first;
+      const goal = path === 'cascade' && GOALS[size] ? `p99 ≤ ${GOALS[size]} ms ${s.p99 <= GOALS[size]! ? '✓' : '✗'}` : '';
+      lines.push(`| ${size.toLocaleString('en-US')} | ${path} | ${s.runs} | ${f(s.p50)} | ${f(s.p99)} | ${perVisit.toFixed(2)} | ${path === 'baseline' ? '—' : `${(s.p50 / base.p50).toFixed(2)}×`} | ${size === first ? '—' : `${(perVisit / firstPerVisit).toFixed(2)}× ${perVisit <= firstPerVisit * 1.1 ? '✓ linear or better' : '✗'}`} | ${goal} |`);
+    }
+  }
+  console.log(lines.join('\n'));
+  mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
+  const file = new URL(`../results/cascade-scheduling-${Date.now()}.json`, import.meta.url);
+  writeFileSync(file, JSON.stringify({ sizes, samples }, null, 2));
+  progress(`results: ${file.pathname}`);
+}
+
+/** Drops the database once the pools' sessions have gone (as bench/bus does). */
+async function dropWhenIdle(database: TestDatabase): Promise<void> {
+  const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
+  await admin.connect();
+  try {
+    for (let i = 0; i < 100; i++) {
+      const { rows } = await admin.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database.name]);
+      if (Number(rows[0]?.n ?? 0) === 0) break;
+      await sleep(50);
+    }
+  } finally {
+    await admin.end();
+  }
+  await database.drop();
+}
+
+await main();
