@@ -3,6 +3,7 @@ import type { Actor, EventEnvelope } from '@roster/contracts';
 import { currentWork, runInWork } from '@roster/platform/context';
 import { badRequest, conflict, notFound } from '@roster/platform/http/problem';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
+import { stageManyEvents } from '../db/outbox.js';
 import type { DirectoryDb, DirectoryTx } from '../db/client.js';
 import { recordAudit, type AuditRecord } from '../audit/audit.js';
 import { unknownReference } from '../http/problems.js';
@@ -122,7 +123,7 @@ export async function grantAccess(
       );
     }
     await startOperation(tx, { id: operationId, tenantId, kind: options.kind ?? 'access.grant', subjectId: options.subjectId ?? null, dryRun: false, events });
-    await stageEvents(tx, events);
+    await stageManyEvents(tx, events);
     await recordAudit(tx, ...audit);
     return { operationId, granted: inserts.length, changed: updates.length, unchanged: grants.length - inserts.length - updates.length };
   }, { timeout: 60_000, maxWait: 10_000 }));

@@ -3,6 +3,7 @@ import { expectedStepsFor, isEventType, type EventEnvelope, type EventOf } from 
 import type { SqlTx } from '@roster/platform/db/database';
 import { claimInbox } from '@roster/platform/inbox';
 import type { DirectoryDb, DirectoryTx } from '../db/client.js';
+import { Prisma } from '../db/generated/client.js';
 
 /**
  * B4: an operation is the cascade a command started. It awaits, per service, one step for each
@@ -28,14 +29,29 @@ export async function startOperation(
 }
 
 /**
- * B4: folds a service's `cascade.step.completed` into the operation it belongs to. The operation
- * row is locked so that two steps handled at once by two replicas cannot both miss completion.
+ * B4: records a service's `cascade.step.completed` under its operation, once per event (inbox).
+ * No lock on the operation: 1,000 steps of a bulk change are recorded concurrently, and whether
+ * the operation is complete is derived from its steps when it is read (`getOperation`), so two
+ * replicas recording the last two steps at once cannot both miss completion.
  * Steps of cascades that started outside the directory create their operation on first sight
  * (awaiting one step per expected service).
  */
 export async function recordCascadeStep(db: DirectoryDb, event: EventOf<'cascade.step.completed'>): Promise<void> {
   const step = event.data;
   const tenantId = event.tenantid;
+  // The usual case, the operation exists: inbox claim and step in ONE statement (one implicit
+  // transaction, so the claim commits if and only if the step does, as claimInbox in a transaction
+  // would), one round trip per step: a bulk change's 1,000 steps land quickly.
+  const stepValues = Prisma.sql`${randomUUID()}::uuid, o.id, ${step.service}, ${step.step}, ${step.outcome}, ${JSON.stringify(step.counts)}::jsonb,
+    ${step.durationMs}, ${step.dryRun}, ${step.detail}, ${step.causeType}, ${step.causeEventId}, ${new Date(event.time)}`;
+  const recorded = await db.$executeRaw`
+    WITH o AS (SELECT id FROM operation WHERE id = ${step.operationId}::uuid AND tenant_id = ${tenantId}::uuid),
+         claim AS (INSERT INTO inbox (consumer, event_id, type) SELECT 'directory', ${event.id}, ${event.type} WHERE EXISTS (SELECT 1 FROM o)
+                   ON CONFLICT DO NOTHING RETURNING 1)
+    INSERT INTO operation_step (id, operation_id, service, step, outcome, counts, duration_ms, dry_run, detail, cause_type, cause_event_id, at)
+    SELECT ${stepValues} FROM o, claim`;
+  if (recorded === 1) return;
+  // A duplicate, another tenant's operation, or a cascade started elsewhere (no operation yet).
   await db.$transaction(async (tx) => {
     if (!(await claimInbox(tx, 'directory', event))) return;
     const expected = isEventType(step.causeType) ? [...expectedStepsFor(step.causeType)] : [];
@@ -43,41 +59,24 @@ export async function recordCascadeStep(db: DirectoryDb, event: EventOf<'cascade
       INSERT INTO operation (id, tenant_id, kind, subject_id, dry_run, status, expected)
       VALUES (${step.operationId}::uuid, ${tenantId}::uuid, ${step.causeType}, NULL, ${step.dryRun}, 'pending', ${expected}::text[])
       ON CONFLICT (id) DO NOTHING`;
-    const [operation] = await tx.$queryRaw<{ expected: string[]; tenant_id: string; expected_counts: Record<string, number> | null; reported_counts: Record<string, number>; status: string }[]>`
-      SELECT expected, tenant_id::text, expected_counts, reported_counts, status FROM operation WHERE id = ${step.operationId}::uuid FOR UPDATE`;
     // A step never crosses tenants: an event naming another tenant's operation is ignored.
-    if (!operation || operation.tenant_id !== tenantId) return;
-    const [already] = await tx.$queryRaw<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM operation_step
-      WHERE operation_id = ${step.operationId}::uuid AND service = ${step.service} AND cause_event_id = ${step.causeEventId}`;
-    await tx.operationStep.create({
-      data: {
-        id: randomUUID(), operationId: step.operationId, service: step.service, step: step.step, outcome: step.outcome,
-        counts: step.counts, durationMs: step.durationMs, dryRun: step.dryRun, detail: step.detail, causeType: step.causeType,
-        causeEventId: step.causeEventId, at: new Date(event.time),
-      },
-    });
-    // A service may record several steps for one cause event; the event counts once.
-    const reported = { ...operation.reported_counts };
-    if ((already?.n ?? 0) === 0) reported[step.service] = (reported[step.service] ?? 0) + 1;
-    const awaited = operation.expected_counts ?? Object.fromEntries(operation.expected.map((s) => [s, 1]));
-    const done = Object.entries(awaited).every(([service, n]) => (reported[service] ?? 0) >= n);
-    const failed = step.outcome === 'failed' || operation.status === 'failed';
-    await tx.operation.update({
-      where: { id: step.operationId },
-      data: {
-        reportedCounts: reported,
-        ...(operation.status === 'pending' && done ? { status: failed || (await anyFailed(tx, step.operationId)) ? 'failed' : 'completed', completedAt: new Date() } : {}),
-      },
-    });
+    await tx.$executeRaw`
+      INSERT INTO operation_step (id, operation_id, service, step, outcome, counts, duration_ms, dry_run, detail, cause_type, cause_event_id, at)
+      SELECT ${stepValues} FROM operation o WHERE o.id = ${step.operationId}::uuid AND o.tenant_id = ${tenantId}::uuid`;
   });
 }
 
-async function anyFailed(tx: SqlTx, operationId: string): Promise<boolean> {
-  const rows = await tx.$queryRawUnsafe<{ n: number }[]>(
-    "SELECT count(*)::int AS n FROM operation_step WHERE operation_id = $1::uuid AND outcome = 'failed'", operationId,
+/** Steps reported per service (distinct cause events: a service may record several steps for one event). */
+async function reportedCounts(tx: SqlTx, operationId: string): Promise<{ reported: Record<string, number>; failed: boolean; lastAt: Date | null }> {
+  const rows = await tx.$queryRawUnsafe<{ service: string; n: number; failed: boolean; last_at: Date | null }[]>(
+    `SELECT service, count(DISTINCT COALESCE(cause_event_id, id::text))::int AS n, bool_or(outcome = 'failed') AS failed, max(at) AS last_at
+     FROM operation_step WHERE operation_id = $1::uuid GROUP BY service`, operationId,
   );
-  return (rows[0]?.n ?? 0) > 0;
+  return {
+    reported: Object.fromEntries(rows.map((r) => [r.service, r.n])),
+    failed: rows.some((r) => r.failed),
+    lastAt: rows.reduce<Date | null>((m, r) => (r.last_at && (!m || r.last_at > m) ? r.last_at : m), null),
+  };
 }
 
 interface StepGroup {
@@ -92,8 +91,18 @@ interface StepGroup {
  * handling time, the first and last time (`at`).
  */
 export async function getOperation(db: DirectoryDb, tenantId: string, id: string) {
-  const op = await db.operation.findFirst({ where: { id, tenantId } });
+  let op = await db.operation.findFirst({ where: { id, tenantId } });
   if (!op) return null;
+  const awaited = (op.expectedCounts as Record<string, number> | null) ?? Object.fromEntries(op.expected.map((s) => [s, 1]));
+  const { reported, failed, lastAt } = await reportedCounts(db, id);
+  const done = Object.entries(awaited).every(([service, n]) => (reported[service] ?? 0) >= n);
+  if (op.status === 'pending' && done) {
+    // Completed when its last awaited step was recorded; stored the first time it is seen.
+    op = await db.operation.update({
+      where: { id },
+      data: { status: failed ? 'failed' : 'completed', completedAt: lastAt ?? new Date(), reportedCounts: reported },
+    });
+  }
   const rows = await db.$queryRaw<{ service: string; step: string; outcome: string; events: number; counts: Record<string, number>[]; duration_ms: number; detail: string | null; first_at: Date; at: Date }[]>`
     SELECT service, step, outcome, count(*)::int AS events, array_agg(counts) AS counts, sum(duration_ms)::float8 AS duration_ms,
            min(detail) AS detail, min(at) AS first_at, max(at) AS at
@@ -103,8 +112,6 @@ export async function getOperation(db: DirectoryDb, tenantId: string, id: string
     for (const c of r.counts) for (const [k, v] of Object.entries(c)) counts[k] = (counts[k] ?? 0) + v;
     return { service: r.service, step: r.step, outcome: r.outcome, events: r.events, counts, durationMs: r.duration_ms, detail: r.detail, firstAt: r.first_at, at: r.at };
   });
-  const reported = op.reportedCounts as Record<string, number>;
-  const awaited = (op.expectedCounts as Record<string, number> | null) ?? Object.fromEntries(op.expected.map((s) => [s, 1]));
   return {
     id: op.id,
     kind: op.kind,
