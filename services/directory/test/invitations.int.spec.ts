@@ -193,8 +193,11 @@ describe('invitations (P8, directory on Postgres)', () => {
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(seen.filter((e) => e.type === 'cascade.step.completed' && (e as EventOf<'cascade.step.completed'>).data.causeEventId === event.id).length, 1);
     assert.equal(await db.auditEntry.count({ where: { tenantId: t.tenantId, action: 'invitation.accepted', subjectId: created.id } }), 1);
-    const op = await waitFor('the operation', () => db.operation.findFirst({ where: { id: event.correlationid, status: 'completed' } }));
-    assert.equal(op.tenantId, t.tenantId);
+    const op = await waitFor('the operation', async () => {
+      const r = await call('GET', `/operations/${event.correlationid}`, t.owner);
+      return r.body?.status === 'completed' ? r.body : null;
+    });
+    assert.deepEqual(op.steps.map((s: Json) => [s.service, s.step, s.outcome]), [['directory', 'join_account', 'applied']]);
   });
 
   it('P8: an invited client who registers becomes a client', async () => {
@@ -244,8 +247,11 @@ describe('invitations (P8, directory on Postgres)', () => {
       assert.match(step.data.detail ?? '', reason);
       assert.equal(await readPerson(db, t.tenantId, personId), null);
       assert.notEqual((await call('GET', `/invitations/${invitation.id}`, t.owner)).body.status, 'accepted');
-      const op = await waitFor('the failed operation', () => db.operation.findFirst({ where: { id: event.correlationid, status: 'failed' } }));
-      assert.ok(op);
+      const op = await waitFor('the failed operation', async () => {
+        const r = await call('GET', `/operations/${event.correlationid}`, t.owner);
+        return r.body?.status === 'failed' ? r.body : null;
+      });
+      assert.match(op.steps[0].detail, reason);
     }
   });
 
@@ -305,7 +311,14 @@ describe('invitations (P8, directory on Postgres)', () => {
       const asManager = tokens.bearer({ tenantId: t.tenantId, personId: manager.id, roles: ['manager'] });
       await nothingChanged(invite({ ...body, roleKey: 'owner' }, asManager), 403, /above your own/);
       await nothingChanged(invite({ ...body, accountId: t.south }, asManager), 403, /may not invite people into account/);
-      assert.equal((await call('POST', '/invitations', asManager, body)).status, 201, 'a manager invites staff into their branch');
+      const mine = await call('POST', '/invitations', asManager, body);
+      assert.equal(mine.status, 201, 'a manager invites staff into their branch');
+      await call('POST', '/invitations', t.owner, one({ firstName: 'S', lastName: 'South' }, { accountId: t.south, invitees: [{ firstName: 'S', lastName: 'South', email: 'south@paws.example' }] }));
+      const listed = await call('GET', '/invitations', asManager);
+      assert.ok(listed.body.items.length > 0 && listed.body.items.every((i: Json) => i.accountId === t.north), 'a manager lists the invitations of their branch only');
+      const southern = (await call('GET', '/invitations', t.owner)).body.items.find((i: Json) => i.accountId === t.south);
+      assert.equal((await call('GET', `/invitations/${southern.id}`, asManager)).status, 404);
+      assert.equal((await call('DELETE', `/invitations/${southern.id}`, asManager)).status, 403);
     });
     it("another tenant's invitation is not found; a malformed id or status is a 400", async () => {
       const created = (await call('POST', '/invitations', t.owner, one({ firstName: 'Zoe', lastName: 'Z', email: 'zoe@paws.example' }))).body.items[0] as Json;

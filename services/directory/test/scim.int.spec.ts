@@ -322,6 +322,13 @@ describe('SCIM 2.0 provisioning (B3, directory on Postgres)', () => {
       await unchanged(await t.call('POST', '/Users', { schemas: [CORE], userName: 'FAY@corp.example', name: { givenName: 'A', familyName: 'B' } }), 409, 'uniqueness');
       await unchanged(await t.call('POST', '/Users', { schemas: [CORE], userName: 'fay2', name: { givenName: 'A', familyName: 'B' }, emails: [{ value: 'fay@corp.example' }] }), 409, 'uniqueness');
     });
+    it('the same User posted twice at once: one is created, the other is a 409 uniqueness', async () => {
+      const body = { schemas: [CORE], userName: 'twin@corp.example', name: { givenName: 'Tw', familyName: 'In' } };
+      const results = await Promise.all([t.call('POST', '/Users', body), t.call('POST', '/Users', body)]);
+      assert.deepEqual(results.map((r) => r.status).sort(), [201, 409]);
+      assert.equal(results.find((r) => r.status === 409)!.body.scimType, 'uniqueness');
+      assert.equal((await t.call('GET', `/Users?filter=${encodeURIComponent('userName eq "twin@corp.example"')}`)).body.totalResults, 1);
+    });
     it('a PATCH whose last operation is bad applies none of them (atomic)', async () => {
       const res = await t.call('PATCH', `/Users/${user.id}`, { schemas: [PATCH], Operations: [
         { op: 'replace', path: 'name.givenName', value: 'Changed' }, { op: 'replace', path: 'active', value: false }, { op: 'replace', path: 'id', value: randomUUID() },
@@ -366,6 +373,12 @@ describe('SCIM 2.0 provisioning (B3, directory on Postgres)', () => {
       assert.deepEqual(removed.body.members, []);
       await eventOf('access.revoked', sam.id);
       assert.deepEqual((await readPerson(db, t.tenantId, sam.id))!.memberships, []);
+
+      // Entra removes with a value list rather than a filter.
+      await t.call('PATCH', '/Groups/supervisor', { schemas: [PATCH], Operations: [{ op: 'Add', path: 'members', value: [{ value: sam.id }] }] });
+      assert.deepEqual((await t.call('GET', '/Groups/supervisor')).body.members.map((m: Json) => m.value), [sam.id]);
+      const entraRemove = await t.call('PATCH', '/Groups/supervisor', { schemas: [PATCH], Operations: [{ op: 'Remove', path: 'members', value: [{ value: sam.id }] }] });
+      assert.deepEqual(entraRemove.body.members, []);
 
       assert.equal((await t.call('PATCH', '/Groups/manager', { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [{ value: randomUUID() }] }] })).body.scimType, 'invalidValue');
       assert.equal((await t.call('PATCH', '/Groups/manager', { schemas: [PATCH], Operations: [{ op: 'replace', path: 'displayName', value: 'Boss' }] })).body.scimType, 'mutability');

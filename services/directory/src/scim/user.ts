@@ -66,7 +66,6 @@ export const USER_FILTER_ATTRIBUTES: AttributeMap = {
   'phonenumbers.type': { expr: "CASE WHEN p.phone IS NOT NULL THEN 'mobile' END", type: 'string', caseExact: false },
   'phonenumbers.primary': { expr: 'CASE WHEN p.phone IS NOT NULL THEN true END', type: 'boolean', caseExact: false },
   active: { expr: "(p.status = 'active')", type: 'boolean', caseExact: false },
-  'groups.value': { expr: '(SELECT min(m.role_key) FROM membership m WHERE m.person_id = p.id)', type: 'string', caseExact: true },
   'meta.created': { expr: 'p.created_at', type: 'dateTime', caseExact: false },
   'meta.lastmodified': { expr: LAST_MODIFIED_SQL, type: 'dateTime', caseExact: false },
   'meta.resourcetype': { expr: "'User'", type: 'string', caseExact: true },

@@ -46,6 +46,14 @@ export async function getUser(db: DirectoryDb, client: ScimClient, id: string, b
   return userResource(row, baseUrl);
 }
 
+/**
+ * SCIM writes of one tenant take turns (a transaction-scoped advisory lock): a provider retrying a
+ * POST while the first is in flight gets a clean 409 uniqueness, not a unique-index failure.
+ */
+async function lockTenantUserNames(tx: DirectoryTx, tenantId: string): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`scim:${tenantId}`}, 0))`;
+}
+
 /** userName is unique per tenant whatever its case; an unprovisioned person's userName is their e-mail (or phone). */
 async function refuseTakenUserName(tx: DirectoryTx, tenantId: string, userName: string, exceptId?: string): Promise<void> {
   const taken = await tx.$queryRawUnsafe<{ id: string }[]>(
@@ -58,12 +66,19 @@ async function refuseTakenUserName(tx: DirectoryTx, tenantId: string, userName: 
 
 /** Roster's 4xx problems (a duplicate e-mail, an unknown role …) in SCIM's words. */
 export function asScimError(error: unknown): unknown {
+  // Two identical requests at once: the unique indexes (userName, e-mail, phone) decide.
+  if (isUniqueViolation(error)) return new ScimError(409, 'a User with this userName, e-mail or phone was created at the same time', 'uniqueness');
   if (!(error instanceof HttpProblem) || error.status >= 500) return error;
   const detail = error.detail ?? error.title;
   if (error.status === 409) return new ScimError(409, detail, error.extensions.existingPersonId ? 'uniqueness' : undefined);
   if (error.status === 400) return invalidValue(detail);
   return new ScimError(error.status, detail);
 }
+
+const isUniqueViolation = (error: unknown): boolean => {
+  const e = error as { code?: string; cause?: { code?: string }; message?: string } | null;
+  return e?.code === 'P2002' || e?.code === '23505' || e?.cause?.code === '23505' || /unique constraint|duplicate key/i.test(e?.message ?? '');
+};
 
 async function storeScimAttributes(tx: DirectoryTx, tenantId: string, personId: string, model: UserModel): Promise<void> {
   await tx.scimUser.upsert({
@@ -83,6 +98,7 @@ async function lifecycle(db: DirectoryDb, tenantId: string, personId: string, ac
 export async function createUser(db: DirectoryDb, client: ScimClient, body: unknown, baseUrl: string): Promise<UserChange> {
   const model = userModelOf(body);
   const personId = await db.$transaction(async (tx) => {
+    await lockTenantUserNames(tx, client.tenantId);
     await refuseTakenUserName(tx, client.tenantId, model.userName);
     const person = await createPersonInTx(tx, client.tenantId, {
       kind: 'staff', firstName: model.givenName, lastName: model.familyName, email: model.email, phone: model.phone,
@@ -109,6 +125,7 @@ async function applyUserModel(db: DirectoryDb, client: ScimClient, current: User
   if (model.email !== current.email) change.email = model.email;
   if (model.phone !== current.phone) change.phone = model.phone;
   await db.$transaction(async (tx) => {
+    await lockTenantUserNames(tx, tenantId);
     await refuseTakenUserName(tx, tenantId, model.userName, current.id);
     if (Object.keys(change).length > 0) await updatePerson(tx, tenantId, current.id, change, SCIM_ACTOR);
     if (model.userName !== current.scim_user_name || model.externalId !== current.external_id) {
