@@ -94,6 +94,33 @@ describe('deactivation cascades in scheduling (cascade table, B1, rule 3; Postgr
     assert.deepEqual(h.stepsOf(op).map((s) => s.counts.visitsUnassigned), [2345]);
   });
 
+  it('no visit stays with a sitter whose deactivation raced with assignments: each assignment lands before (and is released) or is refused', async () => {
+    const tenantId = randomUUID();
+    const { clientId, sitterId } = await h.clientAndSitter(tenantId);
+    const open = await Promise.all(Array.from({ length: 10 }, (_, i) => visit(tenantId, clientId, null, 24 + i)));
+    const deactivated = h.lifecycle('user.deactivated', tenantId, sitterId, 'staff');
+    const racing = Promise.all([
+      ...open.map((id) => h.http('PATCH', `/visits/${id}`, manager(tenantId), { sitterId })),
+      ...Array.from({ length: 10 }, (_, i) => h.http('POST', '/visits', manager(tenantId), { clientId, sitterId, startsAt: hoursFromNow(50 + i), endsAt: hoursFromNow(51 + i) })),
+    ]);
+    await h.feed(deactivated);
+    const replies = await racing;
+    assert.ok(replies.every((r) => [200, 201, 422].includes(r.status)), JSON.stringify(replies.map((r) => r.status)));
+    const [left] = await h.db.$queryRawUnsafe<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM visit WHERE tenant_id = $1::uuid AND sitter_id = $2::uuid AND starts_at > now()`, tenantId, sitterId,
+    );
+    assert.equal(left?.n, 0);
+  });
+
+  it('a sitter with no upcoming visit who was a default sitter: managers are still told, in one event', async () => {
+    const tenantId = randomUUID();
+    const { clientId, sitterId } = await h.clientAndSitter(tenantId);
+    await h.http('PUT', `/clients/${clientId}/default-sitter`, manager(tenantId), { sitterId });
+    await h.feed(h.lifecycle('user.deactivated', tenantId, sitterId, 'staff'));
+    const told = eventsOf('visits.unassigned', sitterId);
+    assert.deepEqual(told.map((e) => [e.data.visitCount, e.data.visitIds.length, e.data.defaultSitterClearedFor, e.data.chunk.total]), [[0, 0, 1, 1]]);
+  });
+
   it('client deactivated: incomplete future visits and their surcharges deleted, schedules removed, past and completed visits kept', async () => {
     const tenantId = randomUUID();
     const { clientId, sitterId } = await h.clientAndSitter(tenantId);

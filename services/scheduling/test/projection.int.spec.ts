@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { createEvent } from '@roster/contracts';
+import { hoursFromNow, manager, SchedulingHarness } from './support/harness.js';
+
+const SYSTEM = { kind: 'system', personId: null, impersonatorId: null } as const;
+
+// Rule 1: scheduling decides from its own projection of directory's events (memberships, the
+// account tree, client assignments), order-proof (rule 3).
+describe('what scheduling knows of people: memberships, areas, assignments (rule 1, P3; Postgres)', () => {
+  const h = new SchedulingHarness();
+  before(() => h.start('roster_projection'));
+  after(() => h.stop());
+
+  const access = (type: 'access.granted' | 'access.revoked', tenantId: string, personId: string, accountId: string, time: Date, roleKey = 'staff') =>
+    type === 'access.granted'
+      ? createEvent('directory', { type, subject: personId, tenantId, correlationId: randomUUID(), time, data: { personId, accountId, roleKey, actor: SYSTEM } })
+      : createEvent('directory', { type, subject: personId, tenantId, correlationId: randomUUID(), time, data: { personId, accountId, roleKey, notBefore: time.toISOString(), actor: SYSTEM } });
+  const assign = (tenantId: string, clientId: string, sitterId: string) =>
+    h.http('POST', '/visits', manager(tenantId), { clientId, sitterId, startsAt: hoursFromNow(10), endsAt: hoursFromNow(11) });
+
+  it('a staff member whose every access was revoked cannot be given visits; a grant brings it back; an older grant arriving late changes nothing', async () => {
+    const tenantId = randomUUID();
+    const account = randomUUID();
+    const client = h.personCreated(tenantId, 'client');
+    const sitter = h.personCreated(tenantId, 'staff', { accountId: account });
+    await h.feed(client, sitter);
+    const t0 = Date.now();
+    await h.feed(access('access.revoked', tenantId, sitter.data.personId, account, new Date(t0 + 1000)));
+    const refused = await assign(tenantId, client.data.personId, sitter.data.personId);
+    assert.equal(refused.status, 422);
+    assert.equal(refused.body.type, 'https://roster.dev/problems/sitter-without-access');
+    // A grant older than the revocation, delivered late: still no access.
+    await h.feed(access('access.granted', tenantId, sitter.data.personId, account, new Date(t0 + 500)));
+    assert.equal((await assign(tenantId, client.data.personId, sitter.data.personId)).status, 422);
+    const other = randomUUID();
+    await h.feed(access('access.granted', tenantId, sitter.data.personId, other, new Date(t0 + 2000)));
+    assert.equal((await assign(tenantId, client.data.personId, sitter.data.personId)).status, 201);
+  });
+
+  it('P3: a supervisor sees the visits of clients in the areas (and sub-areas) they supervise, nothing else', async () => {
+    const tenantId = randomUUID();
+    const [root, area, subArea, elsewhere] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    const account = (accountId: string, parentId: string | null, kind: 'root' | 'area') =>
+      createEvent('directory', { type: 'account.created', subject: accountId, tenantId, correlationId: randomUUID(), data: { accountId, name: kind, kind, parentId, actor: SYSTEM } });
+    await h.feed(account(root, null, 'root'), account(area, root, 'area'), account(subArea, area, 'area'), account(elsewhere, root, 'area'));
+    const supervisor = h.personCreated(tenantId, 'staff', { accountId: area, roleKey: 'supervisor' });
+    const sitter = h.personCreated(tenantId, 'staff', { accountId: root });
+    const inSub = h.personCreated(tenantId, 'client', { accountId: subArea });
+    const outside = h.personCreated(tenantId, 'client', { accountId: elsewhere });
+    await h.feed(supervisor, sitter, inSub, outside);
+    const mine = (await assign(tenantId, inSub.data.personId, sitter.data.personId)).body.id;
+    await assign(tenantId, outside.data.personId, sitter.data.personId);
+    const seen = await h.http('GET', '/visits', { tenantId, personId: supervisor.data.personId, roles: ['supervisor'] });
+    assert.deepEqual(seen.body.items.map((v: { id: string }) => v.id), [mine]);
+  });
+
+  it('P3: a client reassigned to another salesperson leaves the first one\'s lists; an older assignment arriving late changes nothing', async () => {
+    const tenantId = randomUUID();
+    const { clientId, sitterId } = await h.clientAndSitter(tenantId);
+    const [first, second] = [randomUUID(), randomUUID()];
+    const assigned = (staffId: string, time: Date) => createEvent('directory', {
+      type: 'client.assigned', subject: clientId, tenantId, correlationId: randomUUID(), time, data: { clientId, staffId, actor: SYSTEM },
+    });
+    const visit = (await assign(tenantId, clientId, sitterId)).body.id;
+    const t0 = Date.now();
+    await h.feed(assigned(first, new Date(t0)));
+    const sees = async (who: string) => (await h.http('GET', '/visits', { tenantId, personId: who, roles: ['salesperson'] })).body.items.map((v: { id: string }) => v.id);
+    assert.deepEqual(await sees(first), [visit]);
+    await h.feed(assigned(second, new Date(t0 + 2000)));
+    await h.feed(assigned(first, new Date(t0 + 1000)));
+    assert.deepEqual(await sees(first), []);
+    assert.deepEqual(await sees(second), [visit]);
+    assert.equal((await h.http('GET', `/clients/${clientId}`, { tenantId, personId: second, roles: ['salesperson'] })).body.assigneeId, second);
+  });
+
+  it('a client.assigned arriving before the client exists is kept, and the client stays unschedulable until user.created', async () => {
+    const tenantId = randomUUID();
+    const clientId = randomUUID();
+    const salesperson = randomUUID();
+    await h.feed(createEvent('directory', {
+      type: 'client.assigned', subject: clientId, tenantId, correlationId: randomUUID(), data: { clientId, staffId: salesperson, actor: SYSTEM },
+    }));
+    const sitter = h.personCreated(tenantId, 'staff');
+    await h.feed(sitter);
+    assert.equal((await assign(tenantId, clientId, sitter.data.personId)).status, 422);
+    await h.feed(h.personCreated(tenantId, 'client', { id: clientId }));
+    const visit = await assign(tenantId, clientId, sitter.data.personId);
+    assert.equal(visit.status, 201);
+    const list = await h.http('GET', '/visits', { tenantId, personId: salesperson, roles: ['salesperson'] });
+    assert.deepEqual(list.body.items.map((v: { id: string }) => v.id), [visit.body.id]);
+  });
+});
