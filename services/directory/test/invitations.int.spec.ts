@@ -200,15 +200,16 @@ describe('invitations (P8, directory on Postgres)', () => {
     assert.deepEqual(op.steps.map((s: Json) => [s.service, s.step, s.outcome]), [['directory', 'join_account', 'applied']]);
   });
 
-  it('P8: an invited client who registers becomes a client', async () => {
+  it('P8: an invited client who registers becomes a client, keeping the address the link went to', async () => {
     const t = await tenant();
     const created = (await call('POST', '/invitations', t.owner, {
       accountId: t.north, roleKey: 'client', invitees: [{ firstName: 'Cleo', lastName: 'Client', email: 'cleo@paws.example' }],
     })).body.items[0] as Json;
     const personId = randomUUID();
-    await bus.publish([accepted(t.tenantId, created.id, { personId, roleKey: 'client', registration: registration('Cleo', null, 'cleo@paws.example') })]);
+    await bus.publish([accepted(t.tenantId, created.id, { personId, roleKey: 'client', registration: registration('Cleo', '+44 7700 900999', null) })]);
     const person = await waitFor('the client', () => readPerson(db, t.tenantId, personId));
     assert.deepEqual([person.kind, person.roleKeys], ['client', ['client']]);
+    assert.deepEqual([person.email, person.phone], ['cleo@paws.example', '+44 7700 900999'], 'the invited address is kept when the form has none');
   });
 
   it('P8: an existing person from another branch joins → membership added, no second person', async () => {

@@ -18,7 +18,7 @@ const send = (res: Response, status: number, body: unknown) => {
 const baseUrlOf = (req: Request) => `${req.protocol}://${req.get('host')}/scim/v2`;
 const clientOf = (res: Response) => res.locals.scim as ScimClient;
 
-function positiveInt(value: unknown, name: string, fallback: number): number {
+function integerParam(value: unknown, name: string, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   if (typeof value !== 'string' || !/^-?\d{1,9}$/.test(value)) throw invalidValue(`${name} must be an integer`);
   return Number(value);
@@ -30,8 +30,8 @@ function pageOf(req: Request) {
   const filter = q.filter;
   if (filter !== undefined && typeof filter !== 'string') throw new ScimError(400, 'filter must be given once', 'invalidFilter');
   return {
-    startIndex: Math.max(1, positiveInt(q.startIndex, 'startIndex', 1)),
-    count: Math.min(MAX_PAGE, Math.max(0, positiveInt(q.count, 'count', MAX_PAGE))),
+    startIndex: Math.max(1, integerParam(q.startIndex, 'startIndex', 1)),
+    count: Math.min(MAX_PAGE, Math.max(0, integerParam(q.count, 'count', MAX_PAGE))),
     filter: filter || undefined,
   };
 }

@@ -42,7 +42,7 @@ export async function acceptInvitation(db: DirectoryDb, event: EventOf<'invitati
       data.personId, new Date(event.time),
     );
     if (decision.outcome === 'refused') return refuse(decision.reason);
-    if (decision.outcome === 'already_accepted') return step('no_change', { peopleCreated: 0, membershipsAdded: 0 });
+    if (decision.outcome === 'already_accepted') return step('no_change', { peopleCreated: 0, membershipsAdded: 0, rolesChanged: 0 });
 
     // The directory's invitation is the truth about the rights (they may have been edited after identity saw them).
     const { accountId, roleKey } = invitation;
@@ -60,7 +60,8 @@ export async function acceptInvitation(db: DirectoryDb, event: EventOf<'invitati
         await createPersonInTx(tx, tenantId, {
           id: data.personId, kind: roleKey === 'client' ? 'client' : 'staff',
           firstName: registration?.firstName ?? invitation.firstName, lastName: registration?.lastName ?? invitation.lastName,
-          email: registration ? registration.email : invitation.email, phone: registration ? registration.phone : invitation.phone,
+          // The address the link went to was proven by following it: kept when the form left it out.
+          email: registration?.email ?? invitation.email, phone: registration?.phone ?? invitation.phone,
           accountId, roleKey,
         }, actor);
       } catch (error) {
