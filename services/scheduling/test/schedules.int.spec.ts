@@ -138,6 +138,26 @@ describe('recurring schedules and default sitters (S1, B7; Postgres)', () => {
     assert.equal((await h.http('POST', '/schedules', { tenantId, personId: sitterId, roles: ['staff'] }, base)).status, 403);
   });
 
+  it('lists schedules page by page; a sitter sees only schedules they hold, a client only their own', async () => {
+    const tenantId = randomUUID();
+    const { clientId, sitterId } = await h.clientAndSitter(tenantId);
+    const other = await h.clientAndSitter(tenantId);
+    const ids: string[] = [];
+    for (const time of ['08:00', '12:00', '16:00']) {
+      ids.push((await schedule(tenantId, { clientId, sitterId, rrule: 'FREQ=WEEKLY', timeZone: 'Europe/London', startTime: time, durationMinutes: 30 })).body.id);
+    }
+    await schedule(tenantId, { clientId: other.clientId, sitterId: other.sitterId, rrule: 'FREQ=WEEKLY', timeZone: 'Europe/London', startTime: '10:00', durationMinutes: 30 });
+    const first = await h.http('GET', `/schedules?clientId=${clientId}&limit=2`, manager(tenantId));
+    assert.equal(first.body.items.length, 2);
+    const second = await h.http('GET', `/schedules?clientId=${clientId}&limit=2&cursor=${first.body.nextCursor}`, manager(tenantId));
+    assert.deepEqual([...first.body.items, ...second.body.items].map((s: { id: string }) => s.id), ids);
+    assert.equal(second.body.nextCursor, null);
+    const bySitter = await h.http('GET', '/schedules', { tenantId, personId: sitterId, roles: ['staff'] });
+    assert.deepEqual(bySitter.body.items.map((s: { id: string }) => s.id), ids);
+    const byClient = await h.http('GET', '/schedules', { tenantId, personId: other.clientId, roles: ['client'] });
+    assert.equal(byClient.body.items.length, 1);
+  });
+
   it('S1: a default sitter per client is shown on the client and given to new visits and schedules unless told otherwise', async () => {
     const tenantId = randomUUID();
     const { clientId, sitterId } = await h.clientAndSitter(tenantId);

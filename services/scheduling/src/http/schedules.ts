@@ -27,7 +27,11 @@ const changeBody = z.strictObject({
   startTime: timing.startTime.optional(),
   durationMinutes: timing.durationMinutes.optional(),
 }).refine((b) => Object.keys(b).length > 0, 'give at least one of sitterId, rrule, timeZone, startTime, durationMinutes');
-const listQuery = z.strictObject({ clientId: uuid.optional() });
+const listQuery = z.strictObject({
+  clientId: uuid.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(200).optional(),
+});
 
 /** Recurring schedules (S1, B7). */
 export function schedulesRouter(ctx: SchedulingContext): Router {
@@ -44,7 +48,7 @@ export function schedulesRouter(ctx: SchedulingContext): Router {
   router.get('/schedules', auth, async (req, res) => {
     const me = principalOf(req);
     const q = parse(listQuery, req.query, 'query');
-    res.json({ items: await listSchedules(ctx.prisma, me, q.clientId), nextCursor: null });
+    res.json(await listSchedules(ctx.prisma, me, q));
   });
 
   router.patch('/schedules/:id', auth, async (req, res) => {

@@ -4,6 +4,7 @@ import type { SqlClient, SqlTx } from '@roster/platform/db/database';
 import { notFound, validationProblem } from '@roster/platform/http/problem';
 import { ZodError } from 'zod';
 import { assignableDefaultSitter, requireActiveClient, requireAssignableSitter } from '../people/eligibility.js';
+import { decodeCursor, encodeCursor } from '../visits/queries.js';
 import { scopeCondition, visitScopeOf } from '../visits/scope.js';
 import { fillHorizon, HORIZON_DAYS, recurrenceOf, SCHEDULE_COLUMNS, type ScheduleRow } from './generation.js';
 import { InvalidRecurrence, occurrencesBetween, parseRecurrence, todayIn } from './recurrence.js';
@@ -62,13 +63,21 @@ export async function createSchedule(db: SqlClient, me: Principal, body: NewSche
   }, { timeout: 30_000 });
 }
 
-/** GET /schedules?clientId=: the schedules the caller may see (same scope as visits). */
-export async function listSchedules(db: SqlTx, me: Principal, clientId?: string) {
+/** GET /schedules?clientId=&limit=&cursor=: the schedules the caller may see (same scope as visits), oldest first, keyset-paged. */
+export async function listSchedules(db: SqlTx, me: Principal, q: { clientId?: string | undefined; limit: number; cursor?: string | undefined }) {
   const params: unknown[] = [me.tenantId];
   const where = ['s.tenant_id = $1::uuid', scopeCondition(visitScopeOf(me), 's', params)];
-  if (clientId) where.push(`s.client_id = $${params.push(clientId)}::uuid`);
-  const rows = await db.$queryRawUnsafe<ScheduleRow[]>(`SELECT ${SCHEDULE_COLUMNS} FROM schedule s WHERE ${where.join(' AND ')} ORDER BY s.created_at, s.id LIMIT 1000`, ...params);
-  return rows.map(scheduleDto);
+  if (q.clientId) where.push(`s.client_id = $${params.push(q.clientId)}::uuid`);
+  if (q.cursor) {
+    const [at, id] = decodeCursor(q.cursor);
+    where.push(`(s.created_at, s.id) > ($${params.push(at)}::timestamptz, $${params.push(id)}::uuid)`);
+  }
+  const rows = await db.$queryRawUnsafe<ScheduleRow[]>(
+    `SELECT ${SCHEDULE_COLUMNS} FROM schedule s WHERE ${where.join(' AND ')} ORDER BY s.created_at, s.id LIMIT $${params.push(q.limit + 1)}`, ...params,
+  );
+  const page = rows.slice(0, q.limit);
+  const last = page[page.length - 1];
+  return { items: page.map(scheduleDto), nextCursor: rows.length > q.limit && last ? encodeCursor(last.created_at, last.id) : null };
 }
 
 async function scheduleForUpdate(tx: SqlTx, me: Principal, id: string): Promise<ScheduleRow> {

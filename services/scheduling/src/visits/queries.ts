@@ -59,8 +59,9 @@ export interface VisitFilters {
   cursor?: string | undefined;
 }
 
-const encodeCursor = (v: VisitRow) => Buffer.from(JSON.stringify([v.starts_at.toISOString(), v.id])).toString('base64url');
-function decodeCursor(cursor: string): [string, string] {
+/** Keyset cursors of every list: an opaque (instant, id) pair. */
+export const encodeCursor = (at: Date, id: string) => Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
+export function decodeCursor(cursor: string): [string, string] {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
     if (Number.isNaN(Date.parse(at)) || typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('shape');
@@ -93,7 +94,7 @@ export async function listVisits(db: SqlTx, scope: VisitScope, f: VisitFilters):
   const surcharges = await surchargesOf(db, scope.tenantId, page.map((v) => v.id));
   return {
     items: page.map((v) => visitDto(v, surcharges.get(v.id))),
-    nextCursor: rows.length > f.limit ? encodeCursor(page[page.length - 1]!) : null,
+    nextCursor: rows.length > f.limit ? encodeCursor(page[page.length - 1]!.starts_at, page[page.length - 1]!.id) : null,
   };
 }
 
