@@ -15,6 +15,8 @@ export interface AuditRecord {
   /** The operation (cascade) the entry belongs to: effects of a cascade link to their cause. */
   operationId?: string | null;
   detail?: Record<string, unknown>;
+  /** When it happened, if not now (an event consumed from another service: the event's time). */
+  at?: Date;
 }
 
 /**
@@ -25,13 +27,13 @@ export async function recordAudit(tx: SqlTx, ...records: AuditRecord[]): Promise
   if (records.length === 0) return;
   // One statement however many entries (a bulk access change writes one per membership).
   await tx.$executeRawUnsafe(
-    `INSERT INTO audit_entry (id, tenant_id, actor_kind, actor_person_id, impersonator_id, action, subject_id, account_ids, operation_id, detail)
-     SELECT id, tenant_id, actor_kind, actor_person_id, impersonator_id, action, subject_id,
+    `INSERT INTO audit_entry (id, tenant_id, at, actor_kind, actor_person_id, impersonator_id, action, subject_id, account_ids, operation_id, detail)
+     SELECT id, tenant_id, COALESCE(at, now()), actor_kind, actor_person_id, impersonator_id, action, subject_id,
             COALESCE((SELECT array_agg(x::uuid) FROM jsonb_array_elements_text(account_ids) AS x), '{}'), operation_id, detail
-     FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, tenant_id uuid, actor_kind text, actor_person_id text, impersonator_id text,
+     FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, tenant_id uuid, at timestamptz, actor_kind text, actor_person_id text, impersonator_id text,
           action text, subject_id text, account_ids jsonb, operation_id uuid, detail jsonb)`,
     JSON.stringify(records.map((r) => ({
-      id: randomUUID(), tenant_id: r.tenantId, actor_kind: r.actor.kind, actor_person_id: r.actor.personId,
+      id: randomUUID(), tenant_id: r.tenantId, at: r.at?.toISOString() ?? null, actor_kind: r.actor.kind, actor_person_id: r.actor.personId,
       impersonator_id: r.actor.impersonatorId, action: r.action, subject_id: r.subjectId ?? null,
       account_ids: [...new Set(r.accountIds ?? [])], operation_id: r.operationId ?? null, detail: r.detail ?? {},
     }))),

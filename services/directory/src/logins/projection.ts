@@ -26,7 +26,7 @@ export async function applyLoginEvent(db: DirectoryDb, event: LoginEvent): Promi
     const { accountIds } = await roleKeysOf(tx, personId);
     await recordAudit(tx, {
       tenantId: event.tenantid, actor: event.data.actor, action: event.type, subjectId: personId, accountIds,
-      operationId: uuidOrNull(event.correlationid),
+      operationId: uuidOrNull(event.correlationid), at: new Date(event.time),
       detail: { applied: changed === 1, ...(event.type === 'password.reset' ? { reason: event.data.reason } : {}) },
     });
   });
@@ -47,7 +47,7 @@ export async function recordCascadeFact(db: DirectoryDb, event: CascadeFactEvent
     const { sitterId: _s, clientId: _c, visitIds: _v, ...detail } = event.data as Record<string, unknown>;
     await recordAudit(tx, {
       tenantId: event.tenantid, actor: { kind: 'system', personId: null, impersonatorId: null }, action: event.type, subjectId,
-      accountIds, operationId: uuidOrNull(event.correlationid), detail,
+      accountIds, operationId: uuidOrNull(event.correlationid), at: new Date(event.time), detail,
     });
   });
 }
