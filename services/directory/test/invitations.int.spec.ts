@@ -290,13 +290,14 @@ describe('invitations (P8, directory on Postgres)', () => {
       await nothingChanged(invite(one({ firstName: 'A', lastName: 'B', email: 'a@paws.example' }, { accountId: other.north })), 400, /no account/);
       await nothingChanged(invite(one({ firstName: 'A', lastName: 'B', email: 'a@paws.example' }, { roleKey: 'wizard' })), 400, /no role wizard/);
     });
-    it('someone already a member of that account (matched by e-mail or phone in the tenant): 409', async () => {
+    it('someone already a member of that account (matched by e-mail or phone in the tenant), or of the other kind: 409', async () => {
       const member = await db.$transaction((tx) => createPersonInTx(tx, t.tenantId, {
         kind: 'staff', firstName: 'Mia', lastName: 'Member', email: 'mia@paws.example', phone: '+44 20 7946 0001', accountId: t.north, roleKey: 'staff',
       }, OPERATOR));
       const res = await nothingChanged(invite(one({ firstName: 'Mia', lastName: 'M', email: 'MIA@paws.example' })), 409, /already a member/);
       assert.equal(res.body.members[0].personId, member.id);
       await nothingChanged(invite(one({ firstName: 'Mia', lastName: 'M', phone: '+44 (20) 7946-0001' })), 409, /already a member/);
+      await nothingChanged(invite(one({ firstName: 'Mia', lastName: 'M', email: 'mia@paws.example' }, { accountId: t.south, roleKey: 'client' })), 409, /they are staff/);
     });
     it('someone already invited to that account: 409 (resend instead)', async () => {
       assert.equal((await call('POST', '/invitations', t.owner, one({ firstName: 'Ivy', lastName: 'I', email: 'ivy@paws.example' }))).status, 201);

@@ -8,7 +8,7 @@ import { canInAccount, type Caller } from '../access/caller.js';
 import { recordAudit } from '../audit/audit.js';
 import type { DirectoryDb, DirectoryTx } from '../db/client.js';
 import { channelFor, decideEdit, decideResend, decideWithdraw, INVITATION_TTL_MS, type InvitationState, type StoredInvitationStatus } from './invitation.js';
-import { emailKey, membersAmong, phoneKey, requireAccount, requireRole } from './lookups.js';
+import { emailKey, knownPeopleAmong, phoneKey, requireAccount, requireRole, type Contact, type KnownInvitee } from './lookups.js';
 import { newAcceptanceToken } from './token.js';
 
 export interface Invitee {
@@ -38,12 +38,23 @@ async function requireGrantable(tx: DirectoryTx, caller: Caller, accountId: stri
   if (role.rank > caller.rank) throw forbidden(`the role "${roleKey}" is above your own: you cannot invite someone into it`);
 }
 
-async function refuseExistingMembers(tx: DirectoryTx, tenantId: string, accountId: string, invitees: readonly { email?: string | null | undefined; phone?: string | null | undefined }[]): Promise<void> {
-  const members = await membersAmong(tx, tenantId, accountId, invitees);
+/**
+ * 409 when an invitee is already known in the tenant (by e-mail or phone) and the invitation
+ * could not be accepted: already a member of the account, archived, or of the other kind (a
+ * client invited into a staff role or the reverse). Someone from another branch is welcome.
+ */
+async function refuseUnfitInvitees(tx: DirectoryTx, tenantId: string, accountId: string, roleKey: string, invitees: readonly Contact[]): Promise<void> {
+  const known = await knownPeopleAmong(tx, tenantId, accountId, invitees);
+  const who = (list: KnownInvitee[]) => list.map((k) => ({ personId: k.personId, email: k.email, phone: k.phone }));
+  const members = known.filter((k) => k.member);
   if (members.length > 0) {
-    throw conflict('already a member of this account: give them another role with the access endpoints instead of an invitation', {
-      members: members.map((m) => ({ personId: m.personId, email: m.email, phone: m.phone })),
-    });
+    throw conflict('already a member of this account: give them another role with the access endpoints instead of an invitation', { members: who(members) });
+  }
+  const archived = known.filter((k) => k.status === 'archived');
+  if (archived.length > 0) throw conflict('archived in this tenant: restore them before inviting them', { archived: who(archived) });
+  const unfit = known.filter((k) => (k.kind === 'client') !== (roleKey === 'client'));
+  if (unfit.length > 0) {
+    throw conflict(`the role ${roleKey} does not fit: ${roleKey === 'client' ? 'they are staff' : 'they are a client (invite them with the role client)'}`, { people: who(unfit) });
   }
 }
 
@@ -79,7 +90,7 @@ export async function invitePeople(
   return db.$transaction(async (tx) => {
     const tenantId = caller.tenantId;
     await requireGrantable(tx, caller, request.accountId, request.roleKey);
-    await refuseExistingMembers(tx, tenantId, request.accountId, request.invitees);
+    await refuseUnfitInvitees(tx, tenantId, request.accountId, request.roleKey, request.invitees);
     const emails = request.invitees.map((i) => emailKey(i.email)).filter((e): e is string => e !== null);
     const phones = request.invitees.map((i) => phoneKey(i.phone)).filter((p): p is string => p !== null);
     const pending = await tx.$queryRaw<{ id: string; email: string | null; phone: string | null }[]>`
@@ -133,7 +144,7 @@ export async function editInvitation(
     // Handing out the invitation's current role is also bounded by rank: a manager cannot re-point an owner invitation.
     await requireGrantable(tx, caller, row.accountId, row.roleKey);
     await requireGrantable(tx, caller, accountId, roleKey);
-    if (accountId !== row.accountId) await refuseExistingMembers(tx, tenantId, accountId, [row]);
+    await refuseUnfitInvitees(tx, tenantId, accountId, roleKey, [row]);
     const updated = await tx.invitation.update({ where: { id }, data: { accountId, roleKey } });
     await stageEvents(tx, [eventFor('directory', {
       type: 'invitation.updated', subject: id, tenantId,

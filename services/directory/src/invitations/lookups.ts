@@ -23,14 +23,24 @@ export interface Contact {
   phone?: string | null | undefined;
 }
 
-/** People of the tenant identified by an e-mail or phone of `contacts` who already hold a role in `accountId`. */
-export async function membersAmong(tx: DirectoryTx, tenantId: string, accountId: string, contacts: readonly Contact[]): Promise<{ personId: string; email: string | null; phone: string | null }[]> {
+export interface KnownInvitee {
+  personId: string;
+  email: string | null;
+  phone: string | null;
+  kind: string;
+  status: string;
+  /** Holds a role in the account invited to. */
+  member: boolean;
+}
+
+/** People of the tenant an e-mail or phone of `contacts` already identifies (P8: across branches). */
+export async function knownPeopleAmong(tx: DirectoryTx, tenantId: string, accountId: string, contacts: readonly Contact[]): Promise<KnownInvitee[]> {
   const emails = contacts.map((c) => emailKey(c.email)).filter((e): e is string => e !== null);
   const phones = contacts.map((c) => phoneKey(c.phone)).filter((p): p is string => p !== null);
   if (emails.length === 0 && phones.length === 0) return [];
-  return tx.$queryRaw<{ personId: string; email: string | null; phone: string | null }[]>`
-    SELECT p.id AS "personId", p.email, p.phone FROM person p
-    JOIN membership m ON m.person_id = p.id AND m.account_id = ${accountId}::uuid
-    WHERE p.tenant_id = ${tenantId}::uuid AND p.status <> 'archived'
-      AND (p.email_key = ANY(${emails}::text[]) OR p.phone_key = ANY(${phones}::text[]))`;
+  return tx.$queryRaw<KnownInvitee[]>`
+    SELECT p.id::text AS "personId", p.email, p.phone, p.kind, p.status,
+           EXISTS (SELECT 1 FROM membership m WHERE m.person_id = p.id AND m.account_id = ${accountId}::uuid) AS member
+    FROM person p
+    WHERE p.tenant_id = ${tenantId}::uuid AND (p.email_key = ANY(${emails}::text[]) OR p.phone_key = ANY(${phones}::text[]))`;
 }
