@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { waitFor } from '../../packages/platform/test/support/wait.js';
+import { NODE_TS, query } from './faults-support.js';
+import { OPERATOR_KEY, startSystem, type System } from './support/system.js';
+
+const cli = fileURLToPath(new URL('../../scripts/roster.mjs', import.meta.url));
+
+function roster(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [...NODE_TS, cli, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 120_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+interface Listed { eventId: string; eventType: string; reason: string; attempts: number; redriven?: boolean }
+
+/**
+ * The SRE's story of a stuck cascade (B4, rule 2): scheduling's database refuses to change visits,
+ * its handler fails until the event is dead-lettered and the operation waits for scheduling.
+ * `roster trace` says so, `roster dead-letters list` shows the event with the reason and the
+ * attempts; once the database is fixed, `roster dead-letters redrive` sends it again and the
+ * cascade completes, every effect once.
+ */
+export function redriveStory(name: string, busUrl: string): void {
+  describe(`roster dead-letters on ${name}: a dead-lettered step is listed, redriven and completes`, () => {
+    let system: System;
+    let tenantId: string = randomUUID();
+    let accountId: string = randomUUID();
+    let headers: Record<string, string>;
+    const db = (s: 'scheduling' | 'identity' | 'notifications' | 'directory') => system.envOf(s).DATABASE_URL!;
+
+    before(async () => {
+      system = await startSystem({ busUrl, database: 'postgres' });
+      const tenant = await fetch(`${system.url('directory')}/tenants`, {
+        method: 'POST', headers: { ...system.operator(tenantId), 'content-type': 'application/json' },
+        body: JSON.stringify({ id: tenantId, name: 'Redrive Pets', owner: { firstName: 'Rita', lastName: 'Owner', email: 'rita@example.com' } }),
+      });
+      if (tenant.status === 201) ({ tenantId, rootAccountId: accountId } = await tenant.json() as { tenantId: string; rootAccountId: string });
+      headers = { ...system.operator(tenantId), 'content-type': 'application/json' };
+    });
+    after(async () => system?.stop());
+
+    it('lists the dead letter with its reason and attempts, redrives it, and the operation completes once', { timeout: 180_000 }, async () => {
+      const created = await fetch(`${system.url('directory')}/people`, {
+        method: 'POST', headers, body: JSON.stringify({ kind: 'staff', firstName: 'Rob', lastName: 'Redrive', accountId, roleKey: 'staff' }),
+      });
+      assert.equal(created.status, 201);
+      const { id: sitterId } = (await created.json()) as { id: string };
+      await query(db('scheduling'), `INSERT INTO visit (id, tenant_id, client_id, sitter_id, starts_at, ends_at, status)
+        VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, now() + interval '1 day', now() + interval '25 hours', 'scheduled')`, [randomUUID(), tenantId, randomUUID(), sitterId]);
+      await waitFor('scheduling to know the sitter', async () => (await query(db('scheduling'), 'SELECT 1 FROM person_projection WHERE id = $1::uuid', [sitterId])).length === 1, 30_000, 100);
+
+      // Scheduling's database refuses any change to visits (a broken migration, a lock held too long ...).
+      await query(db('scheduling'), `CREATE FUNCTION refuse_visit_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'visit is read-only during maintenance'; END $$`);
+      await query(db('scheduling'), `CREATE TRIGGER visit_read_only BEFORE UPDATE OR DELETE ON visit FOR EACH STATEMENT EXECUTE FUNCTION refuse_visit_changes()`);
+
+      const res = await fetch(`${system.url('directory')}/people/${sitterId}/deactivate`, { method: 'POST', headers, body: '{}' });
+      assert.equal(res.status, 202);
+      const { operationId } = (await res.json()) as { operationId: string };
+      const [event] = await query<{ id: string }>(db('directory'), `SELECT id FROM outbox WHERE type = 'user.deactivated' AND subject = $1`, [sitterId]);
+      const env = { BUS_URL: busUrl, BUS_NAMESPACE: system.namespace };
+
+      // The SRE's view: the operation waits for scheduling, and scheduling's dead letters say why.
+      const listed = await waitFor('the event in scheduling\'s dead letters', async () => {
+        const out = await roster(['dead-letters', 'list', 'scheduling', '--json'], env);
+        assert.equal(out.code, 0, out.stderr);
+        return (JSON.parse(out.stdout) as Listed[]).find((d) => d.eventId === event!.id && !d.redriven);
+      }, 60_000, 500);
+      assert.equal(listed.eventType, 'user.deactivated');
+      assert.equal(listed.attempts, 5);
+      assert.match(listed.reason, /handler failed 5 times: .*visit is read-only during maintenance/);
+      const table = await roster(['dead-letters', 'list', 'scheduling'], env);
+      assert.match(table.stdout, new RegExp(`${event!.id}\\s+user\\.deactivated\\s+5\\s`));
+      const trace = await roster(['trace', operationId, '--tenant', tenantId, '--url', system.url('directory')], { ROSTER_OPERATOR_KEY: OPERATOR_KEY });
+      assert.equal(trace.code, 3, trace.stderr);
+      assert.match(trace.stdout, /waiting for: scheduling/);
+
+      // Listing took nothing away: the dead letter is still there.
+      const again = await roster(['dead-letters', 'list', 'scheduling', '--json'], env);
+      assert.ok((JSON.parse(again.stdout) as Listed[]).some((d) => d.eventId === event!.id && !d.redriven), 'list does not consume');
+
+      // Fixed; redriven.
+      await query(db('scheduling'), 'DROP TRIGGER visit_read_only ON visit');
+      const redrive = await roster(['dead-letters', 'redrive', 'scheduling', '--json'], env);
+      assert.equal(redrive.code, 0, redrive.stderr);
+      const result = JSON.parse(redrive.stdout) as { redriven: { eventId: string }[]; keptBack: unknown[] };
+      assert.deepEqual(result.redriven.map((d) => d.eventId), [event!.id]);
+
+      await waitFor('the operation to complete', async () => {
+        const op = await (await fetch(`${system.url('directory')}/operations/${operationId}`, { headers })).json() as { status: string };
+        return op.status === 'completed';
+      }, 60_000, 200);
+      const [visits] = await query<{ n: string }>(db('scheduling'), 'SELECT count(*) AS n FROM visit WHERE sitter_id = $1::uuid', [sitterId]);
+      assert.equal(Number(visits!.n), 0, 'the visit was unassigned');
+      // The redrive reached every subscriber of the type; those that had handled it changed nothing.
+      for (const s of ['identity', 'scheduling', 'notifications'] as const) {
+        const rows = await query(db(s), 'SELECT 1 FROM inbox WHERE event_id = $1', [event!.id]);
+        assert.equal(rows.length, 1, `${s} handled the event once`);
+      }
+      const steps = await query<{ service: string }>(db('directory'), 'SELECT service FROM operation_step WHERE operation_id = $1::uuid', [operationId]);
+      assert.deepEqual(steps.map((r) => r.service).sort(), ['identity', 'notifications', 'scheduling'], 'one step per service');
+      const after = await roster(['dead-letters', 'list', 'scheduling', '--json'], env);
+      assert.ok(!(JSON.parse(after.stdout) as Listed[]).some((d) => d.eventId === event!.id && !d.redriven), 'nothing left to redrive');
+    });
+  });
+}

@@ -1,0 +1,279 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { SERVICES, type ServiceName } from '@roster/contracts';
+import { createBus } from '@roster/platform/bus/index';
+import type { Bus } from '@roster/platform/bus/types';
+import { waitFor } from '../../packages/platform/test/support/wait.js';
+import { restartBroker } from './support/brokers-control.js';
+import { startSystem, type System } from './support/system.js';
+import { ChildService, Duplicator, NODE_TS, poisonMessage, query } from './faults-support.js';
+
+const run = promisify(execFile);
+const cli = fileURLToPath(new URL('../../scripts/roster.mjs', import.meta.url));
+const writeThenDie = fileURLToPath(new URL('./faults-write-then-die.ts', import.meta.url));
+const CONSUMERS = ['identity', 'scheduling', 'notifications'] as const;
+
+export interface FaultRunOptions {
+  busUrl: string;
+  transport: 'rabbitmq' | 'kafka';
+  /** Cascades driven through directory's HTTP API (the writer that dies adds `diedWriting` more). */
+  cascades?: number;
+  diedWriting?: number;
+  concurrency?: number;
+}
+
+/** Prometheus sample sum of `name` over the series whose labels include `labels`. */
+export function sample(text: string, name: string, labels: Record<string, string>): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_:]+)\{([^}]*)\} (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = Object.fromEntries([...m[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[3]);
+  }
+  return sum;
+}
+
+/**
+ * Rule 2 under faults, on a real broker and Postgres: ≥ 1,000 deactivation cascades (P5, B4)
+ * while the broker restarts, scheduling is SIGKILLed mid-cascade and restarted, a directory
+ * process commits deactivations and dies before its relay publishes them, every event is
+ * published twice, and a poison message arrives. Then every operation completed, every effect
+ * landed exactly once in each service's database, and the poison waits in the dead letters.
+ */
+export function faultRun(name: string, o: FaultRunOptions): void {
+  const cascades = o.cascades ?? Number(process.env.FAULTS_CASCADES ?? 1000);
+  const diedWriting = o.diedWriting ?? 40;
+  describe(`fault run on ${name}`, () => {
+    let system: System;
+    let scheduling: ChildService;
+    let duplicator: Duplicator;
+    let busForFaults: Bus;
+    let schedulingDb: pg.Pool;
+    let tenantId: string = randomUUID();
+    let accountId: string = randomUUID();
+    let auth: Record<string, string> = {};
+    const dbUrl = (s: ServiceName) => system.envOf(s).DATABASE_URL!;
+
+    before(async () => {
+      system = await startSystem({ busUrl: o.busUrl, database: 'postgres', external: ['scheduling'] });
+      scheduling = new ChildService('scheduling', system.envOf('scheduling'));
+      await scheduling.start();
+      schedulingDb = new pg.Pool({ connectionString: dbUrl('scheduling'), max: 4 });
+      busForFaults = await createBus(o.busUrl, { namespace: system.namespace });
+      await busForFaults.connect();
+      duplicator = new Duplicator(busForFaults, SERVICES.map(dbUrl));
+      // A tenant with its root account (where the directory provisions tenants; else any ids do).
+      const tenant = await fetch(`${system.url('directory')}/tenants`, {
+        method: 'POST', headers: { ...system.operator(tenantId), 'content-type': 'application/json' },
+        body: JSON.stringify({ id: tenantId, name: 'Faulty Pets', owner: { firstName: 'Olga', lastName: 'Owner', email: 'olga@example.com' } }),
+      });
+      if (tenant.status === 201) ({ tenantId, rootAccountId: accountId } = await tenant.json() as { tenantId: string; rootAccountId: string });
+      auth = system.operator(tenantId);
+      // Once the directory takes bearer tokens only, an owner's token drives it.
+      const probe = await fetch(`${system.url('directory')}/operations/${randomUUID()}`, { headers: auth });
+      if (probe.status === 401 || probe.status === 403) auth = system.tokens.bearer({ tenantId, roles: ['owner'] } as never);
+    });
+    after(async () => {
+      await duplicator?.stop().catch(() => undefined);
+      await busForFaults?.close();
+      await schedulingDb?.end();
+      await scheduling?.stop();
+      await system?.stop();
+    });
+
+    const post = async (path: string, body: unknown) => {
+      for (let attempt = 1; ; attempt++) {
+        const res = await fetch(`${system.url('directory')}${path}`, {
+          method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body),
+        });
+        const json = await res.json() as Record<string, string>;
+        // A 5xx here is the database refusing a transaction in time on a loaded machine: nothing was committed.
+        if (res.status < 500 || attempt >= 6) return { status: res.status, body: json };
+        await new Promise((r) => setTimeout(r, 250 * attempt));
+      }
+    };
+
+    // A sitter with two upcoming visits (to unassign) and a completed one (kept).
+    const sitterWithVisits = async () => {
+      const created = await post('/people', { kind: 'staff', firstName: 'Fay', lastName: 'Fault', accountId, roleKey: 'staff' });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const id = created.body.id!;
+      const day = 86_400_000;
+      const at = [Date.now() + day, Date.now() + 2 * day, Date.now() + 3 * day];
+      await schedulingDb.query(
+        `INSERT INTO visit (id, tenant_id, client_id, sitter_id, starts_at, ends_at, status) VALUES
+          ($1::uuid, $4::uuid, $5::uuid, $6::uuid, $7::timestamptz, $7::timestamptz + interval '1 hour', 'scheduled'),
+          ($2::uuid, $4::uuid, $5::uuid, $6::uuid, $8::timestamptz, $8::timestamptz + interval '1 hour', 'scheduled'),
+          ($3::uuid, $4::uuid, $5::uuid, $6::uuid, $9::timestamptz, $9::timestamptz + interval '1 hour', 'completed')`,
+        [randomUUID(), randomUUID(), randomUUID(), tenantId, randomUUID(), id, new Date(at[0]!), new Date(at[1]!), new Date(at[2]!)],
+      );
+      return id;
+    };
+
+    it(`completes ${cascades + diedWriting} deactivation cascades exactly once through a broker restart, a killed consumer, a relay dying before publishing, duplicates and a poison message`, { timeout: 300_000 }, async (t) => {
+      const started = Date.now();
+      duplicator.start();
+      const faults: Array<Promise<string>> = [];
+      const log: string[] = [];
+      const note = (what: string) => {
+        log.push(`${((Date.now() - started) / 1000).toFixed(1)}s ${what}`);
+        if (process.env.FAULTS_VERBOSE) process.stderr.write(`${log.at(-1)}\n`);
+      };
+
+      // The people the dying writer will deactivate exist (and are known everywhere) beforehand.
+      const forTheDyingWriter: string[] = [];
+      for (let i = 0; i < diedWriting; i++) forTheDyingWriter.push(await sitterWithVisits());
+
+      const operations: string[] = [];
+      const sitters: string[] = [...forTheDyingWriter];
+      let next = 0;
+      let done = 0;
+      const at = (fraction: number) => Math.floor(cascades * fraction);
+      const trigger = (n: number) => {
+        if (n === at(0.1)) {
+          faults.push((async () => {
+            const poison = poisonMessage(o.transport, randomUUID());
+            await busForFaults.publishRaw('user.deactivated', poison.message.headers[o.transport === 'rabbitmq' ? 'cloudEvents:subject' : 'ce_subject']!, poison.message);
+            note(`poison ${poison.id} published`);
+            return poison.id;
+          })());
+        }
+        if (n === at(0.25)) {
+          faults.push((async () => {
+            await scheduling.kill();
+            note('scheduling SIGKILLed');
+            await new Promise((r) => setTimeout(r, 1_500));
+            await scheduling.start();
+            note('scheduling restarted');
+            return 'killed';
+          })());
+        }
+        if (n === at(0.5)) {
+          faults.push((async () => {
+            note('broker restart begins');
+            await restartBroker(o.busUrl, 1_000);
+            note('broker back');
+            return 'restarted';
+          })());
+        }
+        if (n === at(0.7)) {
+          faults.push((async () => {
+            const child = await new Promise<{ signal: string | null; stdout: string; stderr: string }>((resolve) => {
+              execFile(process.execPath, [...NODE_TS, writeThenDie], {
+                env: { ...process.env, DATABASE_URL: dbUrl('directory'), TENANT_ID: tenantId, PEOPLE: forTheDyingWriter.join(','), LOG_LEVEL: 'silent' },
+              }, (error, stdout, stderr) => resolve({ signal: (error as { signal?: string } | null)?.signal ?? null, stdout, stderr }));
+            });
+            assert.equal(child.signal, 'SIGKILL', `the writer died by SIGKILL (stderr: ${child.stderr})`);
+            const ids = JSON.parse(child.stdout.trim()) as string[];
+            assert.equal(ids.length, diedWriting);
+            operations.push(...ids);
+            note(`a directory process committed ${ids.length} deactivations and died before publishing`);
+            return 'died';
+          })());
+        }
+      };
+      const worker = async () => {
+        for (let n = next++; n < cascades; n = next++) {
+          trigger(n);
+          const sitter = await sitterWithVisits();
+          sitters.push(sitter);
+          const res = await post(`/people/${sitter}/deactivate`, { reason: 'left the company' });
+          assert.equal(res.status, 202, JSON.stringify(res.body));
+          operations.push(res.body.operationId!);
+          if (++done % 250 === 0) note(`${done} cascades requested`);
+        }
+      };
+      await Promise.all(Array.from({ length: o.concurrency ?? 8 }, worker));
+      note(`${done} cascades requested over HTTP`);
+      const [poisonId] = await Promise.all(faults);
+      assert.equal(operations.length, cascades + diedWriting);
+
+      // Every operation completes (B4), whatever happened on the way.
+      // Progress read from the steps (cheap); completion then confirmed by GET /operations/{id} for each.
+      const completed = async () => Number((await query<{ n: string }>(dbUrl('directory'),
+        `SELECT count(*) AS n FROM (SELECT operation_id FROM operation_step WHERE operation_id = ANY($1::uuid[])
+           GROUP BY operation_id HAVING count(DISTINCT service) = 3) done`, [operations]))[0]!.n);
+      await waitFor('every operation to complete', async () => (await completed()) === operations.length, 150_000, 250)
+        .catch(async (error) => {
+          const steps = await query<{ service: string; n: string }>(dbUrl('directory'), 'SELECT service, count(*) AS n FROM operation_step WHERE operation_id = ANY($1::uuid[]) GROUP BY 1', [operations]);
+          const handled = await Promise.all(CONSUMERS.map(async (c) => `${c} handled ${(await query<{ n: string }>(dbUrl(c), `SELECT count(*) AS n FROM inbox WHERE type = 'user.deactivated'`))[0]!.n}`));
+          throw new Error(`${await completed()} of ${operations.length} completed; steps ${JSON.stringify(steps)}; ${handled.join(', ')}; ${log.join('; ')}; ${error}`);
+        });
+      let nextGet = 0;
+      const notCompleted: string[] = [];
+      await Promise.all(Array.from({ length: 16 }, async () => {
+        for (let i = nextGet++; i < operations.length; i = nextGet++) {
+          const res = await fetch(`${system.url('directory')}/operations/${operations[i]}`, { headers: auth });
+          const op = await res.json() as { status: string; waitingFor: string[] };
+          if (op.status !== 'completed' || op.waitingFor.length > 0) notCompleted.push(`${operations[i]}: ${op.status}`);
+        }
+      }));
+      assert.deepEqual(notCompleted, [], 'GET /operations/{id} says completed for every operation');
+      note('every operation completed');
+      await duplicator.caughtUp(60_000);
+      const metricsOf = async (s: 'directory') => (await fetch(`${system.url(s)}/metrics`)).text();
+      // Every event reached its consumers at least twice: directory (which consumes the steps in
+      // competing mode only) handled each step event twice or more, and inbox absorbed the copies.
+      await waitFor('the duplicates to be delivered', async () =>
+        sample(await metricsOf('directory'), 'roster_events_consumed_total', { group: 'directory', type: 'cascade.step.completed', outcome: 'handled' }) >= 2 * 3 * operations.length,
+      60_000, 250);
+      note(`duplicates delivered (${duplicator.republished} events published a second time)`);
+
+      // One step per consumer per operation, each operation's three services.
+      const [steps] = await query<{ total: string; distinct: string; unassigned: string }>(dbUrl('directory'),
+        `SELECT count(*) AS total, count(DISTINCT (operation_id, service)) AS distinct,
+                count(*) FILTER (WHERE service = 'scheduling' AND (counts->>'visitsUnassigned')::int = 2) AS unassigned
+           FROM operation_step WHERE operation_id = ANY($1::uuid[])`, [operations]);
+      assert.equal(Number(steps!.total), 3 * operations.length, 'three steps per operation');
+      assert.equal(Number(steps!.distinct), 3 * operations.length, 'one step per service per operation');
+      assert.equal(Number(steps!.unassigned), operations.length, 'scheduling unassigned exactly the two upcoming visits of every sitter');
+
+      // One inbox row per event per consumer: each consumer handled exactly the deactivations directory published.
+      const published = (await query<{ id: string }>(dbUrl('directory'), `SELECT id FROM outbox WHERE type = 'user.deactivated'`)).map((r) => r.id).sort();
+      assert.equal(published.length, operations.length);
+      for (const consumer of CONSUMERS) {
+        const inbox = (await query<{ event_id: string }>(dbUrl(consumer), `SELECT event_id FROM inbox WHERE type = 'user.deactivated' AND consumer = $1`, [consumer])).map((r) => r.event_id).sort();
+        assert.deepEqual(inbox, published, `${consumer} handled each user.deactivated once`);
+        const unpublished = await query<{ n: string }>(dbUrl(consumer), 'SELECT count(*) AS n FROM outbox WHERE published_at IS NULL');
+        assert.equal(Number(unpublished[0]!.n), 0, `${consumer}'s outbox is empty`);
+      }
+      const stepEvents = (await Promise.all(CONSUMERS.map((c) => query<{ id: string }>(dbUrl(c), `SELECT id FROM outbox WHERE type = 'cascade.step.completed'`))))
+        .flat().map((r) => r.id).sort();
+      const directoryInbox = (await query<{ event_id: string }>(dbUrl('directory'), `SELECT event_id FROM inbox WHERE type = 'cascade.step.completed'`)).map((r) => r.event_id).sort();
+      assert.equal(stepEvents.length, 3 * operations.length, 'each consumer recorded one step per cascade');
+      assert.deepEqual(directoryInbox, stepEvents, 'directory folded each step event once');
+
+      // The visits: upcoming ones unassigned once, the completed one keeps its sitter.
+      const [visits] = await query<{ assigned: string; unassigned: string }>(dbUrl('scheduling'),
+        `SELECT count(*) FILTER (WHERE sitter_id IS NOT NULL) AS assigned, count(*) FILTER (WHERE sitter_id IS NULL) AS unassigned FROM visit WHERE tenant_id = $1::uuid`, [tenantId]);
+      assert.equal(Number(visits!.assigned), sitters.length, 'only the completed visits keep their sitter');
+      assert.equal(Number(visits!.unassigned), 2 * sitters.length);
+
+      // What an SRE sees for one of them.
+      const sampleOp = operations[operations.length - 1]!;
+      const op = await (await fetch(`${system.url('directory')}/operations/${sampleOp}`, { headers: auth })).json() as { status: string; waitingFor: string[]; steps: { service: string }[] };
+      assert.equal(op.status, 'completed');
+      assert.deepEqual(op.waitingFor, []);
+      assert.deepEqual(op.steps.map((s) => s.service).sort(), [...CONSUMERS].sort());
+
+      // The poison is in each consumer's dead letters, with its reason; the command lists it.
+      const env = { ...process.env, BUS_NAMESPACE: system.namespace };
+      for (const consumer of CONSUMERS) {
+        const listed = await waitFor(`the poison in ${consumer}'s dead letters`, async () => {
+          const { stdout } = await run(process.execPath, [...NODE_TS, cli, 'dead-letters', 'list', consumer, '--bus', o.busUrl, '--json'], { env, timeout: 60_000 });
+          const items = JSON.parse(stdout) as { eventId: string; reason: string; attempts: number }[];
+          return items.find((d) => d.eventId === poisonId);
+        }, 30_000, 500);
+        assert.match(listed.reason, /malformed/);
+      }
+      note('poison listed in the dead letters of identity, scheduling and notifications');
+      t.diagnostic(`${operations.length} cascades in ${((Date.now() - started) / 1000).toFixed(1)} s on ${name}: ${log.join('; ')}`);
+    });
+  });
+}
