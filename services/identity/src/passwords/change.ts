@@ -52,7 +52,9 @@ export async function changePassword(
     })]);
     const person = await personAccess(tx, me.tenantId, me.personId);
     if (!person) throw notFound('your person record');
-    return openSession(ctx, tx, person, false);
+    const opened = await openSession(ctx, tx, person, false);
+    if (!opened) throw new Error('the new session was not opened');
+    return opened;
   });
   applyLocally(ctx, revocation);
   ctx.logger.info({ personId: me.personId }, 'password changed');

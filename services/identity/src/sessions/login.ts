@@ -1,9 +1,10 @@
 import { HttpProblem, unauthorized } from '@roster/platform/http/problem';
 import type { IdentityContext } from '../service.js';
-import { personAccess } from '../people/access.js';
+import { resolveRoles, type PersonAccess } from '../people/access.js';
 import { passwordMatches } from '../passwords/hashing.js';
 import { normalizeUsername } from '../usernames/normalize.js';
-import { assertNotThrottled, recordFailure, recordSuccess, throttleKeys } from './throttle.js';
+import { lookupLogin, type LoginRow } from './queries.js';
+import { recordFailure, recordSuccess, throttleKeys, tooManyAttempts } from './throttle.js';
 import { openSession, type SessionTokens } from './tokens.js';
 
 /** One answer for every wrong username or password (L8): nothing tells whether the username exists. */
@@ -12,41 +13,46 @@ export const invalidCredentials = () =>
 
 const loginOff = () => new HttpProblem(403, 'login-disabled', 'Login switched off', 'this login is switched off; ask an administrator');
 
+async function accessOf(ctx: IdentityContext, login: LoginRow): Promise<PersonAccess | null> {
+  if (!login.kind || !login.status) return null;
+  const kind = login.kind === 'client' ? 'client' : 'staff';
+  const keys = login.memberships.map((m) => m.roleKey);
+  if (kind === 'client' && !keys.includes('client')) keys.push('client');
+  return {
+    personId: login.person_id, tenantId: login.tenant_id, kind, status: login.status,
+    firstName: null, lastName: null, email: null, phone: null,
+    memberships: login.memberships, roles: await resolveRoles(ctx.prisma, login.tenant_id, keys),
+  };
+}
+
 /**
  * `POST /sessions` (rule 7, L3, L8). The password is always checked (a dummy hash when the
  * username is unknown), so timing does not reveal whether it exists. A temporary password is
- * consumed by the login that uses it: the session can only set a new password.
+ * consumed by the login that uses it: the session can only set a new password. Two round trips
+ * besides the hash: the lookup, and one statement opening the session.
  */
 export async function passwordLogin(ctx: IdentityContext, input: { username: string; password: string; address: string }): Promise<SessionTokens> {
   const db = ctx.prisma;
   const username = normalizeUsername(input.username);
   const keys = throttleKeys(username, input.address);
-  await assertNotThrottled(db, keys);
-  const login = await db.login.findUnique({ where: { username } });
-  const matches = await passwordMatches(login?.passwordHash, input.password);
+  const { blockedUntil, usernameFailures, login } = await lookupLogin(db, username, keys.map((k) => k.key));
+  if (blockedUntil) throw tooManyAttempts(Math.max(1, Math.ceil((blockedUntil.getTime() - Date.now()) / 1000)));
+  const matches = await passwordMatches(login?.password_hash, input.password);
   if (!login || !matches) {
     await recordFailure(db, keys);
     throw invalidCredentials();
   }
-  await recordSuccess(db, username);
-  const tokens = await db.$transaction(async (tx) => {
-    const person = await personAccess(tx, login.tenantId, login.personId);
-    if (!login.enabled || !person || person.status !== 'active') return loginOff();
-    let passwordChangeRequired = login.passwordChangeRequired;
-    if (login.passwordTemporary) {
-      if (login.temporaryExpiresAt && login.temporaryExpiresAt.getTime() <= Date.now()) {
-        return unauthorized('this temporary password has expired: ask for a new one');
-      }
-      // Used once: only the login that holds the row with this exact hash consumes it.
-      const consumed = await tx.login.updateMany({
-        where: { personId: login.personId, passwordHash: login.passwordHash, passwordTemporary: true },
-        data: { passwordHash: null, passwordTemporary: false, temporaryExpiresAt: null, passwordChangeRequired: true, updatedAt: new Date() },
-      });
-      if (consumed.count !== 1) return invalidCredentials();
-      passwordChangeRequired = true;
+  if (usernameFailures > 0) await recordSuccess(db, username);
+  const person = await accessOf(ctx, login);
+  if (!login.enabled || !person || person.status !== 'active') throw loginOff();
+  if (login.password_temporary) {
+    if (login.temporary_expires_at && Date.parse(login.temporary_expires_at) <= Date.now()) {
+      throw unauthorized('this temporary password has expired: ask for a new one');
     }
-    return openSession(ctx, tx, person, passwordChangeRequired);
-  });
-  if (tokens instanceof HttpProblem) throw tokens;
-  return tokens;
+    // Used once: the session exists only if this statement still found the temporary hash.
+    const tokens = await openSession(ctx, db, person, true, login.password_hash);
+    if (!tokens) throw invalidCredentials();
+    return tokens;
+  }
+  return (await openSession(ctx, db, person, login.password_change_required))!;
 }

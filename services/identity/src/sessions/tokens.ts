@@ -2,8 +2,9 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { TokenSigner } from '@roster/platform/auth/signer';
 import { HttpProblem } from '@roster/platform/http/problem';
 import type { IdentityContext } from '../service.js';
-import type { IdentityTx } from '../db/client.js';
+import type { SqlTx } from '@roster/platform/db/database';
 import { tokenRoles, type PersonAccess } from '../people/access.js';
+import { insertSession } from './queries.js';
 
 /** Refresh tokens live this long without use; each use rotates them (rule 7). */
 export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3_600_000;
@@ -52,19 +53,23 @@ export function signAccessToken(
   });
 }
 
-/** Opens a session (one refresh-token family) and issues its first tokens, in `tx`. */
-export async function openSession(ctx: IdentityContext, tx: IdentityTx, access: PersonAccess, passwordChangeRequired: boolean): Promise<SessionTokens> {
+/**
+ * Opens a session (one refresh-token family) and issues its first tokens, in one statement on `db`
+ * (a transaction or the client). With `consumeTemporaryHash`, the temporary password is used up
+ * in the same statement; null when it already was (a concurrent login won).
+ */
+export async function openSession(
+  ctx: IdentityContext, db: SqlTx, access: PersonAccess, passwordChangeRequired: boolean, consumeTemporaryHash: string | null = null,
+): Promise<SessionTokens | null> {
   const sessionId = randomUUID();
   const refresh = newRefreshToken();
-  await tx.session.create({
-    data: {
-      id: sessionId, tenantId: access.tenantId, personId: access.personId, passwordChangeRequired,
-      // The application's clock, like sessions_not_before (the database's now() is the transaction's start).
-      createdAt: new Date(),
-      expiresAt: new Date(Date.now() + REFRESH_TOKEN_TTL_MS),
-    },
+  // The application's clock, like sessions_not_before (the database's now() is the transaction's start).
+  const createdAt = new Date();
+  const opened = await insertSession(db, {
+    sessionId, tenantId: access.tenantId, personId: access.personId, passwordChangeRequired, createdAt,
+    expiresAt: new Date(createdAt.getTime() + REFRESH_TOKEN_TTL_MS), refreshTokenHash: refresh.hash, consumeTemporaryHash,
   });
-  await tx.refreshToken.create({ data: { tokenHash: refresh.hash, sessionId } });
+  if (!opened) return null;
   const signed = signAccessToken(ctx, access, sessionId, { passwordChangeRequired });
   return { accessToken: signed.token, refreshToken: refresh.token, expiresIn: signed.expiresIn, passwordChangeRequired, tokenType: 'Bearer' };
 }

@@ -1,0 +1,174 @@
+// bench-needs: postgres
+//
+// Logins benchmark (L8, rule 7): password logins per second through identity's HTTP API
+// (throttle check, argon2id verify, session and refresh token rows, ES256 signing) next to the
+// bare argon2id verify rate with the same parameters and concurrency in the same run (goal: ≥ 90%);
+// failed-login latency for a known and an unknown username (L8: comparable); and the cost of
+// verifying an access token as every service does per request, next to a bare ES256 verify.
+//
+//   node --conditions=roster-source --import tsx bench/logins/main.ts
+//   BENCH_SECONDS=10 BENCH_CONCURRENCY=4 …
+import { randomUUID, verify as cryptoVerify, createPublicKey } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { hash, verify } from '@node-rs/argon2';
+import { MemoryBus } from '@roster/platform/bus/memory';
+import { NotBeforeList } from '@roster/platform/auth/not-before';
+import { parsePublicKeys } from '@roster/platform/auth/keys';
+import { staticKeys, TokenVerifier } from '@roster/platform/auth/verifier';
+import { startService } from '@roster/platform/service';
+import { createTestDatabase } from '../../packages/platform/test/support/postgres.js';
+import { testTokens } from '../../packages/platform/test/support/tokens.js';
+import { createEvent } from '@roster/contracts';
+import { identityService } from '../../services/identity/src/service.js';
+import { ARGON2_OPTIONS } from '../../services/identity/src/passwords/hashing.js';
+
+const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const SECONDS = int('BENCH_SECONDS', 8);
+const CONCURRENCY = int('BENCH_CONCURRENCY', Math.max(2, cpus().length));
+/** Capacity is compared: each path runs at `CONCURRENCY` and at twice that (waits on the database leave the hash threads idle at 1×); its best counts. */
+const LEVELS = [CONCURRENCY, 2 * CONCURRENCY];
+const ROUNDS = int('BENCH_ROUNDS', 3);
+const progress = (m: string) => console.error(`[logins] ${m}`);
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+/** Runs `task` with `concurrency` workers for `seconds`; returns ops/s and latency percentiles (ms). */
+async function saturate(seconds: number, concurrency: number, task: (worker: number, i: number) => Promise<void>) {
+  const latencies: number[] = [];
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async (_, worker) => {
+    for (let i = 0; performance.now() < deadline; i++) {
+      const t = performance.now();
+      await task(worker, i);
+      latencies.push(performance.now() - t);
+    }
+  }));
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { ops: latencies.length, perSecond: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+const tokens = testTokens();
+const database = await createTestDatabase('roster_bench_logins');
+const bus = new MemoryBus();
+const identity = await startService(identityService, {
+  bus,
+  env: { PORT: '0', DATABASE_URL: database.url, DB_MIGRATE: 'true', LOG_LEVEL: 'silent', DB_POOL_SIZE: '10', ...tokens.env },
+});
+const results: Record<string, unknown>[] = [];
+try {
+  // People and logins: one per worker, so the per-username throttle never interferes.
+  const tenantId = randomUUID();
+  const password = 'benchmark passphrase 2026';
+  const admin = tokens.bearer({ tenantId, roles: ['admin'] });
+  const users: string[] = [];
+  for (let w = 0; w < 2 * CONCURRENCY; w++) {
+    const personId = randomUUID();
+    await bus.publish([createEvent('directory', {
+      type: 'user.created', subject: personId, tenantId, correlationId: randomUUID(), subjectVersion: 1,
+      data: { personId, kind: 'staff', firstName: 'Bench', lastName: `User${w}`, email: `b${w}@example.com`, phone: null, accountId: randomUUID(), roleKey: 'manager', actor: { kind: 'system', personId: null, impersonatorId: null } },
+    })]);
+    const username = `bench-${w}-${personId.slice(0, 6)}`;
+    for (let attempt = 0; ; attempt++) {
+      const res = await fetch(`${identity.url}/logins`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ personId, username, password }) });
+      if (res.status === 201) break;
+      if (attempt > 100) throw new Error(`grant failed: ${res.status} ${await res.text()}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    users.push(username);
+  }
+  const storedHash = await hash(password, ARGON2_OPTIONS);
+  const login = async (worker: number) => {
+    const res = await fetch(`${identity.url}/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: users[worker], password }) });
+    if (res.status !== 201) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+    await res.arrayBuffer();
+  };
+  progress(`warm-up (${CONCURRENCY} workers)`);
+  await saturate(2, CONCURRENCY, async () => void (await verify(storedHash, password)));
+  await saturate(2, CONCURRENCY, login);
+
+  let bestBare = { perSecond: 0, p50: NaN, p99: NaN, ops: 0, level: 0 };
+  let bestLogin = { perSecond: 0, p50: NaN, p99: NaN, ops: 0, level: 0 };
+  for (let round = 1; round <= ROUNDS; round++) {
+    // Alternate which goes first: the machine's other load falls on both alike.
+    const order = round % 2 === 1 ? ['bare', 'login'] : ['login', 'bare'];
+    for (const level of LEVELS) {
+      for (const what of order) {
+        progress(`round ${round}: ${what}, ${level} concurrent, ${SECONDS} s`);
+        const r = what === 'bare'
+          ? await saturate(SECONDS, level, async () => void (await verify(storedHash, password)))
+          : await saturate(SECONDS, level, login);
+        results.push({ round, what, level, ...r });
+        if (what === 'bare' && r.perSecond > bestBare.perSecond) bestBare = { ...r, level } as typeof bestBare;
+        if (what === 'login' && r.perSecond > bestLogin.perSecond) bestLogin = { ...r, level } as typeof bestLogin;
+      }
+    }
+  }
+
+  // L8: failures cost the same whether or not the username exists (alternating, one at a time).
+  progress('failed logins, known vs unknown username');
+  const failures = { known: [] as number[], unknown: [] as number[] };
+  for (let i = 0; i < 40; i++) {
+    for (const which of (i % 2 ? ['known', 'unknown'] : ['unknown', 'known']) as ('known' | 'unknown')[]) {
+      // Fresh usernames past the free allowance would be throttled: clear the counters first.
+      await identity.ctx.prisma.loginThrottle.deleteMany({});
+      const username = which === 'known' ? users[0] : `nobody-${i}`;
+      const t = performance.now();
+      const res = await fetch(`${identity.url}/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: `wrong ${i}` }) });
+      await res.arrayBuffer();
+      failures[which].push(performance.now() - t);
+    }
+  }
+  await identity.ctx.prisma.loginThrottle.deleteMany({});
+  const med = (v: number[]) => percentile([...v].sort((a, b) => a - b), 50);
+
+  // Token verification as every service does it per request, with 10,000 revoked subjects known.
+  progress('token verification');
+  const notBefore = new NotBeforeList();
+  for (let i = 0; i < 10_000; i++) notBefore.raise(randomUUID(), Date.now() - 1000);
+  const verifier = new TokenVerifier({ issuer: 'roster', keys: staticKeys(parsePublicKeys(tokens.env.JWT_PUBLIC_KEYS)), notBefore });
+  const token = tokens.mint({ tenantId, roles: ['manager'] });
+  const [h, p, s] = token.split('.') as [string, string, string];
+  const publicKey = createPublicKey({ key: JSON.parse(tokens.env.JWT_PUBLIC_KEYS).keys[0], format: 'jwk' });
+  const N = 20_000;
+  const timeLoop = async (fn: () => unknown) => {
+    for (let i = 0; i < 2_000; i++) await fn();
+    const t = performance.now();
+    for (let i = 0; i < N; i++) await fn();
+    return ((performance.now() - t) * 1000) / N;
+  };
+  const bareEs256 = await timeLoop(() => cryptoVerify('sha256', Buffer.from(`${h}.${p}`), { key: publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(s, 'base64url')));
+  const fullVerify = await timeLoop(() => verifier.verify(token));
+
+  const ratio = bestLogin.perSecond / bestBare.perSecond;
+  const f = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
+  const table = [
+    `argon2id m=${ARGON2_OPTIONS.memoryCost} KiB, t=${ARGON2_OPTIONS.timeCost}, p=${ARGON2_OPTIONS.parallelism}; best of ${ROUNDS} rounds × ${LEVELS.join(' and ')} concurrent × ${SECONDS} s; ${cpus().length} cores; load average ${loadavg()[0]!.toFixed(1)} at the end`,
+    '',
+    '| path | concurrent | ops | ops/s | p50 ms | p99 ms | vs bare argon2id |',
+    '|---|---:|---:|---:|---:|---:|---|',
+    `| bare argon2id verify (baseline) | ${bestBare.level} | ${bestBare.ops} | ${f(bestBare.perSecond)} | ${f(bestBare.p50)} | ${f(bestBare.p99)} | — |`,
+    `| POST /sessions (password login) | ${bestLogin.level} | ${bestLogin.ops} | ${f(bestLogin.perSecond)} | ${f(bestLogin.p50)} | ${f(bestLogin.p99)} | ${(ratio * 100).toFixed(0)}% ${ratio >= 0.9 ? '✓' : '✗'} (goal ≥ 90%) |`,
+    '',
+    '| failed login (L8) | p50 ms |',
+    '|---|---:|',
+    `| known username, wrong password | ${f(med(failures.known))} |`,
+    `| unknown username (dummy hash) | ${f(med(failures.unknown))} |`,
+    '',
+    '| token check per request | µs |',
+    '|---|---:|',
+    `| bare ES256 signature verify (baseline) | ${bareEs256.toFixed(1)} |`,
+    `| TokenVerifier.verify (decode, kid, ES256, claims, not-before of 10,000 subjects) | ${fullVerify.toFixed(1)} |`,
+  ].join('\n');
+  console.log(table);
+  mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
+  writeFileSync(new URL(`../results/logins-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, import.meta.url), JSON.stringify({
+    concurrency: CONCURRENCY, seconds: SECONDS, rounds: ROUNDS, runs: results, failures, bareEs256Us: bareEs256, verifyUs: fullVerify,
+  }, null, 2));
+} finally {
+  await identity.stop();
+  await bus.close();
+  await database.drop();
+}
