@@ -32,6 +32,7 @@ describe('directory: access to accounts in bulk (Postgres)', () => {
       assert.ok(e.type === 'access.granted');
       assert.equal(e.correlationid, operationId);
       assert.equal(e.data.roleKey, 'manager');
+      assert.equal(e.subjectversion, 1, "the person's current version: memberships do not bump it");
     }
     assert.deepEqual(events.map((e) => (e.type === 'access.granted' ? e.data.accountId : null)).sort(), [...branches].sort());
     const person = await d.call(t.owner, 'GET', `/people/${staff}`);

@@ -17,7 +17,7 @@ export async function assignClient(tx: DirectoryTx, tenantId: string, clientId: 
   if (staffId) await requireAssignableStaff(tx, tenantId, staffId);
   if (client.assigneeId === staffId) return;
   await tx.person.update({ where: { id: clientId }, data: { assigneeId: staffId } });
-  await stageEvents(tx, [eventFor('directory', { type: 'client.assigned', subject: clientId, tenantId, data: { clientId, staffId, actor } })]);
+  await stageEvents(tx, [eventFor('directory', { type: 'client.assigned', subject: clientId, tenantId, subjectVersion: client.version, data: { clientId, staffId, actor } })]);
   const { accountIds } = await roleKeysOf(tx, clientId);
   await recordAudit(tx, { tenantId, actor, action: 'client.assigned', subjectId: clientId, accountIds, detail: { from: client.assigneeId, to: staffId } });
 }

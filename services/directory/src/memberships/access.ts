@@ -28,7 +28,8 @@ const keyOf = (personId: string, accountId: string) => `${personId}/${accountId}
  * P4: gives people roles in accounts, in one transaction and one operation: a new membership
  * emits `access.granted`, a different role on an existing one `role.changed` (with `notBefore`:
  * tokens carrying the old role stop working), the same role nothing. Every event carries the
- * operation id as correlation id. Memberships not listed are kept (removal is `revokeAccess`).
+ * operation id as correlation id, and the person's current version as subjectversion (memberships
+ * do not change the version: only profile and lifecycle do). Memberships not listed are kept (removal is `revokeAccess`).
  * Refuses (nothing changed): more than MAX_GRANTS_PER_REQUEST grants, the same membership twice,
  * unknown people, accounts or roles, an archived person, a client given a staff role or the reverse.
  */
@@ -52,8 +53,8 @@ export async function grantAccess(
     const personIds = [...new Set(grants.map((g) => g.personId))];
     const accountIds = [...new Set(grants.map((g) => g.accountId))];
     // People first, locked: a concurrent lifecycle change or access change to them waits.
-    const people = await tx.$queryRawUnsafe<{ id: string; kind: string; status: string }[]>(
-      'SELECT id::text, kind, status FROM person WHERE tenant_id = $1::uuid AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE',
+    const people = await tx.$queryRawUnsafe<{ id: string; kind: string; status: string; version: number }[]>(
+      'SELECT id::text, kind, status, version FROM person WHERE tenant_id = $1::uuid AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE',
       tenantId, personIds,
     );
     const byId = new Map(people.map((p) => [p.id, p]));
@@ -97,12 +98,12 @@ export async function grantAccess(
       if (was === g.roleKey) continue;
       if (was === undefined) {
         inserts.push(g);
-        events.push(eventFor('directory', { type: 'access.granted', subject: g.personId, tenantId, data: { ...g, actor } }));
+        events.push(eventFor('directory', { type: 'access.granted', subject: g.personId, tenantId, subjectVersion: byId.get(g.personId)!.version, data: { ...g, actor } }));
         audit.push({ tenantId, actor, action: 'access.granted', subjectId: g.personId, accountIds: [g.accountId], operationId, detail: { roleKey: g.roleKey } });
       } else {
         updates.push(g);
         events.push(eventFor('directory', {
-          type: 'role.changed', subject: g.personId, tenantId,
+          type: 'role.changed', subject: g.personId, tenantId, subjectVersion: byId.get(g.personId)!.version,
           data: { personId: g.personId, accountId: g.accountId, fromRoleKey: was, toRoleKey: g.roleKey, notBefore: now.toISOString(), actor },
         }));
         audit.push({ tenantId, actor, action: 'role.changed', subjectId: g.personId, accountIds: [g.accountId], operationId, detail: { fromRoleKey: was, toRoleKey: g.roleKey } });
@@ -140,8 +141,8 @@ export async function revokeAccess(
   const operationId = randomUUID();
   const work = { correlationId: operationId, causationId: currentWork()?.correlationId, tenantId };
   await runInWork(work, () => db.$transaction(async (tx) => {
-    const people = await tx.$queryRawUnsafe<{ id: string }[]>(
-      'SELECT id::text FROM person WHERE id = $1::uuid AND tenant_id = $2::uuid FOR UPDATE', personId, tenantId,
+    const people = await tx.$queryRawUnsafe<{ id: string; version: number }[]>(
+      'SELECT id::text, version FROM person WHERE id = $1::uuid AND tenant_id = $2::uuid FOR UPDATE', personId, tenantId,
     );
     if (people.length === 0) throw notFound(`person ${personId}`);
     const membership = await tx.membership.findFirst({ where: { personId, accountId, tenantId } });
@@ -149,7 +150,7 @@ export async function revokeAccess(
     await check?.(tx, { roleKey: membership.roleKey });
     await tx.membership.delete({ where: { personId_accountId: { personId, accountId } } });
     const event = eventFor('directory', {
-      type: 'access.revoked', subject: personId, tenantId,
+      type: 'access.revoked', subject: personId, tenantId, subjectVersion: people[0]!.version,
       data: { personId, accountId, roleKey: membership.roleKey, notBefore: new Date().toISOString(), actor },
     });
     await startOperation(tx, { id: operationId, tenantId, kind: 'access.revoke', subjectId: personId, dryRun: false, events: [event] });

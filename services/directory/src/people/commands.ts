@@ -78,7 +78,7 @@ export async function createPersonInTx(tx: DirectoryTx, tenantId: string, input:
   })]);
   if (person.assigneeId) {
     await stageEvents(tx, [eventFor('directory', {
-      type: 'client.assigned', subject: id, tenantId, data: { clientId: id, staffId: person.assigneeId, actor },
+      type: 'client.assigned', subject: id, tenantId, subjectVersion: 1, data: { clientId: id, staffId: person.assigneeId, actor },
     })]);
   }
   await recordAudit(tx, {
