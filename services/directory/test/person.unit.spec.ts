@@ -1,29 +1,32 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HttpProblem } from '@roster/platform/http/problem';
-import { decideLifecycle } from '../src/people/person.js';
+import { decideLifecycle, type LifecycleAction, type PersonStatus } from '../src/people/person.js';
 
-// P5 as given/when/then: given a person's state, when a lifecycle command arrives, then this event and version.
-describe('person lifecycle (P5)', () => {
-  it('given an active person, when deactivated, then user.deactivated at the next version', () => {
-    assert.deepEqual(decideLifecycle({ status: 'active', version: 4 }, { type: 'deactivate' }), {
-      eventType: 'user.deactivated',
-      next: { status: 'inactive', version: 5 },
+// P5, P6 as given/when/then: given a person's state, when a lifecycle command arrives, then this event and version.
+describe('person lifecycle (P5, P6)', () => {
+  const allowed: [PersonStatus, LifecycleAction, string, PersonStatus][] = [
+    ['active', 'deactivate', 'user.deactivated', 'inactive'],
+    ['inactive', 'reactivate', 'user.reactivated', 'active'],
+    ['active', 'archive', 'user.archived', 'archived'],
+    ['inactive', 'archive', 'user.archived', 'archived'],
+    ['archived', 'restore', 'user.restored', 'active'],
+  ];
+  for (const [status, action, eventType, next] of allowed) {
+    it(`given a ${status} person, when ${action}, then ${eventType} and ${next} at the next version`, () => {
+      assert.deepEqual(decideLifecycle({ status, version: 4 }, { type: action }), { eventType, next: { status: next, version: 5 } });
     });
-  });
+  }
 
-  it('given an inactive person, when reactivated, then user.reactivated at the next version', () => {
-    assert.deepEqual(decideLifecycle({ status: 'inactive', version: 5 }, { type: 'reactivate' }), {
-      eventType: 'user.reactivated',
-      next: { status: 'active', version: 6 },
-    });
-  });
-
-  for (const [status, command] of [['inactive', 'deactivate'], ['archived', 'deactivate'], ['active', 'reactivate'], ['archived', 'reactivate']] as const) {
-    it(`given a ${status} person, when ${command}d, then 409 naming the status`, () => {
+  const refused: [PersonStatus, LifecycleAction][] = [
+    ['inactive', 'deactivate'], ['archived', 'deactivate'], ['active', 'reactivate'], ['archived', 'reactivate'],
+    ['archived', 'archive'], ['active', 'restore'], ['inactive', 'restore'],
+  ];
+  for (const [status, action] of refused) {
+    it(`given a ${status} person, when ${action}, then a 409 naming the status and the action`, () => {
       assert.throws(
-        () => decideLifecycle({ status, version: 1 }, { type: command }),
-        (e: unknown) => e instanceof HttpProblem && e.status === 409 && e.message.includes(status),
+        () => decideLifecycle({ status, version: 1 }, { type: action }),
+        (e: unknown) => e instanceof HttpProblem && e.status === 409 && e.message.includes(status) && e.extensions.action === action,
       );
     });
   }
