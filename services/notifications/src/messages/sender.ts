@@ -45,6 +45,14 @@ interface ClaimedRow {
   correlation_id: string | null;
 }
 
+interface Outcome {
+  status: 'sent' | 'failed' | 'cancelled' | 'retry';
+  error?: string;
+  provider?: string;
+  providerMessageId?: string | null;
+  attempts: ProviderAttempt[];
+}
+
 interface ProviderAttempt {
   provider: string;
   outcome: 'sent' | 'transient_failure' | 'permanent_failure';
@@ -89,10 +97,27 @@ export class MessageSender {
     await this.loop;
   }
 
-  /** Claims and sends one batch; returns how many rows it claimed. */
+  /**
+   * Claims and sends one batch; returns how many rows it claimed. The outcomes are recorded in one
+   * transaction per batch: a durable commit is the scarce resource, and a batch's rows were claimed
+   * together anyway (a crash before the record leaves claims that expire and are sent again).
+   */
   async sendDue(): Promise<number> {
     const rows = await this.claim();
-    await Promise.all(rows.map((row) => this.deliver(row)));
+    if (rows.length === 0) return 0;
+    const outcomes = await Promise.all(rows.map(async (row) => ({ row, outcome: await this.deliver(row) })));
+    try {
+      const staged = await this.o.db.$transaction(async (tx) => {
+        let any = false;
+        for (const { row, outcome } of outcomes) if (await this.record(tx, row, outcome)) any = true;
+        return any;
+      }, { timeout: 30_000, maxWait: 10_000 });
+      if (staged) this.o.afterCommit();
+    } catch (error) {
+      this.o.logger.error({ err: error, messages: rows.length }, 'could not record the outcome of a batch; its claims will expire and be taken again');
+      return rows.length;
+    }
+    for (const { row, outcome } of outcomes) this.report(row, outcome);
     return rows.length;
   }
 
@@ -139,26 +164,22 @@ export class MessageSender {
     );
   }
 
-  private async deliver(row: ClaimedRow): Promise<void> {
+  /** Sends one claimed message through the channel's providers in order (B6); never throws. */
+  private async deliver(row: ClaimedRow): Promise<Outcome> {
     try {
-      if (await this.recipientInactive(row)) {
-        await this.finish(row, { status: 'cancelled', error: 'the recipient is no longer active', attempts: [] });
-        return;
-      }
+      if (await this.recipientInactive(row)) return { status: 'cancelled', error: 'the recipient is no longer active', attempts: [] };
       let outgoing: OutgoingMessage;
       try {
         outgoing = await this.prepare(row);
       } catch (error) {
-        await this.finish(row, { status: 'failed', error: (error as Error).message, attempts: [] });
-        return;
+        return { status: 'failed', error: (error as Error).message, attempts: [] };
       }
       const attempts: ProviderAttempt[] = [];
       for (const provider of this.o.providers[row.channel]) {
         try {
           const { providerMessageId } = await provider.send(outgoing);
           attempts.push({ provider: provider.name, outcome: 'sent', error: null });
-          await this.finish(row, { status: 'sent', provider: provider.name, providerMessageId, attempts });
-          return;
+          return { status: 'sent', provider: provider.name, providerMessageId, attempts };
         } catch (error) {
           const failure = error instanceof DeliveryError ? error : new DeliveryError((error as Error).message, true);
           attempts.push({ provider: provider.name, outcome: failure.transient ? 'transient_failure' : 'permanent_failure', error: failure.message });
@@ -167,14 +188,11 @@ export class MessageSender {
       }
       const transient = attempts.some((a) => a.outcome === 'transient_failure');
       const reason = attempts.map((a) => `${a.provider}: ${a.error}`).join('; ');
-      if (transient && row.attempts < (this.o.maxAttempts ?? 8)) {
-        await this.finish(row, { status: 'retry', error: reason, attempts });
-      } else {
-        await this.finish(row, { status: 'failed', error: transient ? `gave up after ${row.attempts} attempts: ${reason}` : reason, attempts });
-      }
+      if (transient && row.attempts < (this.o.maxAttempts ?? 8)) return { status: 'retry', error: reason, attempts };
+      return { status: 'failed', error: transient ? `gave up after ${row.attempts} attempts: ${reason}` : reason, attempts };
     } catch (error) {
-      // The database failed while finishing: the claim expires and the row is taken again.
-      this.o.logger.error({ err: error, messageId: row.id }, 'could not record the outcome of a message');
+      // The database failed before sending: try again later.
+      return { status: 'retry', error: `before sending: ${(error as Error).message}`, attempts: [] };
     }
   }
 
@@ -223,42 +241,43 @@ export class MessageSender {
     }
   }
 
-  private async finish(
-    row: ClaimedRow,
-    outcome: { status: 'sent' | 'failed' | 'cancelled' | 'retry'; error?: string; provider?: string; providerMessageId?: string | null; attempts: ProviderAttempt[] },
-  ): Promise<void> {
+  /** Writes one outcome in the batch's transaction; true when it staged an event. */
+  private async record(tx: SqlTx, row: ClaimedRow, outcome: Outcome): Promise<boolean> {
     const { status } = outcome;
-    const staged = await this.o.db.$transaction(async (tx) => {
-      const params = [row.id, this.o.workerId, outcome.error?.slice(0, 1000) ?? null];
-      const updated = status === 'retry'
-        ? await tx.$executeRawUnsafe(
-          `UPDATE message SET status = 'queued', claimed_by = NULL, claimed_until = NULL, last_error = $3,
-                  next_attempt_at = now() + make_interval(secs => $4::float8), updated_at = now()
-            WHERE id = $1::uuid AND claimed_by = $2 AND status = 'sending'`,
-          ...params, (this.o.backoffMs ?? defaultBackoff)(row.attempts) / 1000)
-        : await tx.$executeRawUnsafe(
-          `UPDATE message SET status = $4, claimed_by = NULL, claimed_until = NULL, last_error = $3, sealed_secret = NULL,
-                  provider = COALESCE($5, provider), provider_message_id = COALESCE($6, provider_message_id),
-                  sent_at = CASE WHEN $4 = 'sent' THEN now() ELSE sent_at END, updated_at = now()
-            WHERE id = $1::uuid AND claimed_by = $2 AND status = 'sending'`,
-          ...params, status, outcome.provider ?? null, outcome.providerMessageId ?? null);
-      // Our claim expired and another replica took the row: its outcome is the one recorded.
-      if (updated !== 1) return false;
-      await this.recordAttempts(tx, row, outcome.attempts);
-      if (status === 'sent') {
-        await stageEvents(tx, [eventFor('notifications', {
-          type: 'notification.sent', subject: row.id, tenantId: row.tenant_id, ...(row.correlation_id ? { correlationId: row.correlation_id } : {}),
-          data: { messageId: row.id, template: row.template, channel: row.channel, recipientPersonId: row.recipient_person_id, provider: outcome.provider ?? 'unknown' },
-        })]);
-      } else if (status === 'failed') {
-        await stageEvents(tx, [eventFor('notifications', {
-          type: 'notification.failed', subject: row.id, tenantId: row.tenant_id, ...(row.correlation_id ? { correlationId: row.correlation_id } : {}),
-          data: { messageId: row.id, template: row.template, channel: row.channel, recipientPersonId: row.recipient_person_id, reason: (outcome.error ?? 'failed').slice(0, 1000), attempts: Math.max(1, row.attempts) },
-        })]);
-      }
-      return status === 'sent' || status === 'failed';
-    });
-    if (staged) this.o.afterCommit();
+    const params = [row.id, this.o.workerId, outcome.error?.slice(0, 1000) ?? null];
+    const updated = status === 'retry'
+      ? await tx.$executeRawUnsafe(
+        `UPDATE message SET status = 'queued', claimed_by = NULL, claimed_until = NULL, last_error = $3,
+                next_attempt_at = now() + make_interval(secs => $4::float8), updated_at = now()
+          WHERE id = $1::uuid AND claimed_by = $2 AND status = 'sending'`,
+        ...params, (this.o.backoffMs ?? defaultBackoff)(row.attempts) / 1000)
+      : await tx.$executeRawUnsafe(
+        `UPDATE message SET status = $4, claimed_by = NULL, claimed_until = NULL, last_error = $3, sealed_secret = NULL,
+                provider = COALESCE($5, provider), provider_message_id = COALESCE($6, provider_message_id),
+                sent_at = CASE WHEN $4 = 'sent' THEN now() ELSE sent_at END, updated_at = now()
+          WHERE id = $1::uuid AND claimed_by = $2 AND status = 'sending'`,
+        ...params, status, outcome.provider ?? null, outcome.providerMessageId ?? null);
+    // Our claim expired and another replica took the row: its outcome is the one recorded.
+    if (updated !== 1) return false;
+    await this.recordAttempts(tx, row, outcome.attempts);
+    const correlation = row.correlation_id ? { correlationId: row.correlation_id } : {};
+    if (status === 'sent') {
+      await stageEvents(tx, [eventFor('notifications', {
+        type: 'notification.sent', subject: row.id, tenantId: row.tenant_id, ...correlation,
+        data: { messageId: row.id, template: row.template, channel: row.channel, recipientPersonId: row.recipient_person_id, provider: outcome.provider ?? 'unknown' },
+      })]);
+    } else if (status === 'failed') {
+      await stageEvents(tx, [eventFor('notifications', {
+        type: 'notification.failed', subject: row.id, tenantId: row.tenant_id, ...correlation,
+        data: { messageId: row.id, template: row.template, channel: row.channel, recipientPersonId: row.recipient_person_id, reason: (outcome.error ?? 'failed').slice(0, 1000), attempts: Math.max(1, row.attempts) },
+      })]);
+    }
+    return status === 'sent' || status === 'failed';
+  }
+
+  /** Metrics and a log line per outcome, after the commit (never the body or a secret). */
+  private report(row: ClaimedRow, outcome: Outcome): void {
+    const { status } = outcome;
     const log = { messageId: row.id, tenantId: row.tenant_id, template: row.template, channel: row.channel, attempt: row.attempts, provider: outcome.provider };
     if (status === 'sent') {
       this.o.metrics.sent.inc({ channel: row.channel, provider: outcome.provider ?? 'unknown' });

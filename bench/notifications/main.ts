@@ -1,0 +1,149 @@
+// bench-needs: postgres
+//
+// Notifications benchmark: messages/s delivered to a local SMTP server (smtp-server) from a burst
+// of 10,000 `login.granted` events (inbox → queue row in the handler's transaction → sender claims
+// with SKIP LOCKED → secret opened, template rendered → nodemailer pool → SMTP), next to nodemailer
+// sending the same number of messages directly to the same server in the same run (the ceiling:
+// no database, no bus, no templates). BENCH_EVENTS overrides the count.
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { AddressInfo, Socket } from 'node:net';
+import { cpus } from 'node:os';
+import nodemailer from 'nodemailer';
+import { SMTPServer } from 'smtp-server';
+import { createEvent, type EventOf } from '@roster/contracts';
+import { MemoryBus } from '@roster/platform/bus/memory';
+import { parseSealingPublicKey, seal } from '@roster/platform/crypto/sealing';
+import { startService } from '@roster/platform/service';
+import { notificationsService } from '../../services/notifications/src/service.js';
+import { createTestDatabase } from '../../packages/platform/test/support/postgres.js';
+import { testTokens } from '../../packages/platform/test/support/tokens.js';
+
+const COUNT = Number(process.env.BENCH_EVENTS ?? 10_000);
+const progress = (s: string) => process.stderr.write(`${s}\n`);
+
+interface Row { path: string; messages: number; seconds: number; perSecond: number; note: string }
+const rows: Row[] = [];
+
+/** An SMTP server that counts what arrives and resolves when `expected` messages have. */
+async function countingSmtp() {
+  let received = 0;
+  let waiter: { expected: number; resolve: () => void } | null = null;
+  const server = new SMTPServer({
+    authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], logger: false,
+    onData(stream, _session, callback) {
+      stream.on('data', () => undefined);
+      stream.on('end', () => {
+        received++;
+        if (waiter && received >= waiter.expected) waiter.resolve();
+        callback();
+      });
+    },
+  });
+  // smtp-server leaves Nagle's algorithm on: its pipelined replies would wait for the client's
+  // delayed ACK (~40 ms on loopback), which measures the kernel rather than either path.
+  server.server.on('connection', (socket: Socket) => socket.setNoDelay(true));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.server.address() as AddressInfo).port;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    port,
+    reset: () => void (received = 0),
+    received: () => received,
+    until: (expected: number, timeoutMs: number) => new Promise<void>((resolve, reject) => {
+      if (received >= expected) return resolve();
+      const timer = setTimeout(() => reject(new Error(`only ${received} of ${expected} messages arrived in ${timeoutMs} ms`)), timeoutMs);
+      waiter = { expected, resolve: () => (clearTimeout(timer), resolve()) };
+    }),
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+async function directNodemailer(smtp: Awaited<ReturnType<typeof countingSmtp>>): Promise<void> {
+  smtp.reset();
+  // The same transport options as the service's SMTP provider (pool of 5 connections).
+  const transport = nodemailer.createTransport({ url: smtp.url, pool: true, maxConnections: 5 } as never);
+  const started = performance.now();
+  await Promise.all(Array.from({ length: COUNT }, (_, i) => transport.sendMail({
+    from: 'Roster <no-reply@roster.local>', to: `person${i}@example.com`, subject: 'Your staff login',
+    text: `Hello Sam,\n\nyour staff login is ready: http://localhost:4001\n\nUsername: user${i}\nPassword: Tmp-${i}\n`,
+  })));
+  await smtp.until(COUNT, 120_000);
+  const seconds = (performance.now() - started) / 1000;
+  transport.close();
+  rows.push({ path: 'nodemailer → smtp-server directly (baseline)', messages: COUNT, seconds, perSecond: COUNT / seconds, note: 'pooled transport, 5 connections, every sendMail at once' });
+}
+
+async function throughNotifications(smtp: Awaited<ReturnType<typeof countingSmtp>>): Promise<void> {
+  smtp.reset();
+  const database = await createTestDatabase('roster_bench_notifications');
+  const bus = new MemoryBus();
+  const tokens = testTokens();
+  const service = await startService(notificationsService, {
+    bus, env: { PORT: '0', DATABASE_URL: database.url, DB_MIGRATE: 'true', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent', SMTP_URL: smtp.url, ...tokens.env },
+  });
+  try {
+    progress(`sealing ${COUNT} temporary passwords (before the clock starts)`);
+    const key = parseSealingPublicKey(tokens.env.SEALING_PUBLIC_KEY);
+    const tenantId = randomUUID();
+    const events: EventOf<'login.granted'>[] = Array.from({ length: COUNT }, (_, i) => {
+      const personId = randomUUID();
+      return createEvent('identity', {
+        type: 'login.granted', subject: personId, tenantId, correlationId: randomUUID(),
+        data: {
+          personId, username: `user${i}`, temporary: true, expiresAt: null,
+          delivery: { channel: 'email', template: 'staff_login_credentials', to: `person${i}@example.com` },
+          secret: seal(key, `Tmp-${i}`), actor: { kind: 'system', personId: null, impersonatorId: null },
+        },
+      });
+    });
+    progress(`publishing ${COUNT} login.granted events`);
+    const started = performance.now();
+    for (let i = 0; i < events.length; i += 500) await bus.publish(events.slice(i, i + 500));
+    let queuedAt = 0;
+    const queuedWatch = (async () => {
+      for (;;) {
+        const [row] = await service.ctx.prisma.$queryRawUnsafe<{ n: bigint }[]>('SELECT count(*) AS n FROM message');
+        if (Number(row?.n ?? 0) >= COUNT) return void (queuedAt = performance.now());
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    await smtp.until(COUNT, 600_000);
+    const seconds = (performance.now() - started) / 1000;
+    await queuedWatch;
+    const queuedSeconds = (queuedAt - started) / 1000;
+    rows.push({ path: 'notifications: events → queue → sender → smtp-server', messages: COUNT, seconds, perSecond: COUNT / seconds, note: 'first publish → last message received; in-memory bus, Postgres, one replica' });
+    rows.push({ path: '… of which events → queued rows (handlers)', messages: COUNT, seconds: queuedSeconds, perSecond: COUNT / queuedSeconds, note: 'inbox claim + message row per event, one transaction each' });
+    // Every row recorded as sent, and not one message more than events (exactly once).
+    for (let waited = 0; ; waited += 50) {
+      const [left] = await service.ctx.prisma.$queryRawUnsafe<{ n: bigint }[]>("SELECT count(*) AS n FROM message WHERE status <> 'sent'");
+      if (Number(left?.n ?? 0) === 0) break;
+      if (waited > 30_000) throw new Error(`${left!.n} messages not recorded as sent`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if (smtp.received() !== COUNT) throw new Error(`${smtp.received()} messages arrived for ${COUNT} events`);
+  } finally {
+    await service.stop();
+    await new Promise((r) => setTimeout(r, 200));
+    await database.drop();
+  }
+}
+
+const smtp = await countingSmtp();
+const t0 = performance.now();
+try {
+  await directNodemailer(smtp);
+  await throughNotifications(smtp);
+} finally {
+  await smtp.close();
+}
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+console.log(`\n## Notifications benchmark (${new Date().toISOString()}, ${cpus().length} CPUs, node ${process.version}, ${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
+console.log('| path | messages | seconds | messages/s | vs baseline | how |');
+console.log('|---|---:|---:|---:|---:|---|');
+const baseline = rows[0]!.perSecond;
+for (const r of rows) console.log(`| ${r.path} | ${fmt(r.messages)} | ${r.seconds.toFixed(2)} | ${fmt(r.perSecond)} | ${(r.perSecond / baseline * 100).toFixed(0)} % | ${r.note} |`);
+mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
+const file = new URL(`../results/notifications-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, import.meta.url);
+writeFileSync(file, `${JSON.stringify({ count: COUNT, rows }, null, 2)}\n`);
+progress(`\n  results: ${file.pathname}`);
