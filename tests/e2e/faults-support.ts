@@ -160,3 +160,50 @@ export async function query<T extends pg.QueryResultRow>(url: string, sql: strin
     await client.end();
   }
 }
+
+/** A tenant with its root account, provisioned through the directory (or any ids where it cannot provision yet). */
+export async function provisionTenant(directoryUrl: string, operator: (tenantId: string) => Record<string, string>, name: string): Promise<{ tenantId: string; accountId: string }> {
+  const tenantId = randomUUID();
+  const res = await fetch(`${directoryUrl}/tenants`, {
+    method: 'POST', headers: { ...operator(tenantId), 'content-type': 'application/json' },
+    body: JSON.stringify({ id: tenantId, name, owner: { firstName: 'Olga', lastName: 'Owner', email: `owner-${tenantId.slice(0, 8)}@example.com` } }),
+  });
+  if (res.status !== 201) return { tenantId, accountId: randomUUID() };
+  const body = await res.json() as { tenantId: string; rootAccountId: string };
+  return { tenantId: body.tenantId, accountId: body.rootAccountId };
+}
+
+/**
+ * Upcoming visits of `clientId` with `sitterId`, through scheduling's API. Scheduling assigns only
+ * people it knows (from events), so a refusal is retried until it has learnt of them.
+ */
+export async function addUpcomingVisits(schedulingUrl: string, auth: Record<string, string>, clientId: string, sitterId: string, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 1; i <= count; i++) {
+    const startsAt = new Date(Date.now() + i * 86_400_000);
+    const body = JSON.stringify({ clientId, sitterId, startsAt: startsAt.toISOString(), endsAt: new Date(startsAt.getTime() + 3_600_000).toISOString() });
+    const visit = await waitFor(`scheduling to accept a visit for ${sitterId}`, async () => {
+      const res = await fetch(`${schedulingUrl}/visits`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body });
+      if (res.status === 201) return (await res.json()) as { id: string };
+      if (res.status === 401 || res.status === 403) throw new Error(`scheduling refused the token: ${await res.text()}`);
+      return null;
+    }, 60_000, 100);
+    ids.push(visit.id);
+  }
+  return ids;
+}
+
+/** Every visit scheduling lists for `query` (all pages). */
+export async function listVisits(schedulingUrl: string, auth: Record<string, string>, query: Record<string, string>): Promise<{ id: string; sitterId: string | null }[]> {
+  const out: { id: string; sitterId: string | null }[] = [];
+  let cursor: string | null = null;
+  do {
+    const params = new URLSearchParams({ ...query, limit: '500', ...(cursor ? { cursor } : {}) });
+    const res = await fetch(`${schedulingUrl}/visits?${params}`, { headers: auth });
+    if (res.status !== 200) throw new Error(`GET /visits: ${res.status} ${await res.text()}`);
+    const page = await res.json() as { items: { id: string; sitterId: string | null }[]; nextCursor: string | null };
+    out.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return out;
+}

@@ -4,14 +4,13 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { SERVICES, type ServiceName } from '@roster/contracts';
 import { createBus } from '@roster/platform/bus/index';
 import type { Bus } from '@roster/platform/bus/types';
 import { waitFor } from '../../packages/platform/test/support/wait.js';
 import { restartBroker } from './support/brokers-control.js';
 import { startSystem, type System } from './support/system.js';
-import { ChildService, Duplicator, NODE_TS, poisonMessage, query } from './faults-support.js';
+import { addUpcomingVisits, ChildService, Duplicator, listVisits, NODE_TS, poisonMessage, provisionTenant, query } from './faults-support.js';
 
 const run = promisify(execFile);
 const cli = fileURLToPath(new URL('../../scripts/roster.mjs', import.meta.url));
@@ -54,35 +53,33 @@ export function faultRun(name: string, o: FaultRunOptions): void {
     let scheduling: ChildService;
     let duplicator: Duplicator;
     let busForFaults: Bus;
-    let schedulingDb: pg.Pool;
-    let tenantId: string = randomUUID();
-    let accountId: string = randomUUID();
+    let tenantId: string;
+    let accountId: string;
+    let clientId: string;
     let auth: Record<string, string> = {};
+    let schedulingAuth: Record<string, string>;
     const dbUrl = (s: ServiceName) => system.envOf(s).DATABASE_URL!;
 
     before(async () => {
       system = await startSystem({ busUrl: o.busUrl, database: 'postgres', external: ['scheduling'] });
       scheduling = new ChildService('scheduling', system.envOf('scheduling'));
       await scheduling.start();
-      schedulingDb = new pg.Pool({ connectionString: dbUrl('scheduling'), max: 4 });
       busForFaults = await createBus(o.busUrl, { namespace: system.namespace });
       await busForFaults.connect();
       duplicator = new Duplicator(busForFaults, SERVICES.map(dbUrl));
-      // A tenant with its root account (where the directory provisions tenants; else any ids do).
-      const tenant = await fetch(`${system.url('directory')}/tenants`, {
-        method: 'POST', headers: { ...system.operator(tenantId), 'content-type': 'application/json' },
-        body: JSON.stringify({ id: tenantId, name: 'Faulty Pets', owner: { firstName: 'Olga', lastName: 'Owner', email: 'olga@example.com' } }),
-      });
-      if (tenant.status === 201) ({ tenantId, rootAccountId: accountId } = await tenant.json() as { tenantId: string; rootAccountId: string });
+      ({ tenantId, accountId } = await provisionTenant(system.url('directory'), system.operator, 'Faulty Pets'));
       auth = system.operator(tenantId);
       // Once the directory takes bearer tokens only, an owner's token drives it.
       const probe = await fetch(`${system.url('directory')}/operations/${randomUUID()}`, { headers: auth });
-      if (probe.status === 401 || probe.status === 403) auth = system.tokens.bearer({ tenantId, roles: ['owner'] } as never);
+      if (probe.status === 401 || probe.status === 403) auth = system.tokens.bearer({ tenantId, personId: randomUUID(), roles: ['owner'] } as never);
+      schedulingAuth = system.tokens.bearer({ tenantId, personId: randomUUID(), roles: ['owner'] } as never);
+      const client = await post('/people', { kind: 'client', firstName: 'Cleo', lastName: 'Client', accountId });
+      assert.equal(client.status, 201, JSON.stringify(client.body));
+      clientId = client.body.id!;
     });
     after(async () => {
       await duplicator?.stop().catch(() => undefined);
       await busForFaults?.close();
-      await schedulingDb?.end();
       await scheduling?.stop();
       await system?.stop();
     });
@@ -99,20 +96,12 @@ export function faultRun(name: string, o: FaultRunOptions): void {
       }
     };
 
-    // A sitter with two upcoming visits (to unassign) and a completed one (kept).
+    // A sitter with two upcoming visits (to unassign), made through the directory's and scheduling's APIs.
     const sitterWithVisits = async () => {
       const created = await post('/people', { kind: 'staff', firstName: 'Fay', lastName: 'Fault', accountId, roleKey: 'staff' });
       assert.equal(created.status, 201, JSON.stringify(created.body));
       const id = created.body.id!;
-      const day = 86_400_000;
-      const at = [Date.now() + day, Date.now() + 2 * day, Date.now() + 3 * day];
-      await schedulingDb.query(
-        `INSERT INTO visit (id, tenant_id, client_id, sitter_id, starts_at, ends_at, status) VALUES
-          ($1::uuid, $4::uuid, $5::uuid, $6::uuid, $7::timestamptz, $7::timestamptz + interval '1 hour', 'scheduled'),
-          ($2::uuid, $4::uuid, $5::uuid, $6::uuid, $8::timestamptz, $8::timestamptz + interval '1 hour', 'scheduled'),
-          ($3::uuid, $4::uuid, $5::uuid, $6::uuid, $9::timestamptz, $9::timestamptz + interval '1 hour', 'completed')`,
-        [randomUUID(), randomUUID(), randomUUID(), tenantId, randomUUID(), id, new Date(at[0]!), new Date(at[1]!), new Date(at[2]!)],
-      );
+      await addUpcomingVisits(scheduling.url, schedulingAuth, clientId, id, 2);
       return id;
     };
 
@@ -126,12 +115,16 @@ export function faultRun(name: string, o: FaultRunOptions): void {
         if (process.env.FAULTS_VERBOSE) process.stderr.write(`${log.at(-1)}\n`);
       };
 
-      // The people the dying writer will deactivate exist (and are known everywhere) beforehand.
-      const forTheDyingWriter: string[] = [];
-      for (let i = 0; i < diedWriting; i++) forTheDyingWriter.push(await sitterWithVisits());
+      // The sitters and their visits exist (and are known everywhere) before the faults begin.
+      const sitters: string[] = [];
+      let made = 0;
+      await Promise.all(Array.from({ length: o.concurrency ?? 8 }, async () => {
+        while (made++ < cascades + diedWriting) sitters.push(await sitterWithVisits());
+      }));
+      const forTheDyingWriter = sitters.slice(cascades);
+      note(`${sitters.length} sitters with two upcoming visits each`);
 
       const operations: string[] = [];
-      const sitters: string[] = [...forTheDyingWriter];
       let next = 0;
       let done = 0;
       const at = (fraction: number) => Math.floor(cascades * fraction);
@@ -181,9 +174,7 @@ export function faultRun(name: string, o: FaultRunOptions): void {
       const worker = async () => {
         for (let n = next++; n < cascades; n = next++) {
           trigger(n);
-          const sitter = await sitterWithVisits();
-          sitters.push(sitter);
-          const res = await post(`/people/${sitter}/deactivate`, { reason: 'left the company' });
+          const res = await post(`/people/${sitters[n]}/deactivate`, { reason: 'left the company' });
           assert.equal(res.status, 202, JSON.stringify(res.body));
           operations.push(res.body.operationId!);
           if (++done % 250 === 0) note(`${done} cascades requested`);
@@ -249,11 +240,10 @@ export function faultRun(name: string, o: FaultRunOptions): void {
       assert.equal(stepEvents.length, 3 * operations.length, 'each consumer recorded one step per cascade');
       assert.deepEqual(directoryInbox, stepEvents, 'directory folded each step event once');
 
-      // The visits: upcoming ones unassigned once, the completed one keeps its sitter.
-      const [visits] = await query<{ assigned: string; unassigned: string }>(dbUrl('scheduling'),
-        `SELECT count(*) FILTER (WHERE sitter_id IS NOT NULL) AS assigned, count(*) FILTER (WHERE sitter_id IS NULL) AS unassigned FROM visit WHERE tenant_id = $1::uuid`, [tenantId]);
-      assert.equal(Number(visits!.assigned), sitters.length, 'only the completed visits keep their sitter');
-      assert.equal(Number(visits!.unassigned), 2 * sitters.length);
+      // The visits, as scheduling's API lists them: every one of them now needs a sitter.
+      const visits = await listVisits(scheduling.url, schedulingAuth, { clientId });
+      assert.equal(visits.length, 2 * sitters.length, 'no visit was lost or duplicated');
+      assert.deepEqual(visits.filter((v) => v.sitterId !== null), [], 'every upcoming visit was unassigned');
 
       // What an SRE sees for one of them.
       const sampleOp = operations[operations.length - 1]!;
