@@ -34,6 +34,9 @@ export function fragmentOf(q: string | undefined): string | null {
   return raw;
 }
 
+/** Rows read in name order before a search falls back to the trigram index (see searchPeople). */
+const WINDOW = 5000;
+
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /**
@@ -50,7 +53,8 @@ export async function searchPeople(tx: SqlTx, caller: Caller, query: PeopleQuery
   const where = ['p.tenant_id = $1::uuid', statuses.length === 1 ? 'p.status = $2' : 'p.status = ANY($2::text[])'];
   const add = (value: unknown) => (params.push(value), `$${params.length}`);
   const fragment = fragmentOf(query.q);
-  if (fragment && fragment.length >= 3) where.push(`p.search_text LIKE ${add(`%${likeEscape(fragment)}%`)}`);
+  let anywhere: string | null = null;
+  if (fragment && fragment.length >= 3) anywhere = `p.search_text LIKE ${add(`%${likeEscape(fragment)}%`)}`;
   else if (fragment) {
     // A prefix as a range too: the index serves a range whatever the collation; LIKE alone it may not.
     const upper = fragment.slice(0, -1) + String.fromCodePoint(fragment.codePointAt(fragment.length - 1)! + 1);
@@ -65,10 +69,28 @@ export async function searchPeople(tx: SqlTx, caller: Caller, query: PeopleQuery
   }
   where.push(personCondition(caller, 'people.read', params));
   if (after) where.push(`(p.sort_key, p.id) > (${add(after[0])}, ${add(after[1])}::uuid)`);
-  const rows = await tx.$queryRawUnsafe<PersonViewRow[]>(
-    `SELECT ${PERSON_VIEW_COLUMNS} FROM person p WHERE ${where.join(' AND ')} ORDER BY p.sort_key, p.id LIMIT ${query.limit + 1}`,
-    ...params,
-  );
+  const inOrder = `ORDER BY p.sort_key, p.id LIMIT ${query.limit + 1}`;
+  let rows: PersonViewRow[];
+  if (!anywhere) {
+    rows = await tx.$queryRawUnsafe<PersonViewRow[]>(`SELECT ${PERSON_VIEW_COLUMNS} FROM person p WHERE ${where.join(' AND ')} ${inOrder}`, ...params);
+  } else {
+    // A fragment anywhere: a frequent one ("son") fills a page from the first rows in name order;
+    // a rare one ("inwoo") is found through the trigram index and its few matches sorted. The
+    // planner cannot tell them apart (trigram estimates are poor), so: the first WINDOW rows in
+    // name order first; when they do not fill the page, the trigram index over the whole list.
+    rows = await tx.$queryRawUnsafe<PersonViewRow[]>(
+      `SELECT ${PERSON_VIEW_COLUMNS} FROM (SELECT * FROM person p WHERE ${where.join(' AND ')} ORDER BY p.sort_key, p.id LIMIT ${WINDOW}) p
+       WHERE ${anywhere} ${inOrder}`,
+      ...params,
+    );
+    if (rows.length <= query.limit) {
+      rows = await tx.$queryRawUnsafe<PersonViewRow[]>(
+        `WITH found AS MATERIALIZED (SELECT p.id FROM person p WHERE ${where.join(' AND ')} AND ${anywhere})
+         SELECT ${PERSON_VIEW_COLUMNS} FROM person p JOIN found ON found.id = p.id ${inOrder}`,
+        ...params,
+      );
+    }
+  }
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
   return {
