@@ -1,5 +1,5 @@
-// Times each statement of the sitter cascade at one size (default 100,000), without the handler
-// around it: where the cascade's time goes, next to the plain UPDATE.
+// Times the statements of the sitter cascade at one size (default 100,000), without the handler
+// around it: where the cascade's time goes, next to the plain DELETE of the same assignments.
 //   node --conditions=roster-source --import tsx bench/cascade-scheduling/profile.ts [visits]
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
@@ -30,8 +30,8 @@ try {
     lap('commit');
     const c = await pool.connect();
     await c.query('BEGIN');
-    await c.query(`UPDATE visit SET sitter_id = NULL WHERE tenant_id = $1 AND sitter_id = $2 AND status <> 'completed' AND starts_at > now()`, [b.tenantId, b.sitterId]);
-    lap('baseline UPDATE');
+    await c.query(`DELETE FROM visit_assignment WHERE tenant_id = $1 AND sitter_id = $2 AND NOT completed AND starts_at > now()`, [b.tenantId, b.sitterId]);
+    lap('baseline DELETE');
     await c.query('COMMIT');
     lap('baseline commit');
     c.release();

@@ -1,8 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 
-/** A sitter (active, with access) in a fresh tenant with `n` upcoming visits, default sitter of 5 clients, on 2 schedules, and a past visit. */
-export async function seedSitter(pool: pg.Pool, n: number): Promise<{ tenantId: string; sitterId: string }> {
+/**
+ * The visit table as it would be with the sitter on the visit row (sitter_id indexed): what a
+ * plain `UPDATE … SET sitter_id = NULL` costs, the design visit_assignment replaced.
+ */
+export async function createNaiveVisitTable(pool: pg.Pool): Promise<void> {
+  await pool.query(`CREATE TABLE visit_naive (LIKE visit INCLUDING ALL) WITH (fillfactor = 90)`);
+  await pool.query(`ALTER TABLE visit_naive ADD COLUMN sitter_id uuid`);
+  await pool.query(`CREATE INDEX ON visit_naive (tenant_id, sitter_id, starts_at)`);
+}
+
+/**
+ * A sitter (active, with access) in a fresh tenant with `n` upcoming visits, default sitter of 5
+ * clients, on 2 schedules, and a past visit; in scheduling's tables or in the naive one.
+ */
+export async function seedSitter(pool: pg.Pool, n: number, table: 'visit' | 'visit_naive' = 'visit'): Promise<{ tenantId: string; sitterId: string }> {
   const tenantId = randomUUID();
   const sitterId = randomUUID();
   const client = await pool.connect();
@@ -20,14 +33,26 @@ export async function seedSitter(pool: pg.Pool, n: number): Promise<{ tenantId: 
        SELECT gen_random_uuid(), $1, $2, $3, 'FREQ=DAILY', 'Europe/London', '09:00', current_date, 30 FROM generate_series(1, 2)`,
       [tenantId, clients[0]!.id, sitterId],
     );
-    // Upcoming visits spread over the clients, one every 10 minutes from tomorrow on; one past visit that must stay.
-    await client.query(
-      `INSERT INTO visit (id, tenant_id, client_id, sitter_id, starts_at, ends_at)
-       SELECT gen_random_uuid(), $1, ($3::uuid[])[1 + g % 20], $2, now() + interval '1 day' + g * interval '10 minutes', now() + interval '1 day' + g * interval '10 minutes' + interval '30 minutes'
-       FROM generate_series(1, $4::int) g`,
-      [tenantId, sitterId, clients.map((c) => c.id), n],
-    );
-    await client.query(`INSERT INTO visit (id, tenant_id, client_id, sitter_id, starts_at, ends_at) VALUES (gen_random_uuid(), $1, $3, $2, now() - interval '2 days', now() - interval '47 hours')`, [tenantId, sitterId, clients[0]!.id]);
+    // Upcoming visits spread over the clients, one every 10 minutes from tomorrow on, and one past
+    // visit that must keep its sitter: visits and their assignments (sitter_id stays on the visit
+    // row in the naive table).
+    const offsets = `SELECT g, now() + interval '1 day' + g * interval '10 minutes' AS starts_at FROM generate_series(1, $4::int) g
+                     UNION ALL SELECT 0, now() - interval '2 days'`;
+    if (table === 'visit') {
+      await client.query(
+        `WITH v AS (
+           INSERT INTO visit (id, tenant_id, client_id, starts_at, ends_at)
+           SELECT gen_random_uuid(), $1, ($3::uuid[])[1 + g % 20], starts_at, starts_at + interval '30 minutes' FROM (${offsets}) o RETURNING id, starts_at
+         ) INSERT INTO visit_assignment (visit_id, tenant_id, sitter_id, starts_at) SELECT id, $1, $2, starts_at FROM v`,
+        [tenantId, sitterId, clients.map((c) => c.id), n],
+      );
+    } else {
+      await client.query(
+        `INSERT INTO visit_naive (id, tenant_id, client_id, sitter_id, starts_at, ends_at)
+         SELECT gen_random_uuid(), $1, ($3::uuid[])[1 + g % 20], $2, starts_at, starts_at + interval '30 minutes' FROM (${offsets}) o`,
+        [tenantId, sitterId, clients.map((c) => c.id), n],
+      );
+    }
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK');

@@ -78,9 +78,11 @@ describe('deactivation cascades in scheduling (cascade table, B1, rule 3; Postgr
     const tenantId = randomUUID();
     const { clientId, sitterId } = await h.clientAndSitter(tenantId);
     await h.db.$executeRawUnsafe(
-      `INSERT INTO visit (id, tenant_id, client_id, sitter_id, starts_at, ends_at)
-       SELECT gen_random_uuid(), $1::uuid, $2::uuid, $3::uuid, now() + make_interval(hours => g), now() + make_interval(hours => g + 1)
-       FROM generate_series(1, 2345) g`,
+      `WITH v AS (
+         INSERT INTO visit (id, tenant_id, client_id, starts_at, ends_at)
+         SELECT gen_random_uuid(), $1::uuid, $2::uuid, now() + make_interval(hours => g), now() + make_interval(hours => g + 1)
+         FROM generate_series(1, 2345) g RETURNING id, starts_at
+       ) INSERT INTO visit_assignment (visit_id, tenant_id, sitter_id, starts_at) SELECT id, $1::uuid, $3::uuid, starts_at FROM v`,
       tenantId, clientId, sitterId,
     );
     const op = randomUUID();
@@ -107,7 +109,7 @@ describe('deactivation cascades in scheduling (cascade table, B1, rule 3; Postgr
     const replies = await racing;
     assert.ok(replies.every((r) => [200, 201, 422].includes(r.status)), JSON.stringify(replies.map((r) => r.status)));
     const [left] = await h.db.$queryRawUnsafe<{ n: number }[]>(
-      `SELECT count(*)::int AS n FROM visit WHERE tenant_id = $1::uuid AND sitter_id = $2::uuid AND starts_at > now()`, tenantId, sitterId,
+      `SELECT count(*)::int AS n FROM visit_assignment WHERE tenant_id = $1::uuid AND sitter_id = $2::uuid AND starts_at > now()`, tenantId, sitterId,
     );
     assert.equal(left?.n, 0);
   });

@@ -32,7 +32,11 @@ describe('daily schedule digest (N2; Postgres)', () => {
     await visit(tenantId, clientId, leaver.data.personId, '2027-01-15T15:00:00Z', '2027-01-15T16:00:00Z', zone);
     // An inactive sitter still holding a visit that day (past visits keep their sitter) gets no digest.
     await h.feed(h.lifecycle('user.deactivated', tenantId, leaver.data.personId, 'staff'));
-    await h.db.$executeRawUnsafe('UPDATE visit SET sitter_id = $1::uuid WHERE tenant_id = $2::uuid AND sitter_id IS NULL AND starts_at = $3::timestamptz', leaver.data.personId, tenantId, new Date('2027-01-15T15:00:00Z'));
+    await h.db.$executeRawUnsafe(
+      `INSERT INTO visit_assignment (visit_id, tenant_id, sitter_id, starts_at)
+       SELECT id, tenant_id, $1::uuid, starts_at FROM visit WHERE tenant_id = $2::uuid AND starts_at = $3::timestamptz ON CONFLICT DO NOTHING`,
+      leaver.data.personId, tenantId, new Date('2027-01-15T15:00:00Z'),
+    );
 
     const runs = await Promise.all([publishDailyDigests(h.service.ctx, '2027-01-15'), publishDailyDigests(h.service.ctx, '2027-01-15')]);
     await h.settled();

@@ -33,7 +33,10 @@ describe('inbox: every event delivered three times has its effect once (scheduli
     const sitterId = randomUUID();
     const db = scheduling.ctx.prisma;
     for (let i = 1; i <= 4; i++) {
-      await db.visit.create({ data: { id: randomUUID(), tenantId, clientId: randomUUID(), sitterId, startsAt: new Date(Date.now() + i * 86_400_000), endsAt: new Date(Date.now() + i * 86_400_000 + 3_600_000) } });
+      const startsAt = new Date(Date.now() + i * 86_400_000);
+      await db.visit.create({
+        data: { id: randomUUID(), tenantId, clientId: randomUUID(), startsAt, endsAt: new Date(startsAt.getTime() + 3_600_000), assignment: { create: { tenantId, sitterId, startsAt } } },
+      });
     }
     const deactivated = createEvent('directory', {
       type: 'user.deactivated', subject: sitterId, tenantId, correlationId: randomUUID(), subjectVersion: 2,
@@ -48,7 +51,8 @@ describe('inbox: every event delivered three times has its effect once (scheduli
     assert.equal(steps.length, 1, 'one cascade step, not three');
     const inbox = await db.inboxMessage.findMany({ where: { eventId: deactivated.id } });
     assert.equal(inbox.length, 1);
-    assert.equal(await db.visit.count({ where: { sitterId } }), 0);
+    assert.equal(await db.visitAssignment.count({ where: { sitterId } }), 0);
+    assert.equal(await db.visit.count({ where: { tenantId } }), 4, 'the visits stay, without a sitter');
     const [step] = await db.$queryRawUnsafe<{ envelope: { data: { counts: Record<string, number> } } }[]>(
       "SELECT envelope FROM outbox WHERE type = 'cascade.step.completed'",
     );

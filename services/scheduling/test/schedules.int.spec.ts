@@ -14,8 +14,15 @@ describe('recurring schedules and default sitters (S1, B7; Postgres)', () => {
   const schedule = (tenantId: string, body: Record<string, unknown>) => h.http('POST', '/schedules', manager(tenantId), body);
   const visitsOf = async (tenantId: string, scheduleId: string) => {
     const rows = await h.db.$queryRawUnsafe<{ id: string; starts_at: Date; ends_at: Date; sitter_id: string | null; occurrence_local: Date; status: string }[]>(
-      'SELECT id, starts_at, ends_at, sitter_id, occurrence_local, status FROM visit WHERE tenant_id = $1::uuid AND schedule_id = $2::uuid ORDER BY starts_at', tenantId, scheduleId,
+      `SELECT v.id, v.starts_at, v.ends_at, a.sitter_id, v.occurrence_local, v.status FROM visit v LEFT JOIN visit_assignment a ON a.visit_id = v.id
+       WHERE v.tenant_id = $1::uuid AND v.schedule_id = $2::uuid ORDER BY v.starts_at`, tenantId, scheduleId,
     );
+    // The assignment's copies of start and completion never drift from the visit's.
+    const [drift] = await h.db.$queryRawUnsafe<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM visit v JOIN visit_assignment a ON a.visit_id = v.id
+       WHERE v.tenant_id = $1::uuid AND (a.starts_at <> v.starts_at OR a.completed <> (v.status = 'completed'))`, tenantId,
+    );
+    assert.equal(drift?.n, 0);
     return rows;
   };
   const localTimes = (rows: { starts_at: Date }[], zone: string) => rows.map((r) => DateTime.fromJSDate(r.starts_at, { zone }).toFormat('yyyy-MM-dd HH:mm'));

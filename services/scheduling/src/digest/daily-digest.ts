@@ -27,13 +27,13 @@ export async function publishDailyDigests(ctx: { prisma: SqlClient; relay: { nud
   const published = await ctx.prisma.$transaction(async (tx) => {
     const rows = await tx.$queryRawUnsafe<DigestRow[]>(
       `WITH day_visits AS (
-         SELECT v.tenant_id, v.sitter_id, v.time_zone, v.id, v.client_id, v.starts_at, v.ends_at, v.service,
+         SELECT v.tenant_id, a.sitter_id, v.time_zone, v.id, v.client_id, v.starts_at, v.ends_at, v.service,
                 NULLIF(trim(concat_ws(' ', c.first_name, c.last_name)), '') AS client_name
-         FROM visit v
-         JOIN person_projection s ON s.id = v.sitter_id AND s.tenant_id = v.tenant_id AND s.kind = 'staff' AND s.status = 'active'
+         FROM visit_assignment a
+         JOIN visit v ON v.id = a.visit_id AND v.tenant_id = a.tenant_id
+         JOIN person_projection s ON s.id = a.sitter_id AND s.tenant_id = a.tenant_id AND s.kind = 'staff' AND s.status = 'active'
          LEFT JOIN person_projection c ON c.id = v.client_id AND c.tenant_id = v.tenant_id
-         WHERE v.sitter_id IS NOT NULL
-           AND v.starts_at >= ($1::date - 2)::timestamptz AND v.starts_at < ($1::date + 3)::timestamptz
+         WHERE a.starts_at >= ($1::date - 2)::timestamptz AND a.starts_at < ($1::date + 3)::timestamptz
            AND (v.starts_at AT TIME ZONE v.time_zone)::date = $1::date
            AND ($2::text IS NULL OR v.time_zone = $2::text)
        ),
@@ -73,7 +73,8 @@ export async function publishDailyDigests(ctx: { prisma: SqlClient; relay: { nud
  */
 export async function publishTodaysDigests(ctx: Parameters<typeof publishDailyDigests>[0], now = new Date()): Promise<number> {
   const zones = await ctx.prisma.$queryRawUnsafe<{ time_zone: string }[]>(
-    `SELECT DISTINCT time_zone FROM visit WHERE sitter_id IS NOT NULL AND starts_at >= $1::timestamptz - interval '1 day' AND starts_at < $1::timestamptz + interval '2 days'`,
+    `SELECT DISTINCT v.time_zone FROM visit_assignment a JOIN visit v ON v.id = a.visit_id
+     WHERE a.starts_at >= $1::timestamptz - interval '1 day' AND a.starts_at < $1::timestamptz + interval '2 days'`,
     now,
   );
   let total = 0;

@@ -5,7 +5,7 @@ import { notFound, validationProblem } from '@roster/platform/http/problem';
 import { ZodError } from 'zod';
 import { assignableDefaultSitter, requireActiveClient, requireAssignableSitter } from '../people/eligibility.js';
 import { decodeCursor, encodeCursor } from '../visits/queries.js';
-import { scopeCondition, visitScopeOf } from '../visits/scope.js';
+import { SCHEDULE_SCOPE, scopeCondition, visitScopeOf } from '../visits/scope.js';
 import { fillHorizon, HORIZON_DAYS, recurrenceOf, SCHEDULE_COLUMNS, type ScheduleRow } from './generation.js';
 import { InvalidRecurrence, occurrencesBetween, parseRecurrence, todayIn } from './recurrence.js';
 import { IANAZone } from 'luxon';
@@ -58,7 +58,7 @@ export async function createSchedule(db: SqlClient, me: Principal, body: NewSche
       recurrence.durationMinutes, body.service ?? null,
     );
     const visitsGenerated = await fillHorizon(tx, row!, now);
-    const [saved] = await tx.$queryRawUnsafe<ScheduleRow[]>(`SELECT ${SCHEDULE_COLUMNS} FROM schedule s WHERE s.id = $1::uuid`, row!.id);
+    const [saved] = await tx.$queryRawUnsafe<ScheduleRow[]>(`SELECT ${SCHEDULE_COLUMNS} FROM schedule s WHERE s.id = $1::uuid AND s.tenant_id = $2::uuid`, row!.id, me.tenantId);
     return { ...scheduleDto(saved!), visitsGenerated };
   }, { timeout: 30_000 });
 }
@@ -66,7 +66,7 @@ export async function createSchedule(db: SqlClient, me: Principal, body: NewSche
 /** GET /schedules?clientId=&limit=&cursor=: the schedules the caller may see (same scope as visits), oldest first, keyset-paged. */
 export async function listSchedules(db: SqlTx, me: Principal, q: { clientId?: string | undefined; limit: number; cursor?: string | undefined }) {
   const params: unknown[] = [me.tenantId];
-  const where = ['s.tenant_id = $1::uuid', scopeCondition(visitScopeOf(me), 's', params)];
+  const where = ['s.tenant_id = $1::uuid', scopeCondition(visitScopeOf(me), SCHEDULE_SCOPE, params)];
   if (q.clientId) where.push(`s.client_id = $${params.push(q.clientId)}::uuid`);
   if (q.cursor) {
     const [at, id] = decodeCursor(q.cursor);
@@ -83,7 +83,7 @@ export async function listSchedules(db: SqlTx, me: Principal, q: { clientId?: st
 async function scheduleForUpdate(tx: SqlTx, me: Principal, id: string): Promise<ScheduleRow> {
   const params: unknown[] = [me.tenantId, id];
   const [row] = await tx.$queryRawUnsafe<ScheduleRow[]>(
-    `SELECT ${SCHEDULE_COLUMNS} FROM schedule s WHERE s.tenant_id = $1::uuid AND s.id = $2::uuid AND ${scopeCondition(visitScopeOf(me), 's', params)} FOR UPDATE OF s`,
+    `SELECT ${SCHEDULE_COLUMNS} FROM schedule s WHERE s.tenant_id = $1::uuid AND s.id = $2::uuid AND ${scopeCondition(visitScopeOf(me), SCHEDULE_SCOPE, params)} FOR UPDATE OF s`,
     ...params,
   );
   if (!row) throw notFound(`schedule ${id}`);
@@ -97,6 +97,7 @@ async function deleteUpcomingVisitsOfSchedule(tx: SqlTx, s: ScheduleRow, keepLoc
        SELECT id FROM visit WHERE tenant_id = $1::uuid AND schedule_id = $2::uuid AND status <> 'completed' AND starts_at > now()
          AND ($3::timestamp[] IS NULL OR NOT (occurrence_local = ANY($3::timestamp[])))),
      surcharges AS (DELETE FROM surcharge WHERE visit_id IN (SELECT id FROM doomed)),
+     assignments AS (DELETE FROM visit_assignment WHERE visit_id IN (SELECT id FROM doomed)),
      visits AS (DELETE FROM visit WHERE id IN (SELECT id FROM doomed) RETURNING 1)
      SELECT count(*)::int AS n FROM visits`,
     s.tenant_id, s.id, keepLocals,
@@ -144,23 +145,41 @@ export async function changeSchedule(db: SqlClient, me: Principal, id: string, c
     });
     if (change.sitterId) await requireAssignableSitter(tx, me.tenantId, change.sitterId);
     await tx.$executeRawUnsafe(
-      `UPDATE schedule SET sitter_id = $2::uuid, rrule = $3, time_zone = $4, start_time = $5, duration_minutes = $6, generated_until = NULL WHERE id = $1::uuid`,
-      id, next.sitter_id, recurrence.rrule, next.time_zone, next.start_time, next.duration_minutes,
+      `UPDATE schedule SET sitter_id = $2::uuid, rrule = $3, time_zone = $4, start_time = $5, duration_minutes = $6, generated_until = NULL WHERE id = $1::uuid AND tenant_id = $7::uuid`,
+      id, next.sitter_id, recurrence.rrule, next.time_zone, next.start_time, next.duration_minutes, me.tenantId,
     );
     const until = new Date(now.getTime() + HORIZON_DAYS * 86_400_000);
     const horizonEnd = current.generated_until && current.generated_until > until ? current.generated_until : until;
     const wanted = occurrencesBetween(recurrenceOf({ ...next, rrule: recurrence.rrule }), now, horizonEnd);
     const visitsRemoved = await deleteUpcomingVisitsOfSchedule(tx, current, wanted.map((o) => o.local));
-    const visitsMoved = await tx.$executeRawUnsafe(
-      `UPDATE visit v SET starts_at = o.starts_at, ends_at = o.ends_at, time_zone = $3, sitter_id = CASE WHEN $4::boolean THEN $5::uuid ELSE v.sitter_id END
-       FROM unnest($6::timestamp[], $7::timestamptz[], $8::timestamptz[]) AS o(local, starts_at, ends_at)
-       WHERE v.tenant_id = $1::uuid AND v.schedule_id = $2::uuid AND v.occurrence_local = o.local AND v.status <> 'completed' AND v.starts_at > now()`,
-      me.tenantId, id, next.time_zone, change.sitterId !== undefined, next.sitter_id,
-      wanted.map((o) => o.local), wanted.map((o) => o.startsAt), wanted.map((o) => o.endsAt),
+    const [moved] = await tx.$queryRawUnsafe<{ n: number }[]>(
+      `WITH moved AS (
+         UPDATE visit v SET starts_at = o.starts_at, ends_at = o.ends_at, time_zone = $3
+         FROM unnest($4::timestamp[], $5::timestamptz[], $6::timestamptz[]) AS o(local, starts_at, ends_at)
+         WHERE v.tenant_id = $1::uuid AND v.schedule_id = $2::uuid AND v.occurrence_local = o.local AND v.status <> 'completed' AND v.starts_at > now()
+         RETURNING v.id, v.starts_at
+       ), mirrored AS (UPDATE visit_assignment a SET starts_at = m.starts_at FROM moved m WHERE a.visit_id = m.id)
+       SELECT count(*)::int AS n FROM moved`,
+      me.tenantId, id, next.time_zone, wanted.map((o) => o.local), wanted.map((o) => o.startsAt), wanted.map((o) => o.endsAt),
     );
-    const [row] = await tx.$queryRawUnsafe<ScheduleRow[]>(`SELECT ${SCHEDULE_COLUMNS} FROM schedule s WHERE s.id = $1::uuid`, id);
+    if (change.sitterId !== undefined) await reassignUpcomingVisitsOfSchedule(tx, me.tenantId, id, change.sitterId);
+    const [row] = await tx.$queryRawUnsafe<ScheduleRow[]>(`SELECT ${SCHEDULE_COLUMNS} FROM schedule s WHERE s.id = $1::uuid AND s.tenant_id = $2::uuid`, id, me.tenantId);
     const visitsGenerated = await fillHorizon(tx, row!, now);
-    const [saved] = await tx.$queryRawUnsafe<ScheduleRow[]>(`SELECT ${SCHEDULE_COLUMNS} FROM schedule s WHERE s.id = $1::uuid`, id);
-    return { ...scheduleDto(saved!), visitsGenerated, visitsRemoved, visitsKept: visitsMoved };
+    const [saved] = await tx.$queryRawUnsafe<ScheduleRow[]>(`SELECT ${SCHEDULE_COLUMNS} FROM schedule s WHERE s.id = $1::uuid AND s.tenant_id = $2::uuid`, id, me.tenantId);
+    return { ...scheduleDto(saved!), visitsGenerated, visitsRemoved, visitsKept: moved?.n ?? 0 };
   }, { timeout: 30_000 });
+}
+
+/** A schedule's new sitter takes over its upcoming visits (null: they need a sitter). One statement. */
+async function reassignUpcomingVisitsOfSchedule(tx: SqlTx, tenantId: string, scheduleId: string, sitterId: string | null): Promise<void> {
+  const upcoming = `SELECT id, starts_at FROM visit WHERE tenant_id = $1::uuid AND schedule_id = $2::uuid AND status <> 'completed' AND starts_at > now()`;
+  if (sitterId === null) {
+    await tx.$executeRawUnsafe(`DELETE FROM visit_assignment WHERE tenant_id = $1::uuid AND visit_id IN (SELECT id FROM (${upcoming}) u)`, tenantId, scheduleId);
+    return;
+  }
+  await tx.$executeRawUnsafe(
+    `INSERT INTO visit_assignment (visit_id, tenant_id, sitter_id, starts_at) SELECT id, $1::uuid, $3::uuid, starts_at FROM (${upcoming}) u
+     ON CONFLICT (visit_id) DO UPDATE SET sitter_id = EXCLUDED.sitter_id`,
+    tenantId, scheduleId, sitterId,
+  );
 }

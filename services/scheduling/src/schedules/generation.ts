@@ -37,14 +37,23 @@ export const recurrenceOf = (s: ScheduleRow): Recurrence => parseRecurrence({
 export async function generateVisits(tx: SqlTx, s: ScheduleRow, from: Date, to: Date): Promise<number> {
   const occurrences = occurrencesBetween(recurrenceOf(s), from, to);
   if (occurrences.length === 0) return 0;
-  return tx.$executeRawUnsafe(
-    `INSERT INTO visit (id, tenant_id, client_id, sitter_id, starts_at, ends_at, service, time_zone, schedule_id, occurrence_local)
-     SELECT o.id, $1::uuid, $2::uuid, $3::uuid, o.starts_at, o.ends_at, $4, $5, $6::uuid, o.local
-     FROM unnest($7::uuid[], $8::timestamptz[], $9::timestamptz[], $10::timestamp[]) AS o(id, starts_at, ends_at, local)
-     ON CONFLICT (schedule_id, occurrence_local) WHERE schedule_id IS NOT NULL DO NOTHING`,
+  // The visits and, when the schedule has a sitter, their assignments, in one statement.
+  const [row] = await tx.$queryRawUnsafe<{ n: number }[]>(
+    `WITH inserted AS (
+       INSERT INTO visit (id, tenant_id, client_id, starts_at, ends_at, service, time_zone, schedule_id, occurrence_local)
+       SELECT o.id, $1::uuid, $2::uuid, o.starts_at, o.ends_at, $4, $5, $6::uuid, o.local
+       FROM unnest($7::uuid[], $8::timestamptz[], $9::timestamptz[], $10::timestamp[]) AS o(id, starts_at, ends_at, local)
+       ON CONFLICT (schedule_id, occurrence_local) WHERE schedule_id IS NOT NULL DO NOTHING
+       RETURNING id, starts_at
+     ), assigned AS (
+       INSERT INTO visit_assignment (visit_id, tenant_id, sitter_id, starts_at)
+       SELECT id, $1::uuid, $3::uuid, starts_at FROM inserted WHERE $3::uuid IS NOT NULL
+     )
+     SELECT count(*)::int AS n FROM inserted`,
     s.tenant_id, s.client_id, s.sitter_id, s.service, s.time_zone, s.id,
     occurrences.map(() => randomUUID()), occurrences.map((o) => o.startsAt), occurrences.map((o) => o.endsAt), occurrences.map((o) => o.local),
   );
+  return row?.n ?? 0;
 }
 
 /** Generates a schedule's visits up to `now + horizon` and records how far it got. The schedule row must be locked by the caller. */
@@ -52,7 +61,7 @@ export async function fillHorizon(tx: SqlTx, s: ScheduleRow, now: Date): Promise
   const until = new Date(now.getTime() + HORIZON_DAYS * DAY);
   const from = s.generated_until && s.generated_until > now ? s.generated_until : now;
   const created = await generateVisits(tx, s, from, until);
-  await tx.$executeRawUnsafe('UPDATE schedule SET generated_until = $2::timestamptz WHERE id = $1::uuid', s.id, until);
+  await tx.$executeRawUnsafe('UPDATE schedule SET generated_until = $2::timestamptz WHERE id = $1::uuid AND tenant_id = $3::uuid', s.id, until, s.tenant_id);
   return created;
 }
 

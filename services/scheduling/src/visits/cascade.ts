@@ -11,8 +11,9 @@ import { stageEventsInBulk } from '../db/outbox-bulk.js';
  * that counts the same rows and changes nothing.
  */
 
-// Visits a cascade may touch: not completed and not yet started.
+// Visits a cascade may touch: not completed and not yet started (on visit, and on visit_assignment's mirror).
 const UPCOMING = `status <> 'completed' AND starts_at > now()`;
+const UPCOMING_ASSIGNMENT = `NOT completed AND starts_at > now()`;
 export const UNASSIGNED_CHUNK = 1000;
 
 export interface StepResult {
@@ -33,7 +34,8 @@ export interface SitterRelease {
  * A sitter (any staff member) leaves: every visit of theirs not completed and not yet started
  * loses its sitter, they stop being anyone's default sitter, their schedules keep going without
  * a sitter, and `visits.unassigned` tells managers how many visits need one, its ids chunked by
- * 1,000. Three statements (four when no visit but a default sitter changed).
+ * 1,000. Three statements (four when no visit but a default sitter changed). Unassigning is a
+ * DELETE of the visits' assignments (see the visit_assignment migration for why).
  *
  * The released ids never leave Postgres: the statement that unassigns them also writes the
  * chunked events into the outbox, each built from one envelope made (and validated) by
@@ -52,7 +54,7 @@ export async function unassignUpcomingVisitsOf(tx: SqlTx, tenantId: string, sitt
   const template = visitsUnassignedEnvelope(tenantId, sitterId, defaultSitterCleared);
   const [released] = await tx.$queryRawUnsafe<{ n: number }[]>(
     `WITH released AS (
-       UPDATE visit SET sitter_id = NULL WHERE tenant_id = $1::uuid AND sitter_id = $2::uuid AND ${UPCOMING} RETURNING id
+       DELETE FROM visit_assignment WHERE tenant_id = $1::uuid AND sitter_id = $2::uuid AND ${UPCOMING_ASSIGNMENT} RETURNING visit_id AS id
      ),
      chunks AS (
        SELECT chunk, jsonb_agg(id::text) AS ids
@@ -97,6 +99,7 @@ export async function deleteUpcomingVisitsOf(tx: SqlTx, tenantId: string, client
   const [deleted] = await tx.$queryRawUnsafe<{ visits: number; surcharges: number }[]>(
     `WITH doomed AS (SELECT id FROM visit WHERE tenant_id = $1::uuid AND client_id = $2::uuid AND ${UPCOMING}),
           surcharges AS (DELETE FROM surcharge WHERE tenant_id = $1::uuid AND visit_id IN (SELECT id FROM doomed) RETURNING 1),
+          assignments AS (DELETE FROM visit_assignment WHERE tenant_id = $1::uuid AND visit_id IN (SELECT id FROM doomed)),
           visits AS (DELETE FROM visit WHERE id IN (SELECT id FROM doomed) RETURNING 1)
      SELECT (SELECT count(*) FROM visits)::int AS visits, (SELECT count(*) FROM surcharges)::int AS surcharges`,
     tenantId, clientId,
@@ -150,7 +153,7 @@ export async function previewReleaseOfVisits(tx: SqlTx, event: PreviewEvent): Pr
     return clientStep({ visitsDeleted: n?.visits ?? 0, surchargesDeleted: n?.surcharges ?? 0, schedulesRemoved: n?.schedules ?? 0 }, true);
   }
   const [n] = await tx.$queryRawUnsafe<{ visits: number; defaults: number; schedules: number }[]>(
-    `SELECT (SELECT count(*) FROM visit WHERE tenant_id = $1::uuid AND sitter_id = $2::uuid AND ${UPCOMING})::int AS visits,
+    `SELECT (SELECT count(*) FROM visit_assignment WHERE tenant_id = $1::uuid AND sitter_id = $2::uuid AND ${UPCOMING_ASSIGNMENT})::int AS visits,
             (SELECT count(*) FROM person_projection WHERE tenant_id = $1::uuid AND default_sitter_id = $2::uuid)::int AS defaults,
             (SELECT count(*) FROM schedule WHERE tenant_id = $1::uuid AND sitter_id = $2::uuid)::int AS schedules`,
     event.tenantid, personId,

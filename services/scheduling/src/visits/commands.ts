@@ -4,7 +4,7 @@ import { hasPermission } from '@roster/platform/auth/middleware';
 import type { SqlClient, SqlTx } from '@roster/platform/db/database';
 import { conflict, forbidden, notFound } from '@roster/platform/http/problem';
 import { assignableDefaultSitter, requireActiveClient, requireAssignableSitter } from '../people/eligibility.js';
-import { findVisibleVisit, surchargesOf, VISIT_COLUMNS, visitDto, type SurchargeRow, type VisitRow } from './queries.js';
+import { findVisibleVisit, surchargesOf, VISIT_COLUMNS, VISIT_FROM, visitDto, type SurchargeRow, type VisitRow } from './queries.js';
 import { visitScopeOf, type VisitScope } from './scope.js';
 
 export interface NewVisit {
@@ -24,13 +24,35 @@ export async function createVisit(db: SqlClient, me: Principal, v: NewVisit) {
     const sitterId = v.sitterId === undefined ? await assignableDefaultSitter(tx, me.tenantId, v.clientId) : v.sitterId;
     if (sitterId && v.sitterId !== undefined) await requireAssignableSitter(tx, me.tenantId, sitterId);
     await requireActiveClient(tx, me.tenantId, v.clientId);
-    const [row] = await tx.$queryRawUnsafe<VisitRow[]>(
-      `INSERT INTO visit AS v (id, tenant_id, client_id, sitter_id, starts_at, ends_at, service, time_zone)
-       VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5::timestamptz, $6::timestamptz, $7, $8) RETURNING ${VISIT_COLUMNS}`,
-      randomUUID(), me.tenantId, v.clientId, sitterId, v.startsAt, v.endsAt, v.service ?? null, v.timeZone ?? 'UTC',
+    const id = randomUUID();
+    await tx.$executeRawUnsafe(
+      `INSERT INTO visit (id, tenant_id, client_id, starts_at, ends_at, service, time_zone)
+       VALUES ($1::uuid, $2::uuid, $3::uuid, $4::timestamptz, $5::timestamptz, $6, $7)`,
+      id, me.tenantId, v.clientId, v.startsAt, v.endsAt, v.service ?? null, v.timeZone ?? 'UTC',
     );
-    return visitDto(row!);
+    if (sitterId) await setAssignment(tx, me.tenantId, id, sitterId);
+    return visitDto(await readVisit(tx, me.tenantId, id));
   });
+}
+
+/** Gives the visit to `sitterId`, or takes it from whoever had it (null). The assignment mirrors the visit's start. */
+export async function setAssignment(tx: SqlTx, tenantId: string, visitId: string, sitterId: string | null): Promise<void> {
+  if (sitterId === null) {
+    await tx.$executeRawUnsafe('DELETE FROM visit_assignment WHERE visit_id = $1::uuid AND tenant_id = $2::uuid', visitId, tenantId);
+    return;
+  }
+  await tx.$executeRawUnsafe(
+    `INSERT INTO visit_assignment (visit_id, tenant_id, sitter_id, starts_at, completed)
+     SELECT id, tenant_id, $3::uuid, starts_at, status = 'completed' FROM visit WHERE id = $1::uuid AND tenant_id = $2::uuid
+     ON CONFLICT (visit_id) DO UPDATE SET sitter_id = EXCLUDED.sitter_id`,
+    visitId, tenantId, sitterId,
+  );
+}
+
+async function readVisit(tx: SqlTx, tenantId: string, id: string): Promise<VisitRow> {
+  const [row] = await tx.$queryRawUnsafe<VisitRow[]>(`SELECT ${VISIT_COLUMNS} FROM ${VISIT_FROM} WHERE v.id = $1::uuid AND v.tenant_id = $2::uuid`, id, tenantId);
+  if (!row) throw notFound(`visit ${id}`);
+  return row;
 }
 
 async function visitForUpdate(tx: SqlTx, scope: VisitScope, id: string): Promise<VisitRow> {
@@ -45,11 +67,8 @@ export async function assignVisit(db: SqlClient, me: Principal, id: string, sitt
     const visit = await visitForUpdate(tx, visitScopeOf(me), id);
     if (visit.status === 'completed') throw conflict(`visit ${id} is completed: its sitter can no longer change`);
     if (sitterId) await requireAssignableSitter(tx, me.tenantId, sitterId);
-    const [row] = await tx.$queryRawUnsafe<VisitRow[]>(
-      `UPDATE visit AS v SET sitter_id = $3::uuid WHERE v.id = $1::uuid AND v.tenant_id = $2::uuid RETURNING ${VISIT_COLUMNS}`,
-      id, me.tenantId, sitterId,
-    );
-    return visitDto(row!, (await surchargesOf(tx, me.tenantId, [id])).get(id));
+    await setAssignment(tx, me.tenantId, id, sitterId);
+    return visitDto(await readVisit(tx, me.tenantId, id), (await surchargesOf(tx, me.tenantId, [id])).get(id));
   });
 }
 
@@ -61,12 +80,13 @@ export async function completeVisit(db: SqlClient, me: Principal, id: string) {
     const isOwn = visit.sitter_id === me.personId && hasPermission(me, 'visits.complete_own');
     if (!mayManage && !isOwn) throw forbidden('only the visit\'s own sitter (visits.complete_own) or a manager (visits.manage) may complete it');
     if (visit.status === 'completed') throw conflict(`visit ${id} is already completed`);
-    const [row] = await tx.$queryRawUnsafe<VisitRow[]>(
-      `UPDATE visit AS v SET status = 'completed', completed_at = now(), completed_by = $3::uuid
-       WHERE v.id = $1::uuid AND v.tenant_id = $2::uuid RETURNING ${VISIT_COLUMNS}`,
+    await tx.$executeRawUnsafe(
+      `UPDATE visit SET status = 'completed', completed_at = now(), completed_by = $3::uuid WHERE id = $1::uuid AND tenant_id = $2::uuid`,
       id, me.tenantId, me.personId,
     );
-    return visitDto(row!, (await surchargesOf(tx, me.tenantId, [id])).get(id));
+    // A completed visit keeps its sitter whatever happens to them later.
+    await tx.$executeRawUnsafe('UPDATE visit_assignment SET completed = true WHERE visit_id = $1::uuid AND tenant_id = $2::uuid', id, me.tenantId);
+    return visitDto(await readVisit(tx, me.tenantId, id), (await surchargesOf(tx, me.tenantId, [id])).get(id));
   });
 }
 

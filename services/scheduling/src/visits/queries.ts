@@ -1,6 +1,6 @@
 import type { SqlTx } from '@roster/platform/db/database';
 import { badRequest } from '@roster/platform/http/problem';
-import { scopeCondition, type VisitScope } from './scope.js';
+import { scopeCondition, VISIT_SCOPE, type VisitScope } from './scope.js';
 
 export interface VisitRow {
   id: string;
@@ -26,7 +26,9 @@ export interface SurchargeRow {
   created_at: Date;
 }
 
-export const VISIT_COLUMNS = `v.id, v.client_id, v.sitter_id, v.starts_at, v.ends_at, v.status, v.service, v.time_zone, v.schedule_id, v.completed_at, v.completed_by, v.created_at`;
+/** A visit with its assignment (`a`, absent when it needs a sitter). */
+export const VISIT_FROM = 'visit v LEFT JOIN visit_assignment a ON a.visit_id = v.id';
+export const VISIT_COLUMNS = `v.id, v.client_id, a.sitter_id, v.starts_at, v.ends_at, v.status, v.service, v.time_zone, v.schedule_id, v.completed_at, v.completed_by, v.created_at`;
 
 export const surchargeDto = (s: SurchargeRow) => ({
   id: s.id, visitId: s.visit_id, amount: s.amount_cents / 100, reason: s.reason, createdBy: s.created_by, createdAt: s.created_at.toISOString(),
@@ -74,20 +76,20 @@ export function decodeCursor(cursor: string): [string, string] {
 /** GET /visits: the caller's visible visits, in start order, keyset-paged. */
 export async function listVisits(db: SqlTx, scope: VisitScope, f: VisitFilters): Promise<{ items: ReturnType<typeof visitDto>[]; nextCursor: string | null }> {
   const params: unknown[] = [scope.tenantId];
-  const where = ['v.tenant_id = $1::uuid', scopeCondition(scope, 'v', params)];
+  const where = ['v.tenant_id = $1::uuid', scopeCondition(scope, VISIT_SCOPE, params)];
   const p = (v: unknown) => (params.push(v), `$${params.length}`);
-  if (f.sitterId) where.push(`v.sitter_id = ${p(f.sitterId)}::uuid`);
+  if (f.sitterId) where.push(`a.sitter_id = ${p(f.sitterId)}::uuid`);
   if (f.clientId) where.push(`v.client_id = ${p(f.clientId)}::uuid`);
   if (f.from) where.push(`v.starts_at >= ${p(f.from)}::timestamptz`);
   if (f.to) where.push(`v.starts_at < ${p(f.to)}::timestamptz`);
   if (f.status) where.push(`v.status = ${p(f.status)}`);
-  if (f.unassigned) where.push('v.sitter_id IS NULL');
+  if (f.unassigned) where.push('a.visit_id IS NULL');
   if (f.cursor) {
     const [at, id] = decodeCursor(f.cursor);
     where.push(`(v.starts_at, v.id) > (${p(at)}::timestamptz, ${p(id)}::uuid)`);
   }
   const rows = await db.$queryRawUnsafe<VisitRow[]>(
-    `SELECT ${VISIT_COLUMNS} FROM visit v WHERE ${where.join(' AND ')} ORDER BY v.starts_at, v.id LIMIT ${p(f.limit + 1)}`,
+    `SELECT ${VISIT_COLUMNS} FROM ${VISIT_FROM} WHERE ${where.join(' AND ')} ORDER BY v.starts_at, v.id LIMIT ${p(f.limit + 1)}`,
     ...params,
   );
   const page = rows.slice(0, f.limit);
@@ -102,7 +104,7 @@ export async function listVisits(db: SqlTx, scope: VisitScope, f: VisitFilters):
 export async function findVisibleVisit(db: SqlTx, scope: VisitScope, id: string, lock = false): Promise<VisitRow | null> {
   const params: unknown[] = [scope.tenantId, id];
   const [row] = await db.$queryRawUnsafe<VisitRow[]>(
-    `SELECT ${VISIT_COLUMNS} FROM visit v WHERE v.tenant_id = $1::uuid AND v.id = $2::uuid AND ${scopeCondition(scope, 'v', params)}${lock ? ' FOR UPDATE OF v' : ''}`,
+    `SELECT ${VISIT_COLUMNS} FROM ${VISIT_FROM} WHERE v.tenant_id = $1::uuid AND v.id = $2::uuid AND ${scopeCondition(scope, VISIT_SCOPE, params)}${lock ? ' FOR UPDATE OF v' : ''}`,
     ...params,
   );
   return row ?? null;

@@ -49,11 +49,19 @@ export function visitScopeOf(me: Principal): VisitScope {
   return scope;
 }
 
+/** Where a row's client and sitter are: a visit's sitter is in its assignment (`a`), a schedule's on itself. */
+export interface ScopedColumns {
+  client: string;
+  sitter: string;
+}
+export const VISIT_SCOPE: ScopedColumns = { client: 'v.client_id', sitter: 'a.sitter_id' };
+export const SCHEDULE_SCOPE: ScopedColumns = { client: 's.client_id', sitter: 's.sitter_id' };
+
 /**
- * The SQL condition restricting rows of `alias` (with client_id and sitter_id columns) to the
- * scope; parameters are appended to `params`. The tenant condition is always added by the caller.
+ * The SQL condition restricting rows to the scope; parameters are appended to `params`. The
+ * tenant condition is always added by the caller.
  */
-export function scopeCondition(scope: VisitScope, alias: string, params: unknown[]): string {
+export function scopeCondition(scope: VisitScope, columns: ScopedColumns, params: unknown[]): string {
   if (scope.all) return 'TRUE';
   const p = (v: unknown) => (params.push(v), `$${params.length}`);
   // Only parameters the condition uses: Postgres refuses one whose type it cannot infer.
@@ -62,17 +70,17 @@ export function scopeCondition(scope: VisitScope, alias: string, params: unknown
   const me = () => (meParam ??= p(scope.personId));
   const tenant = () => (tenantParam ??= p(scope.tenantId));
   const parts: string[] = [];
-  if (scope.self) parts.push(scope.kind === 'client' ? `${alias}.client_id = ${me()}::uuid` : `${alias}.sitter_id = ${me()}::uuid`);
+  if (scope.self) parts.push(scope.kind === 'client' ? `${columns.client} = ${me()}::uuid` : `${columns.sitter} = ${me()}::uuid`);
   if (scope.assignedClients) {
-    parts.push(`${alias}.client_id IN (SELECT id FROM person_projection WHERE tenant_id = ${tenant()}::uuid AND assignee_id = ${me()}::uuid)`);
+    parts.push(`${columns.client} IN (SELECT id FROM person_projection WHERE tenant_id = ${tenant()}::uuid AND assignee_id = ${me()}::uuid)`);
   }
   if (scope.areaRoles.length > 0) {
     const roles = p(scope.areaRoles);
-    parts.push(`${alias}.client_id IN (
+    parts.push(`${columns.client} IN (
       SELECT c.id FROM person_projection c WHERE c.tenant_id = ${tenant()}::uuid AND c.account_id IN (
         WITH RECURSIVE areas AS (
           SELECT account_id AS id FROM membership WHERE person_id = ${me()}::uuid AND tenant_id = ${tenant()}::uuid AND active AND role_key = ANY(${roles}::text[])
-          UNION SELECT a.id FROM account_projection a JOIN areas ON a.parent_id = areas.id WHERE a.tenant_id = ${tenant()}::uuid
+          UNION SELECT acc.id FROM account_projection acc JOIN areas ON acc.parent_id = areas.id WHERE acc.tenant_id = ${tenant()}::uuid
         ) SELECT id FROM areas))`);
   }
   return parts.length > 0 ? `(${parts.join(' OR ')})` : 'FALSE';
@@ -84,8 +92,9 @@ export function scopeCondition(scope: VisitScope, alias: string, params: unknown
  */
 export function clientScopeCondition(scope: VisitScope, alias: string, params: unknown[]): string {
   if (scope.all) return 'TRUE';
-  const visitCondition = scopeCondition(scope, 'sv', params);
-  const parts = [`EXISTS (SELECT 1 FROM visit sv WHERE sv.tenant_id = ${alias}.tenant_id AND sv.client_id = ${alias}.id AND ${visitCondition})`];
+  const visitCondition = scopeCondition(scope, { client: 'sv.client_id', sitter: 'sa.sitter_id' }, params);
+  const parts = [`EXISTS (SELECT 1 FROM visit sv LEFT JOIN visit_assignment sa ON sa.visit_id = sv.id
+                  WHERE sv.tenant_id = ${alias}.tenant_id AND sv.client_id = ${alias}.id AND ${visitCondition})`];
   if (scope.self) {
     params.push(scope.personId);
     const me = `$${params.length}::uuid`;
