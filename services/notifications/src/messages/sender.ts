@@ -7,7 +7,7 @@ import type { BusLogger } from '@roster/platform/bus/types';
 import type { SqlClient, SqlTx } from '@roster/platform/db/database';
 import type { Channel } from '../templates/defaults.js';
 import { renderTemplate, TemplateError } from '../templates/render.js';
-import { effectiveTemplate } from '../templates/store.js';
+import { effectiveTemplate, type EffectiveTemplate } from '../templates/store.js';
 import type { MessageMetrics } from './metrics.js';
 import { DeliveryError, type OutgoingMessage, type Provider } from './providers.js';
 
@@ -43,6 +43,18 @@ interface ClaimedRow {
   sealed_secret: SealedSecret | null;
   attempts: number;
   correlation_id: string | null;
+}
+
+interface Recipient {
+  status: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  username: string | null;
+}
+
+interface BatchContext {
+  recipients: Map<string, Recipient>;
+  template(tenantId: string, key: string): Promise<EffectiveTemplate | null>;
 }
 
 interface Outcome {
@@ -105,7 +117,8 @@ export class MessageSender {
   async sendDue(): Promise<number> {
     const rows = await this.claim();
     if (rows.length === 0) return 0;
-    const outcomes = await Promise.all(rows.map(async (row) => ({ row, outcome: await this.deliver(row) })));
+    const batch = await this.batchContext(rows);
+    const outcomes = await Promise.all(rows.map(async (row) => ({ row, outcome: await this.deliver(row, batch) })));
     try {
       const staged = await this.o.db.$transaction(async (tx) => {
         let any = false;
@@ -165,12 +178,13 @@ export class MessageSender {
   }
 
   /** Sends one claimed message through the channel's providers in order (B6); never throws. */
-  private async deliver(row: ClaimedRow): Promise<Outcome> {
+  private async deliver(row: ClaimedRow, batch: BatchContext): Promise<Outcome> {
     try {
-      if (await this.recipientInactive(row)) return { status: 'cancelled', error: 'the recipient is no longer active', attempts: [] };
+      const recipient = row.recipient_person_id ? batch.recipients.get(row.recipient_person_id) : undefined;
+      if (recipient?.status && recipient.status !== 'active') return { status: 'cancelled', error: 'the recipient is no longer active', attempts: [] };
       let outgoing: OutgoingMessage;
       try {
-        outgoing = await this.prepare(row);
+        outgoing = await this.prepare(row, batch, recipient);
       } catch (error) {
         return { status: 'failed', error: (error as Error).message, attempts: [] };
       }
@@ -196,17 +210,34 @@ export class MessageSender {
     }
   }
 
-  private async recipientInactive(row: ClaimedRow): Promise<boolean> {
-    if (!row.recipient_person_id) return false;
-    const [person] = await this.o.db.$queryRawUnsafe<{ status: string }[]>(
-      'SELECT status FROM person_projection WHERE id = $1::uuid AND tenant_id = $2::uuid', row.recipient_person_id, row.tenant_id,
+  /**
+   * What a batch's messages need from the database, read once for the batch: their recipients'
+   * status, names and username (names the reaction could not know yet: events from different
+   * services arrive in any order), and each tenant's template.
+   */
+  private async batchContext(rows: ClaimedRow[]): Promise<BatchContext> {
+    const withRecipient = rows.filter((r) => r.recipient_person_id);
+    const found = withRecipient.length === 0 ? [] : await this.o.db.$queryRawUnsafe<(Recipient & { id: string })[]>(
+      `SELECT x.id, p.status, p.first_name AS "firstName", p.last_name AS "lastName", l.username
+         FROM unnest($1::uuid[], $2::uuid[]) AS x(id, tenant_id)
+         LEFT JOIN person_projection p ON p.id = x.id AND p.tenant_id = x.tenant_id
+         LEFT JOIN login_projection l ON l.person_id = x.id AND l.tenant_id = x.tenant_id`,
+      withRecipient.map((r) => r.recipient_person_id), withRecipient.map((r) => r.tenant_id),
     );
-    return person !== undefined && person.status !== 'active';
+    const templates = new Map<string, Promise<EffectiveTemplate | null>>();
+    return {
+      recipients: new Map(found.map(({ id, ...r }) => [id, r])),
+      template: (tenantId, key) => {
+        const k = `${tenantId}:${key}`;
+        if (!templates.has(k)) templates.set(k, effectiveTemplate(this.o.db, tenantId, key));
+        return templates.get(k)!;
+      },
+    };
   }
 
   /** The rendered message, with its secret opened here and nowhere else (rule 5). All or nothing. */
-  private async prepare(row: ClaimedRow): Promise<OutgoingMessage> {
-    const template = await effectiveTemplate(this.o.db, row.tenant_id, row.template);
+  private async prepare(row: ClaimedRow, batch: BatchContext, recipient: Recipient | undefined): Promise<OutgoingMessage> {
+    const template = await batch.template(row.tenant_id, row.template);
     if (!template) throw new TemplateError(`unknown template ${row.template}`);
     const { [SECRET_USE]: use, ...values } = row.variables;
     if (use) {
@@ -216,29 +247,9 @@ export class MessageSender {
       if (use === 'password') values.password = secret;
       else values.link = `${this.o.publicUrl}/invitations/${encodeURIComponent(secret)}/accept`;
     }
-    if (row.recipient_person_id) await this.fillFromProjections(row, values);
+    for (const k of ['firstName', 'lastName', 'username'] as const) if (values[k] === '' && recipient?.[k]) values[k] = recipient[k];
     const rendered = renderTemplate(template, values);
     return { id: row.id, channel: row.channel, to: row.to_address, subject: rendered.subject, body: rendered.body };
-  }
-
-  /**
-   * Names and usernames the reaction could not know yet (events from different services arrive in
-   * any order: a login may be granted before the person's profile reached us) are taken at send time.
-   */
-  private async fillFromProjections(row: ClaimedRow, values: Record<string, unknown>): Promise<void> {
-    const wanted = ['firstName', 'lastName', 'username'].filter((k) => values[k] === '');
-    if (wanted.length === 0) return;
-    const [known] = await this.o.db.$queryRawUnsafe<{ firstName: string | null; lastName: string | null; username: string | null }[]>(
-      `SELECT p.first_name AS "firstName", p.last_name AS "lastName", l.username
-         FROM (SELECT $1::uuid AS id) x
-         LEFT JOIN person_projection p ON p.id = x.id AND p.tenant_id = $2::uuid
-         LEFT JOIN login_projection l ON l.person_id = x.id AND l.tenant_id = $2::uuid`,
-      row.recipient_person_id, row.tenant_id,
-    );
-    for (const k of wanted) {
-      const value = known?.[k as keyof typeof known];
-      if (value) values[k] = value;
-    }
   }
 
   /** Writes one outcome in the batch's transaction; true when it staged an event. */
