@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from '../../packages/platform/test/support/wait.js';
-import { NODE_TS, query } from './faults-support.js';
+import { addUpcomingVisits, listVisits, NODE_TS, provisionTenant, query } from './faults-support.js';
 import { OPERATOR_KEY, startSystem, type System } from './support/system.js';
 
 const cli = fileURLToPath(new URL('../../scripts/roster.mjs', import.meta.url));
@@ -29,18 +29,14 @@ interface Listed { eventId: string; eventType: string; reason: string; attempts:
 export function redriveStory(name: string, busUrl: string): void {
   describe(`roster dead-letters on ${name}: a dead-lettered step is listed, redriven and completes`, () => {
     let system: System;
-    let tenantId: string = randomUUID();
-    let accountId: string = randomUUID();
+    let tenantId: string;
+    let accountId: string;
     let headers: Record<string, string>;
     const db = (s: 'scheduling' | 'identity' | 'notifications' | 'directory') => system.envOf(s).DATABASE_URL!;
 
     before(async () => {
       system = await startSystem({ busUrl, database: 'postgres' });
-      const tenant = await fetch(`${system.url('directory')}/tenants`, {
-        method: 'POST', headers: { ...system.operator(tenantId), 'content-type': 'application/json' },
-        body: JSON.stringify({ id: tenantId, name: 'Redrive Pets', owner: { firstName: 'Rita', lastName: 'Owner', email: 'rita@example.com' } }),
-      });
-      if (tenant.status === 201) ({ tenantId, rootAccountId: accountId } = await tenant.json() as { tenantId: string; rootAccountId: string });
+      ({ tenantId, accountId } = await provisionTenant(system.url('directory'), system.operator, 'Redrive Pets'));
       headers = { ...system.operator(tenantId), 'content-type': 'application/json' };
     });
     after(async () => system?.stop());
@@ -51,14 +47,17 @@ export function redriveStory(name: string, busUrl: string): void {
       });
       assert.equal(created.status, 201);
       const { id: sitterId } = (await created.json()) as { id: string };
-      await query(db('scheduling'), `INSERT INTO visit (id, tenant_id, client_id, sitter_id, starts_at, ends_at, status)
-        VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, now() + interval '1 day', now() + interval '25 hours', 'scheduled')`, [randomUUID(), tenantId, randomUUID(), sitterId]);
-      await waitFor('scheduling to know the sitter', async () => (await query(db('scheduling'), 'SELECT 1 FROM person_projection WHERE id = $1::uuid', [sitterId])).length === 1, 30_000, 100);
+      const client = await fetch(`${system.url('directory')}/people`, {
+        method: 'POST', headers, body: JSON.stringify({ kind: 'client', firstName: 'Cal', lastName: 'Client', accountId }),
+      });
+      const clientId = ((await client.json()) as { id: string }).id;
+      const schedulingAuth = system.tokens.bearer({ tenantId, personId: randomUUID(), roles: ['owner'] } as never);
+      await addUpcomingVisits(system.url('scheduling'), schedulingAuth, clientId, sitterId, 1);
 
-      // Scheduling's database refuses any change to visits (a broken migration, a lock held too long ...).
-      await query(db('scheduling'), `CREATE FUNCTION refuse_visit_changes() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN RAISE EXCEPTION 'visit is read-only during maintenance'; END $$`);
-      await query(db('scheduling'), `CREATE TRIGGER visit_read_only BEFORE UPDATE OR DELETE ON visit FOR EACH STATEMENT EXECUTE FUNCTION refuse_visit_changes()`);
+      // Scheduling's database refuses any change to its people (a broken migration, a lock held too long ...).
+      await query(db('scheduling'), `CREATE FUNCTION refuse_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'person_projection is read-only during maintenance'; END $$`);
+      await query(db('scheduling'), `CREATE TRIGGER read_only BEFORE INSERT OR UPDATE ON person_projection FOR EACH STATEMENT EXECUTE FUNCTION refuse_changes()`);
 
       const res = await fetch(`${system.url('directory')}/people/${sitterId}/deactivate`, { method: 'POST', headers, body: '{}' });
       assert.equal(res.status, 202);
@@ -74,19 +73,22 @@ export function redriveStory(name: string, busUrl: string): void {
       }, 60_000, 500);
       assert.equal(listed.eventType, 'user.deactivated');
       assert.equal(listed.attempts, 5);
-      assert.match(listed.reason, /handler failed 5 times: .*visit is read-only during maintenance/);
+      assert.match(listed.reason, /handler failed 5 times: [\s\S]*person_projection is read-only during maintenance/);
       const table = await roster(['dead-letters', 'list', 'scheduling'], env);
       assert.match(table.stdout, new RegExp(`${event!.id}\\s+user\\.deactivated\\s+5\\s`));
-      const trace = await roster(['trace', operationId, '--tenant', tenantId, '--url', system.url('directory')], { ROSTER_OPERATOR_KEY: OPERATOR_KEY });
+      const trace = await waitFor('identity and notifications to have reported', async () => {
+        const out = await roster(['trace', operationId, '--tenant', tenantId, '--url', system.url('directory')], { ROSTER_OPERATOR_KEY: OPERATOR_KEY });
+        return /waiting for: scheduling \(0\/1 steps\)\n/.test(out.stdout) ? out : null;
+      }, 30_000, 300);
       assert.equal(trace.code, 3, trace.stderr);
-      assert.match(trace.stdout, /waiting for: scheduling/);
+      assert.match(trace.stdout, /status PENDING/);
 
       // Listing took nothing away: the dead letter is still there.
       const again = await roster(['dead-letters', 'list', 'scheduling', '--json'], env);
       assert.ok((JSON.parse(again.stdout) as Listed[]).some((d) => d.eventId === event!.id && !d.redriven), 'list does not consume');
 
       // Fixed; redriven.
-      await query(db('scheduling'), 'DROP TRIGGER visit_read_only ON visit');
+      await query(db('scheduling'), 'DROP TRIGGER read_only ON person_projection');
       const redrive = await roster(['dead-letters', 'redrive', 'scheduling', '--json'], env);
       assert.equal(redrive.code, 0, redrive.stderr);
       const result = JSON.parse(redrive.stdout) as { redriven: { eventId: string }[]; keptBack: unknown[] };
@@ -96,8 +98,8 @@ export function redriveStory(name: string, busUrl: string): void {
         const op = await (await fetch(`${system.url('directory')}/operations/${operationId}`, { headers })).json() as { status: string };
         return op.status === 'completed';
       }, 60_000, 200);
-      const [visits] = await query<{ n: string }>(db('scheduling'), 'SELECT count(*) AS n FROM visit WHERE sitter_id = $1::uuid', [sitterId]);
-      assert.equal(Number(visits!.n), 0, 'the visit was unassigned');
+      const visits = await listVisits(system.url('scheduling'), schedulingAuth, { clientId });
+      assert.deepEqual(visits.map((v) => v.sitterId), [null], 'the visit was unassigned');
       // The redrive reached every subscriber of the type; those that had handled it changed nothing.
       for (const s of ['identity', 'scheduling', 'notifications'] as const) {
         const rows = await query(db(s), 'SELECT 1 FROM inbox WHERE event_id = $1', [event!.id]);

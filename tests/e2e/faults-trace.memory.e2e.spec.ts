@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { MemoryBus } from '@roster/platform/bus/memory';
 import { waitFor } from '../../packages/platform/test/support/wait.js';
 import { OPERATOR_KEY, startSystem, type System } from './support/system.js';
+import { addUpcomingVisits, provisionTenant } from './faults-support.js';
 
 const cli = fileURLToPath(new URL('../../scripts/roster.mjs', import.meta.url));
 
@@ -22,18 +23,19 @@ function roster(args: string[], env: Record<string, string> = {}): Promise<{ cod
 // outcome, counts, duration and offset from the command — and says where a cascade stopped.
 describe('roster trace: the timeline of a deactivation cascade (B4)', () => {
   let system: System;
-  let tenantId: string = randomUUID();
-  let accountId: string = randomUUID();
+  let tenantId: string;
+  let accountId: string;
+  let clientId: string;
   let headers: Record<string, string>;
 
   before(async () => {
     system = await startSystem({ busUrl: 'memory:', sharedBus: new MemoryBus(), database: 'pglite' });
-    const tenant = await fetch(`${system.url('directory')}/tenants`, {
-      method: 'POST', headers: { ...system.operator(tenantId), 'content-type': 'application/json' },
-      body: JSON.stringify({ id: tenantId, name: 'Timeline Pets', owner: { firstName: 'Tim', lastName: 'Owner', email: 'tim@example.com' } }),
-    });
-    if (tenant.status === 201) ({ tenantId, rootAccountId: accountId } = await tenant.json() as { tenantId: string; rootAccountId: string });
+    ({ tenantId, accountId } = await provisionTenant(system.url('directory'), system.operator, 'Timeline Pets'));
     headers = { ...system.operator(tenantId), 'content-type': 'application/json' };
+    const client = await fetch(`${system.url('directory')}/people`, {
+      method: 'POST', headers, body: JSON.stringify({ kind: 'client', firstName: 'Cal', lastName: 'Client', accountId }),
+    });
+    clientId = ((await client.json()) as { id: string }).id;
   });
   after(async () => system?.stop());
 
@@ -43,12 +45,7 @@ describe('roster trace: the timeline of a deactivation cascade (B4)', () => {
     });
     assert.equal(created.status, 201);
     const { id } = (await created.json()) as { id: string };
-    await system.services.scheduling.ctx.prisma.$executeRawUnsafe(
-      `INSERT INTO visit (id, tenant_id, client_id, sitter_id, starts_at, ends_at, status) VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, now() + interval '1 day', now() + interval '25 hours', 'scheduled')`,
-      randomUUID(), tenantId, randomUUID(), id,
-    );
-    await waitFor('scheduling to know the sitter', async () =>
-      (await system.services.scheduling.ctx.prisma.$queryRawUnsafe<unknown[]>('SELECT 1 FROM person_projection WHERE id = $1::uuid', id)).length === 1);
+    await addUpcomingVisits(system.url('scheduling'), system.tokens.bearer({ tenantId, personId: randomUUID(), roles: ['owner'] } as never), clientId, id, 1);
     const res = await fetch(`${system.url('directory')}/people/${id}/deactivate`, { method: 'POST', headers, body: '{}' });
     assert.equal(res.status, 202);
     return ((await res.json()) as { operationId: string }).operationId;

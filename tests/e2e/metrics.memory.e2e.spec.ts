@@ -5,6 +5,7 @@ import type { ServiceName } from '@roster/contracts';
 import { MemoryBus } from '@roster/platform/bus/memory';
 import { waitFor } from '../../packages/platform/test/support/wait.js';
 import { sample } from './faults.js';
+import { addUpcomingVisits, provisionTenant } from './faults-support.js';
 import { startSystem, type System } from './support/system.js';
 
 const CONSUMERS = ['identity', 'scheduling', 'notifications'] as const;
@@ -15,18 +16,14 @@ const CONSUMERS = ['identity', 'scheduling', 'notifications'] as const;
 describe('a deactivation moves the SRE metrics of every service (rule 9)', () => {
   let system: System;
   let bus: MemoryBus;
-  let tenantId: string = randomUUID();
-  let accountId: string = randomUUID();
+  let tenantId: string;
+  let accountId: string;
   let headers: Record<string, string>;
 
   before(async () => {
     bus = new MemoryBus();
     system = await startSystem({ busUrl: 'memory:', sharedBus: bus, database: 'pglite' });
-    const tenant = await fetch(`${system.url('directory')}/tenants`, {
-      method: 'POST', headers: { ...system.operator(tenantId), 'content-type': 'application/json' },
-      body: JSON.stringify({ id: tenantId, name: 'Metric Pets', owner: { firstName: 'Mo', lastName: 'Owner', email: 'mo@example.com' } }),
-    });
-    if (tenant.status === 201) ({ tenantId, rootAccountId: accountId } = await tenant.json() as { tenantId: string; rootAccountId: string });
+    ({ tenantId, accountId } = await provisionTenant(system.url('directory'), system.operator, 'Metric Pets'));
     headers = { ...system.operator(tenantId), 'content-type': 'application/json' };
   });
   after(async () => system?.stop());
@@ -39,13 +36,13 @@ describe('a deactivation moves the SRE metrics of every service (rule 9)', () =>
     });
     assert.equal(created.status, 201, await created.clone().text());
     const sitterId = ((await created.json()) as { id: string }).id;
-    await system.services.scheduling.ctx.prisma.$executeRawUnsafe(
-      `INSERT INTO visit (id, tenant_id, client_id, sitter_id, starts_at, ends_at, status) VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, now() + interval '1 day', now() + interval '25 hours', 'scheduled')`,
-      randomUUID(), tenantId, randomUUID(), sitterId,
-    );
-    // Everything about the creation has landed before the "before" picture is taken.
-    await waitFor('the sitter known to scheduling', async () =>
-      (await system.services.scheduling.ctx.prisma.$queryRawUnsafe<unknown[]>('SELECT 1 FROM person_projection WHERE id = $1::uuid', sitterId)).length === 1);
+    const client = await fetch(`${system.url('directory')}/people`, {
+      method: 'POST', headers, body: JSON.stringify({ kind: 'client', firstName: 'Cal', lastName: 'Client', accountId }),
+    });
+    const clientId = ((await client.json()) as { id: string }).id;
+    // Scheduling accepts the visit once it knows both people: the creation has landed before the "before" picture.
+    await addUpcomingVisits(system.url('scheduling'), system.tokens.bearer({ tenantId, personId: randomUUID(), roles: ['owner'] } as never), clientId, sitterId, 1);
+    await new Promise((r) => setTimeout(r, 300));
     const beforeText = Object.fromEntries(await Promise.all([...CONSUMERS, 'directory' as const].map(async (s) => [s, await metrics(s)])));
 
     // The directory's relay finds the outbox lock taken (as when another replica holds it): the deactivation waits in the outbox.
