@@ -12,6 +12,11 @@ import { announceAccessChange, type Revocation } from '../sessions/revoke.js';
 import { applyLocally } from '../logins/manage.js';
 
 const SERVICE = 'identity';
+/** The step each lifecycle event is reported under, also when a stale one is ignored. */
+const STEP_OF: Partial<Record<string, string>> = {
+  'user.deactivated': 'refuse_logins', 'user.archived': 'make_password_unusable',
+  'user.reactivated': 'keep_login_as_is', 'user.restored': 'require_new_password',
+};
 
 /** What identity consumes (the catalogue's consumers). Handlers log and call one command. */
 export function identitySubscriptions(ctx: IdentityContext): Omit<SubscriptionOptions, 'group'>[] {
@@ -45,7 +50,7 @@ export function identitySubscriptions(ctx: IdentityContext): Omit<SubscriptionOp
         if (!fresh) {
           ctx.logger.info({ eventId: event.id, type: event.type, version: event.subjectversion }, 'stale person event ignored');
           await recordStep(tx, {
-            service: SERVICE, step: 'person_lifecycle', outcome: 'stale_ignored', counts: {}, startedAt: started, cause: event,
+            service: SERVICE, step: STEP_OF[personEvent.type] ?? 'person_lifecycle', outcome: 'stale_ignored', counts: {}, startedAt: started, cause: event,
             detail: 'a newer version of the person was already applied',
           });
           return null;
