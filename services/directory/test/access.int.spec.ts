@@ -147,4 +147,19 @@ describe('directory: access to accounts in bulk (Postgres)', () => {
     const other = await d.tenant('Other');
     assert.equal((await d.call(other.owner, 'POST', '/people', { kind: 'staff', firstName: 'X', lastName: 'Y', accountId: other.rootAccountId, roleKey: 'groomer' })).status, 400, "another tenant's role is unknown here");
   });
+  it('P4, P9: a larger list (written to the outbox in one statement) lands whole: one event and one audit entry per membership, in order', async () => {
+    const { t, staff } = await setup();
+    const accounts: string[] = [];
+    for (let i = 0; i < 30; i++) accounts.push((await d.call(t.owner, 'POST', '/accounts', { name: `Client ${i}`, kind: 'client_account' })).body.id);
+    const from = await d.mark();
+    const res = await d.call(t.owner, 'PUT', `/people/${staff}/access`, { roleKey: 'standard', grants: accounts.map((accountId) => ({ accountId })) });
+    assert.equal(res.status, 202);
+    const events = await d.eventsSince(from, 'access.granted');
+    assert.deepEqual(events.map((e) => (e.type === 'access.granted' ? e.data.accountId : null)), accounts, 'published in the order of the request');
+    assert.ok(events.every((e) => e.correlationid === res.body.operationId));
+    const audited = await d.count("SELECT 1 FROM audit_entry WHERE operation_id = $1::uuid AND action = 'access.granted' AND actor_person_id = $2", res.body.operationId, t.ownerId);
+    assert.equal(audited, 30);
+    const op = await d.call(t.owner, 'GET', `/operations/${res.body.operationId}`);
+    assert.deepEqual(op.body.progress, { identity: { reported: 0, expected: 30 } });
+  });
 });
