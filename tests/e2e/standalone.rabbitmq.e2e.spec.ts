@@ -44,11 +44,10 @@ describe('a service alone in production mode (Postgres + RabbitMQ)', () => {
     }, 30_000, 200);
     assert.deepEqual(ready, { status: 'ready', checks: { database: true, bus: true } });
 
-    const tenant = randomUUID();
-    const res = await fetch(`${base}/people`, {
+    const res = await fetch(`${base}/tenants`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-operator-key': 'operator-key-for-tests', 'x-roster-tenant': tenant },
-      body: JSON.stringify({ kind: 'client', firstName: 'Cleo', lastName: 'Client', accountId: randomUUID() }),
+      headers: { 'content-type': 'application/json', 'x-operator-key': 'operator-key-for-tests', 'x-roster-tenant': randomUUID() },
+      body: JSON.stringify({ name: 'Standalone Pets', owner: { firstName: 'Olive', lastName: 'Owner', email: 'olive@standalone.example' } }),
     });
     assert.equal(res.status, 201);
 
@@ -56,7 +55,7 @@ describe('a service alone in production mode (Postgres + RabbitMQ)', () => {
       const text = await (await fetch(`${base}/metrics`)).text();
       return /roster_events_published_total\{[^}]*type="user.created"[^}]*\} 1/.test(text) ? text : null;
     }, 10_000, 100);
-    assert.match(metrics, /http_requests_total\{[^}]*method="POST"[^}]*route="\/people"[^}]*status_code="201"[^}]*\} 1/);
+    assert.match(metrics, /http_requests_total\{[^}]*method="POST"[^}]*route="\/tenants"[^}]*status_code="201"[^}]*\} 1/);
     assert.match(metrics, /roster_outbox_pending\{[^}]*\} 0/);
     assert.match(metrics, /roster_dead_letters_total|roster_consumer_lag_seconds/);
 

@@ -84,7 +84,7 @@ async function start<C extends SqlClient>(def: ServiceDefinition<C>, options: St
 
   const subscriptions: Subscription[] = [];
   // Every replica learns every revocation at once, whatever the service consumes otherwise.
-  subscriptions.push(await bus.subscribe({ ...revocationSubscription({ db: db.client, notBefore: auth.notBefore, logger, onRevoked: (reason) => metrics.revocations(reason) }), group: def.name }));
+  subscriptions.push(await bus.subscribe({ ...revocationSubscription({ db: db.client, notBefore: auth.notBefore, logger, onRevoked: (reason) => metrics.revocations(reason) }), group: `${def.name}-revocations` }));
   for (const s of def.subscriptions(ctx)) subscriptions.push(await bus.subscribe({ ...s, group: def.name }));
   relay.start();
 
