@@ -10,11 +10,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import { cpus } from 'node:os';
 import nodemailer from 'nodemailer';
+import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { createEvent, type EventOf } from '@roster/contracts';
 import { MemoryBus } from '@roster/platform/bus/memory';
 import { parseSealingPublicKey, seal } from '@roster/platform/crypto/sealing';
 import { startService } from '@roster/platform/service';
+import { runtimeOf } from '../../services/notifications/src/runtime.js';
 import { notificationsService } from '../../services/notifications/src/service.js';
 import { createTestDatabase } from '../../packages/platform/test/support/postgres.js';
 import { testTokens } from '../../packages/platform/test/support/tokens.js';
@@ -122,6 +124,35 @@ async function throughNotifications(smtp: Awaited<ReturnType<typeof countingSmtp
       await new Promise((r) => setTimeout(r, 50));
     }
     if (smtp.received() !== COUNT) throw new Error(`${smtp.received()} messages arrived for ${COUNT} events`);
+
+    // The sender alone, on a backlog already queued (what a replica drains after an outage).
+    smtp.reset();
+    await service.ctx.prisma.$executeRawUnsafe(
+      `INSERT INTO message (id, tenant_id, idempotency_key, template, channel, to_address, variables, next_attempt_at)
+       SELECT gen_random_uuid(), $1::uuid, 'backlog:' || g, 'access_granted', 'email', 'p' || g || '@example.com',
+              jsonb_build_object('firstName', 'Sam', 'accountName', 'North', 'roleKey', 'staff'), now() + interval '1 hour'
+         FROM generate_series(1, $2::int) g`, tenantId, COUNT);
+    const backlogStarted = performance.now();
+    await service.ctx.prisma.$executeRawUnsafe(`UPDATE message SET next_attempt_at = now() WHERE status = 'queued'`);
+    runtimeOf(service.ctx).sender.nudge();
+    await smtp.until(COUNT, 600_000);
+    const backlogSeconds = (performance.now() - backlogStarted) / 1000;
+    rows.push({ path: 'notifications sender alone: queued backlog → smtp-server', messages: COUNT, seconds: backlogSeconds, perSecond: COUNT / backlogSeconds, note: 'claims of 50 (SKIP LOCKED), render, send, one outcome transaction per batch' });
+
+    // The machine's ceiling for what every handler needs: one durable commit (rule 2, an inbox row per event).
+    const pool = new pg.Pool({ connectionString: database.url, max: 16 });
+    await pool.query('CREATE TABLE bench_commit (id bigserial PRIMARY KEY, at timestamptz DEFAULT now())');
+    const commitStarted = performance.now();
+    let commits = 0;
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      while (performance.now() - commitStarted < 3_000) {
+        await pool.query('INSERT INTO bench_commit DEFAULT VALUES');
+        commits++;
+      }
+    }));
+    const commitSeconds = (performance.now() - commitStarted) / 1000;
+    await pool.end();
+    rows.push({ path: 'reference: Postgres single-row commits, 16 clients (pg)', messages: commits, seconds: commitSeconds, perSecond: commits / commitSeconds, note: 'commits/s, not messages: the bound on events handled per second' });
   } finally {
     await service.stop();
     await new Promise((r) => setTimeout(r, 200));
