@@ -3,6 +3,7 @@ import type { IdentityContext } from '../service.js';
 import { resolveRoles, type PersonAccess } from '../people/access.js';
 import { passwordMatches } from '../passwords/hashing.js';
 import { normalizeUsername } from '../usernames/normalize.js';
+import { decideLogin } from './decide.js';
 import { lookupLogin, type LoginRow } from './queries.js';
 import { recordFailure, recordSuccess, throttleKeys, tooManyAttempts } from './throttle.js';
 import { openSession, type SessionTokens } from './tokens.js';
@@ -44,15 +45,17 @@ export async function passwordLogin(ctx: IdentityContext, input: { username: str
   }
   if (usernameFailures > 0) await recordSuccess(db, username);
   const person = await accessOf(ctx, login);
-  if (!login.enabled || !person || person.status !== 'active') throw loginOff();
-  if (login.password_temporary) {
-    if (login.temporary_expires_at && Date.parse(login.temporary_expires_at) <= Date.now()) {
-      throw unauthorized('this temporary password has expired: ask for a new one');
-    }
-    // Used once: the session exists only if this statement still found the temporary hash.
-    const tokens = await openSession(ctx, db, person, true, login.password_hash);
-    if (!tokens) throw invalidCredentials();
-    return tokens;
+  const decision = decideLogin({
+    enabled: login.enabled, passwordTemporary: login.password_temporary,
+    temporaryExpiresAt: login.temporary_expires_at ? Date.parse(login.temporary_expires_at) : null,
+    passwordChangeRequired: login.password_change_required, personStatus: person?.status ?? null,
+  }, Date.now());
+  if (decision.outcome === 'refused' || !person) {
+    if (decision.outcome === 'refused' && decision.reason === 'temporary_expired') throw unauthorized('this temporary password has expired: ask for a new one');
+    throw loginOff();
   }
-  return (await openSession(ctx, db, person, login.password_change_required))!;
+  // A temporary password is used once: the session exists only if this statement still found its hash.
+  const tokens = await openSession(ctx, db, person, decision.passwordChangeRequired, decision.consumeTemporary ? login.password_hash : null);
+  if (!tokens) throw invalidCredentials();
+  return tokens;
 }
