@@ -99,7 +99,7 @@ describe('invitations, SMS and provider callbacks (P8, N1, B6; Postgres, real SM
     row = await system.service.ctx.prisma.message.findFirstOrThrow({ where: { providerMessageId: sms!.sid } });
     assert.equal(row.deliveryStatus, 'delivered');
     assert.equal(row.status, 'sent');
-    const log = await request(system.service.url).get('/messages?to=%2B442079460958').set(system.tokens.bearer({ tenantId, roles: ['owner'] }));
+    const log = await request(system.service.url).get('/messages?to=+44 20 7946 0958').set(system.tokens.bearer({ tenantId, roles: ['owner'] }));
     assert.equal(log.body.items[0].deliveryStatus, 'delivered');
     assert.deepEqual(log.body.items[0].providerAttempts.map((a: { provider: string; outcome: string }) => `${a.provider} ${a.outcome}`),
       ['sms:down transient_failure', 'sms:acme sent', 'sms:acme callback_delivered']);

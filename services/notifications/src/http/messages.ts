@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { principalOf, requirePermission } from '@roster/platform/auth/middleware';
 import { parse } from '@roster/platform/http/app';
 import { badRequest, notFound } from '@roster/platform/http/problem';
+import { normalizeAddress } from '../messages/addresses.js';
 import type { NotificationsContext } from '../service.js';
 
 const query = z.strictObject({
@@ -54,12 +55,14 @@ export function messagesRouter(ctx: NotificationsContext): Router {
     requirePermission(me, 'messages.read');
     const q = parse(query, req.query, 'query');
     const [afterAt, afterId] = q.cursor ? decodeCursor(q.cursor) : [null, null];
+    // A phone number matches however it is written (`+44 20 …`, or `44 20 …` when a `+` was not URL-encoded).
+    const phone = q.to ? normalizeAddress('sms', q.to.trim().replace(/^(\d)/, '+$1')) : null;
     const rows = await db.$queryRawUnsafe<Row[]>(
       `SELECT ${COLUMNS} FROM message
-        WHERE tenant_id = $1::uuid AND ($2::text IS NULL OR lower(to_address) = lower($2)) AND ($3::text IS NULL OR template = $3)
+        WHERE tenant_id = $1::uuid AND ($2::text IS NULL OR lower(to_address) = lower($2) OR to_address = $8) AND ($3::text IS NULL OR template = $3)
           AND ($4::text IS NULL OR status = $4) AND ($5::timestamptz IS NULL OR (created_at, id) < ($5::timestamptz, $6::uuid))
         ORDER BY created_at DESC, id DESC LIMIT $7`,
-      me.tenantId, q.to ?? null, q.template ?? null, q.status ?? null, afterAt, afterId, q.limit + 1,
+      me.tenantId, q.to ?? null, q.template ?? null, q.status ?? null, afterAt, afterId, q.limit + 1, phone,
     );
     const page = rows.slice(0, q.limit);
     const attempts = await attemptsOf(me.tenantId, page.map((r) => r.id));
