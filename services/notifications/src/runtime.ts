@@ -5,7 +5,7 @@ import type { NotificationsDb } from './db/client.js';
 import { messageMetrics } from './messages/metrics.js';
 import { providersFrom, type Provider } from './messages/providers.js';
 import { MessageSender } from './messages/sender.js';
-import { queueDailyReminders } from './subscriptions/reminders.js';
+import { queueDailyReminders, REMINDER_HOUR_UTC } from './subscriptions/reminders.js';
 
 type Ctx = ServiceContext<NotificationsDb>;
 
@@ -50,8 +50,20 @@ export function startRuntime(ctx: Ctx): NotificationsRuntime {
     if (queued > 0) sender.nudge();
     return queued;
   };
+  // Once the day's reminders are queued, this replica skips the job until the next day (the
+  // unique key would make another run harmless, but it would still scan every subscription).
+  let queuedFor = '';
   const reminderTimer = setInterval(() => {
-    queueReminders().catch((error: unknown) => ctx.logger.warn({ err: error }, 'daily reminder job failed'));
+    const now = new Date();
+    const day = now.toISOString().slice(0, 10);
+    if (day === queuedFor || now.getUTCHours() < REMINDER_HOUR_UTC) return;
+    queueReminders(now).then(
+      (queued) => {
+        queuedFor = day;
+        if (queued > 0) ctx.logger.info({ queued, day }, 'daily reminders queued');
+      },
+      (error: unknown) => ctx.logger.warn({ err: error }, 'daily reminder job failed'),
+    );
   }, 60_000);
   reminderTimer.unref();
   sender.start();
