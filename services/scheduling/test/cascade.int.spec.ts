@@ -205,4 +205,20 @@ describe('deactivation cascades in scheduling (cascade table, B1, rule 3; Postgr
     const v3 = await visit(tenantId, late.clientId, late.sitterId, 48);
     assert.equal((await read(tenantId, v3)).sitterId, late.sitterId, 'the newest version (active) wins');
   });
+
+  it('a bad event goes to dead letters after its retries, changes nothing, and the consumer keeps going', async () => {
+    const tenantId = randomUUID();
+    const { clientId, sitterId } = await h.clientAndSitter(tenantId);
+    const v = await visit(tenantId, clientId, sitterId, 24);
+    const dead: string[] = [];
+    await h.bus.consumeDeadLetters('scheduling', async (d) => void dead.push(String(d.eventId)));
+    // Valid for the catalogue (an id is any short string), not for scheduling: person ids are UUIDs.
+    const bad = h.lifecycle('user.deactivated', tenantId, 'not-a-uuid', 'staff');
+    await h.bus.publish([bad]);
+    await waitFor('the dead letter', () => dead.includes(bad.id), 20_000);
+    const [claimed] = await h.db.$queryRawUnsafe<{ n: number }[]>('SELECT count(*)::int AS n FROM inbox WHERE event_id = $1', bad.id);
+    assert.equal(claimed?.n, 0, 'the claim rolled back with the failure');
+    await h.feed(h.lifecycle('user.deactivated', tenantId, sitterId, 'staff'));
+    assert.equal((await read(tenantId, v)).sitterId, null, 'the next event is handled');
+  });
 });
