@@ -142,15 +142,26 @@ try {
   const bareEs256 = await timeLoop(() => cryptoVerify('sha256', Buffer.from(`${h}.${p}`), { key: publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(s, 'base64url')));
   const fullVerify = await timeLoop(() => verifier.verify(token));
 
-  const ratio = bestLogin.perSecond / bestBare.perSecond;
+  // Paired: each login run next to the bare run of the same round and concurrency (the machine's
+  // other load changes within seconds); the median of those ratios is the figure that counts.
+  type Run = { round: number; what: string; level: number; perSecond: number; p50: number; p99: number; ops: number };
+  const runs = results as unknown as Run[];
+  const median = (v: number[]) => percentile([...v].sort((a, b) => a - b), 50);
   const f = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
+  const perLevel = LEVELS.map((level) => {
+    const bare = runs.filter((r) => r.what === 'bare' && r.level === level);
+    const logins = runs.filter((r) => r.what === 'login' && r.level === level);
+    const ratios = logins.map((l) => l.perSecond / bare.find((b) => b.round === l.round)!.perSecond);
+    return { level, bare: median(bare.map((r) => r.perSecond)), login: median(logins.map((r) => r.perSecond)), loginP50: median(logins.map((r) => r.p50)), bareP50: median(bare.map((r) => r.p50)), ratio: median(ratios), ratios };
+  });
+  const ratio = Math.max(...perLevel.map((l) => l.ratio));
   const table = [
-    `argon2id m=${ARGON2_OPTIONS.memoryCost} KiB, t=${ARGON2_OPTIONS.timeCost}, p=${ARGON2_OPTIONS.parallelism}; best of ${ROUNDS} rounds × ${LEVELS.join(' and ')} concurrent × ${SECONDS} s; ${cpus().length} cores; load average ${loadavg()[0]!.toFixed(1)} at the end`,
+    `argon2id m=${ARGON2_OPTIONS.memoryCost} KiB, t=${ARGON2_OPTIONS.timeCost}, p=${ARGON2_OPTIONS.parallelism}; ${ROUNDS} rounds × ${LEVELS.join(' and ')} concurrent × ${SECONDS} s, login and bare runs back to back; ${cpus().length} cores; load average ${loadavg()[0]!.toFixed(1)} at the end`,
     '',
-    '| path | concurrent | ops | ops/s | p50 ms | p99 ms | vs bare argon2id |',
-    '|---|---:|---:|---:|---:|---:|---|',
-    `| bare argon2id verify (baseline) | ${bestBare.level} | ${bestBare.ops} | ${f(bestBare.perSecond)} | ${f(bestBare.p50)} | ${f(bestBare.p99)} | — |`,
-    `| POST /sessions (password login) | ${bestLogin.level} | ${bestLogin.ops} | ${f(bestLogin.perSecond)} | ${f(bestLogin.p50)} | ${f(bestLogin.p99)} | ${(ratio * 100).toFixed(0)}% ${ratio >= 0.9 ? '✓' : '✗'} (goal ≥ 90%) |`,
+    '| concurrent | bare argon2id verify ops/s (median) | p50 ms | POST /sessions logins/s (median) | p50 ms | logins / bare, paired (median; each round) |',
+    '|---:|---:|---:|---:|---:|---|',
+    ...perLevel.map((l) => `| ${l.level} | ${f(l.bare)} | ${f(l.bareP50)} | ${f(l.login)} | ${f(l.loginP50)} | ${(l.ratio * 100).toFixed(0)}% (${l.ratios.map((r) => `${(r * 100).toFixed(0)}%`).join(', ')}) |`),
+    `| best | ${f(bestBare.perSecond)} (at ${bestBare.level}) | | ${f(bestLogin.perSecond)} (at ${bestLogin.level}) | | ${(ratio * 100).toFixed(0)}% ${ratio >= 0.9 ? "✓" : "✗"} (the better level's paired median; goal ≥ 90%) |`,
     '',
     '| failed login (L8) | p50 ms |',
     '|---|---:|',
