@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Principal } from '@roster/platform/auth/claims';
 import { hasPermission } from '@roster/platform/auth/middleware';
 import type { SqlClient, SqlTx } from '@roster/platform/db/database';
-import { conflict, forbidden, notFound } from '@roster/platform/http/problem';
+import { notFound } from '@roster/platform/http/problem';
 import { assignableDefaultSitter, requireActiveClient, requireAssignableSitter } from '../people/eligibility.js';
 import { findVisibleVisit, surchargesOf, VISIT_COLUMNS, VISIT_FROM, visitDto, type SurchargeRow, type VisitRow } from './queries.js';
 import { visitScopeOf, type VisitScope } from './scope.js';
+import { decideVisit, type VisitActor, type VisitState } from './visit.js';
 
 export interface NewVisit {
   clientId: string;
@@ -55,6 +56,11 @@ async function readVisit(tx: SqlTx, tenantId: string, id: string): Promise<Visit
   return row;
 }
 
+const stateOf = (v: VisitRow): VisitState => ({ status: v.status === 'completed' ? 'completed' : 'scheduled', sitterId: v.sitter_id });
+const actorOf = (me: Principal): VisitActor => ({
+  personId: me.personId, manages: hasPermission(me, 'visits.manage'), completesOwn: hasPermission(me, 'visits.complete_own'),
+});
+
 async function visitForUpdate(tx: SqlTx, scope: VisitScope, id: string): Promise<VisitRow> {
   const visit = await findVisibleVisit(tx, scope, id, true);
   if (!visit) throw notFound(`visit ${id}`);
@@ -65,9 +71,9 @@ async function visitForUpdate(tx: SqlTx, scope: VisitScope, id: string): Promise
 export async function assignVisit(db: SqlClient, me: Principal, id: string, sitterId: string | null) {
   return db.$transaction(async (tx) => {
     const visit = await visitForUpdate(tx, visitScopeOf(me), id);
-    if (visit.status === 'completed') throw conflict(`visit ${id} is completed: its sitter can no longer change`);
-    if (sitterId) await requireAssignableSitter(tx, me.tenantId, sitterId);
-    await setAssignment(tx, me.tenantId, id, sitterId);
+    const decision = decideVisit(stateOf(visit), { type: 'assign', sitterId }, actorOf(me));
+    if (decision.type === 'assigned') await requireAssignableSitter(tx, me.tenantId, decision.sitterId);
+    await setAssignment(tx, me.tenantId, id, decision.type === 'assigned' ? decision.sitterId : null);
     return visitDto(await readVisit(tx, me.tenantId, id), (await surchargesOf(tx, me.tenantId, [id])).get(id));
   });
 }
@@ -76,10 +82,7 @@ export async function assignVisit(db: SqlClient, me: Principal, id: string, sitt
 export async function completeVisit(db: SqlClient, me: Principal, id: string) {
   return db.$transaction(async (tx) => {
     const visit = await visitForUpdate(tx, visitScopeOf(me), id);
-    const mayManage = hasPermission(me, 'visits.manage');
-    const isOwn = visit.sitter_id === me.personId && hasPermission(me, 'visits.complete_own');
-    if (!mayManage && !isOwn) throw forbidden('only the visit\'s own sitter (visits.complete_own) or a manager (visits.manage) may complete it');
-    if (visit.status === 'completed') throw conflict(`visit ${id} is already completed`);
+    decideVisit(stateOf(visit), { type: 'complete' }, actorOf(me));
     await tx.$executeRawUnsafe(
       `UPDATE visit SET status = 'completed', completed_at = now(), completed_by = $3::uuid WHERE id = $1::uuid AND tenant_id = $2::uuid`,
       id, me.tenantId, me.personId,
