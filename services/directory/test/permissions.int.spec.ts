@@ -40,6 +40,7 @@ describe('directory: permission matrix (P2, P3, Postgres)', () => {
     ids.otherClient = await person('client', 'Unassigned', ids.north!);
     assert.equal((await d.call(t.owner, 'PUT', `/clients/${ids.assignedClient}/assignee`, { staffId: ids.salesperson })).status, 200);
     ids.operation = (await d.call(t.owner, 'POST', `/people/${ids.southSitter}/deactivate`, { dryRun: true })).body.operationId;
+    assert.equal((await d.call(t.owner, 'POST', '/roles', { key: 'walker', name: 'Walker', permissions: ['visits.read_own'] })).status, 201);
   });
   after(async () => d?.stop());
 
@@ -56,23 +57,24 @@ describe('directory: permission matrix (P2, P3, Postgres)', () => {
     ['PUT /accounts/{north}/access', (w) => status(d.call(w, 'PUT', `/accounts/${ids.north}/access`, { roleKey: 'staff', grants: [{ personId: ids.sitter }] }))],
     ['DELETE /people/{sitter}/access/{south}', (w) => status(d.call(w, 'DELETE', `/people/${ids.sitter}/access/${ids.south}`))],
     ['POST /roles', (w) => status(d.call(w, 'POST', '/roles', { key: `r_${randomUUID().slice(0, 8)}`, name: 'Viewer', permissions: ['people.read'] }))],
+    ['PATCH /roles/{key}', (w) => status(d.call(w, 'PATCH', '/roles/walker', { name: 'Dog walker' }))],
     ['PUT /clients/{unassigned}/assignee', (w) => status(d.call(w, 'PUT', `/clients/${ids.otherClient}/assignee`, { staffId: ids.manager }))],
     ['GET /audit', (w) => status(d.call(w, 'GET', `/audit?accountId=${ids.north}`))],
     ['GET /operations/{id}', (w) => status(d.call(w, 'GET', `/operations/${ids.operation}`))],
   ];
   // Expected answers, in the order of `endpoints`.
-  const all = [201, 201, 200, 200, 202, 202, 202, 202, 404, 201, 200, 200, 200];
+  const all = [201, 201, 200, 200, 202, 202, 202, 202, 404, 201, 200, 200, 200, 200];
   const expected: Record<string, number[]> = {
     owner: all,
     admin: all,
-    manager: [201, 201, 200, 200, 202, 403, 202, 202, 404, 403, 200, 200, 200],
-    standard: [403, 201, 200, 200, 403, 403, 403, 403, 403, 403, 200, 200, 200],
+    manager: [201, 201, 200, 200, 202, 403, 202, 202, 404, 403, 403, 200, 200, 200],
+    standard: [403, 201, 200, 200, 403, 403, 403, 403, 403, 403, 403, 200, 200, 200],
     // The sitter is in North, outside the supervisor's area: not even visible.
-    supervisor: [403, 403, 404, 404, 403, 403, 403, 403, 403, 403, 403, 200, 200],
+    supervisor: [403, 403, 404, 404, 403, 403, 403, 403, 403, 403, 403, 403, 200, 200],
     // The sitter is not one of the salesperson's assigned clients.
-    salesperson: [403, 201, 404, 404, 403, 403, 403, 403, 403, 403, 403, 403, 403],
-    staff: [403, 403, 404, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
-    client: [403, 403, 404, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
+    salesperson: [403, 201, 404, 404, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
+    staff: [403, 403, 404, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
+    client: [403, 403, 404, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
   };
 
   for (const role of BUILT_IN_ROLE_KEYS) {
