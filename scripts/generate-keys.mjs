@@ -31,7 +31,7 @@ const kustomization = 'k8s/components/dev-secrets/kustomization.yaml';
 const text = readFileSync(kustomization, 'utf8');
 const block = (name, vars) => `  - name: ${name}\n    literals:\n${Object.entries(vars).map(([k, v]) => `      - '${k}=${v}'`).join('\n')}\n`;
 const generated = `  # >>> dev keys (npm run keys -- --dev)\n${block('roster-keys', files['public.env'])}${block('roster-identity-keys', files['identity.env'])}${block('roster-notifications-keys', files['notifications.env'])}  # <<< dev keys\n`;
-const marked = /  # >>> dev keys[\s\S]*?  # <<< dev keys\n/;
+const marked = / {2}# >>> dev keys[\s\S]*? {2}# <<< dev keys\n/;
 if (!marked.test(text)) throw new Error(`${kustomization}: the "# >>> dev keys" … "# <<< dev keys" markers are missing`);
 writeFileSync(kustomization, text.replace(marked, generated));
 console.log('wrote deploy/dev-keys/*.env and the dev keys in', kustomization);
