@@ -88,15 +88,16 @@ describe('visits (S1, S2) through HTTP (scheduling, Postgres)', () => {
     assert.match(String(backwards.type), /^application\/problem\+json/);
     assert.deepEqual(backwards.body.errors.map((e: { path: string }) => e.path), ['body.endsAt']);
 
-    const cases: [string, unknown, string][] = [
-      ['inactive sitter', newVisit(clientId, gone.data.personId), 'sitter-inactive'],
-      ['sitter of another tenant', newVisit(clientId, foreign.sitterId), 'sitter-unknown'],
-      ['a client given as sitter', newVisit(clientId, clientId), 'sitter-unknown'],
-      ['client of another tenant', newVisit(foreign.clientId, sitterId), 'client-unknown'],
+    // Another tenant's person reads exactly like one that does not exist: 404; an inactive one: 422.
+    const cases: [string, unknown, number, string][] = [
+      ['inactive sitter', newVisit(clientId, gone.data.personId), 422, 'sitter-inactive'],
+      ['sitter of another tenant', newVisit(clientId, foreign.sitterId), 404, 'sitter-unknown'],
+      ['a client given as sitter', newVisit(clientId, clientId), 404, 'sitter-unknown'],
+      ['client of another tenant', newVisit(foreign.clientId, sitterId), 404, 'client-unknown'],
     ];
-    for (const [what, body, slug] of cases) {
+    for (const [what, body, status, slug] of cases) {
       const r = await h.http('POST', '/visits', manager(tenantId), body);
-      assert.equal(r.status, 422, what);
+      assert.equal(r.status, status, what);
       assert.match(String(r.type), /^application\/problem\+json/);
       assert.equal(r.body.type, `https://roster.dev/problems/${slug}`, what);
     }

@@ -14,11 +14,13 @@ export async function requireAssignableSitter(tx: SqlTx, tenantId: string, sitte
      FROM person_projection p WHERE p.id = $1::uuid AND p.tenant_id = $2::uuid FOR SHARE OF p`,
     sitterId, tenantId,
   );
-  const problem = (slug: string, detail: string) => new HttpProblem(422, slug, 'Sitter not assignable', detail, { errors: [{ path: 'body.sitterId', message: detail }] });
-  // A person of another tenant reads exactly like one that does not exist.
-  if (!row || row.kind !== 'staff') throw problem('sitter-unknown', `no staff member ${sitterId} in your tenant`);
-  if (row.status !== 'active') throw problem('sitter-inactive', `staff member ${sitterId} is ${row.status}: only active staff can be given visits`);
-  if (!row.has_access) throw problem('sitter-without-access', `staff member ${sitterId} has no access to any account of your tenant`);
+  const problem = (status: number, slug: string, detail: string) =>
+    new HttpProblem(status, slug, status === 404 ? 'Sitter not found' : 'Sitter not assignable', detail, { errors: [{ path: 'body.sitterId', message: detail }] });
+  // A person of another tenant reads exactly like one that does not exist (or that scheduling has
+  // not heard of yet: callers may retry a 404 while directory's events arrive).
+  if (!row || row.kind !== 'staff') throw problem(404, 'sitter-unknown', `no staff member ${sitterId} in your tenant`);
+  if (row.status !== 'active') throw problem(422, 'sitter-inactive', `staff member ${sitterId} is ${row.status}: only active staff can be given visits`);
+  if (!row.has_access) throw problem(422, 'sitter-without-access', `staff member ${sitterId} has no access to any account of your tenant`);
 }
 
 /** A client visits may be created for: known in the tenant and active. */
@@ -26,9 +28,10 @@ export async function requireActiveClient(tx: SqlTx, tenantId: string, clientId:
   const [row] = await tx.$queryRawUnsafe<{ kind: string; status: string }[]>(
     `SELECT kind, status FROM person_projection WHERE id = $1::uuid AND tenant_id = $2::uuid FOR SHARE`, clientId, tenantId,
   );
-  const problem = (slug: string, detail: string) => new HttpProblem(422, slug, 'Client not schedulable', detail, { errors: [{ path: 'body.clientId', message: detail }] });
-  if (!row || row.kind !== 'client' || row.status === 'pending') throw problem('client-unknown', `no client ${clientId} in your tenant`);
-  if (row.status !== 'active') throw problem('client-inactive', `client ${clientId} is ${row.status}: visits are only created for active clients`);
+  const problem = (status: number, slug: string, detail: string) =>
+    new HttpProblem(status, slug, status === 404 ? 'Client not found' : 'Client not schedulable', detail, { errors: [{ path: 'body.clientId', message: detail }] });
+  if (!row || row.kind !== 'client' || row.status === 'pending') throw problem(404, 'client-unknown', `no client ${clientId} in your tenant`);
+  if (row.status !== 'active') throw problem(422, 'client-inactive', `client ${clientId} is ${row.status}: visits are only created for active clients`);
 }
 
 /**
