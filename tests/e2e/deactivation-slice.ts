@@ -69,10 +69,9 @@ export function deactivationSlice(name: string, options: () => Promise<SystemOpt
     };
 
     const assignedVisits = async (sitterId: string) => {
-      const rows = await system.services.scheduling.ctx.prisma.$queryRawUnsafe<{ n: bigint }[]>(
-        'SELECT count(*) AS n FROM visit WHERE sitter_id = $1::uuid', sitterId,
-      );
-      return Number(rows[0]!.n);
+      const res = await call('GET', `/visits?sitterId=${sitterId}&limit=100`, undefined, owner, 'scheduling');
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return (res.body.items as unknown[]).length;
     };
 
     const settled = async (operationId: string) =>

@@ -85,7 +85,9 @@ async function start<C extends SqlClient>(def: ServiceDefinition<C>, options: St
   const subscriptions: Subscription[] = [];
   // Every replica learns every revocation at once, whatever the service consumes otherwise.
   subscriptions.push(await bus.subscribe({ ...revocationSubscription({ db: db.client, notBefore: auth.notBefore, logger, onRevoked: (reason) => metrics.revocations(reason) }), group: `${def.name}-revocations` }));
-  for (const s of def.subscriptions(ctx)) subscriptions.push(await bus.subscribe({ ...s, group: def.name }));
+  const own = def.subscriptions(ctx);
+  assertNoCompetingSubscriptions(def.name, own);
+  for (const s of own) subscriptions.push(await bus.subscribe({ ...s, group: def.name }));
   relay.start();
 
   const app = createHttpApp({
@@ -132,6 +134,23 @@ async function start<C extends SqlClient>(def: ServiceDefinition<C>, options: St
       logger.info({}, `${def.name} stopped`);
     })());
   return { name: def.name, url, ctx, stop };
+}
+
+/**
+ * A service's subscriptions share its consumer group (one durable queue / consumer group), so two
+ * of them listing the same type would compete for it and each would see only some of those
+ * events: refused at start rather than lost in production.
+ */
+export function assertNoCompetingSubscriptions(service: string, subscriptions: readonly Pick<SubscriptionOptions, 'types' | 'delivery'>[]): void {
+  const owner = new Map<string, number>();
+  subscriptions.forEach((s, i) => {
+    if (s.delivery === 'broadcast') return;
+    for (const type of s.types) {
+      const first = owner.get(type);
+      if (first !== undefined) throw new Error(`${service}: subscriptions ${first} and ${i} both consume ${type}; they would compete for it (merge them)`);
+      owner.set(type, i);
+    }
+  });
 }
 
 /** `node services/<name>/dist/main.js`: one service, stopped gracefully on SIGTERM/SIGINT. */

@@ -28,3 +28,11 @@ describe('service configuration', () => {
     );
   });
 });
+
+describe('a service\'s subscriptions', () => {
+  it('may not list one type twice: in one consumer group they would compete and each see only some events', async () => {
+    const { assertNoCompetingSubscriptions } = await import('../src/service.js');
+    assert.doesNotThrow(() => assertNoCompetingSubscriptions('scheduling', [{ types: ['user.created'] }, { types: ['user.deactivated'] }, { types: ['user.created'], delivery: 'broadcast' }]));
+    assert.throws(() => assertNoCompetingSubscriptions('scheduling', [{ types: ['user.created', 'access.granted'] }, { types: ['access.granted'] }]), /subscriptions 0 and 1 both consume access.granted/);
+  });
+});
