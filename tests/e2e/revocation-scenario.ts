@@ -30,7 +30,7 @@ export const callOn = (system: System) => async (service: ServiceName, method: s
  * A tenant provisioned through the directory, its owner's login granted by the operator and
  * used for real, and a manager with a login: what the revocation tests and the bench start from.
  */
-export async function tenantWithManager(system: System, managerPassword = 'manager passphrase 2026') {
+export async function tenantWithManager(system: System, managerPassword = 'manager passphrase 2026', timeoutMs = 15_000) {
   const call = callOn(system);
   const tenant = await call('directory', 'POST', '/tenants', {
     name: 'Paws & Co', owner: { firstName: 'Olive', lastName: 'Owner', email: `olive-${randomUUID().slice(0, 6)}@example.com` },
@@ -41,7 +41,7 @@ export async function tenantWithManager(system: System, managerPassword = 'manag
   const ownerPassword = 'owner passphrase 2026';
   // The owner becomes known to identity through user.created; until then the grant is a 404.
   await waitFor('identity to know the owner', async () =>
-    (await call('identity', 'POST', '/logins', { personId: ownerId, username: ownerName, password: ownerPassword }, system.operator(tenantId))).status === 201, 10_000, 50);
+    (await call('identity', 'POST', '/logins', { personId: ownerId, username: ownerName, password: ownerPassword }, system.operator(tenantId))).status === 201, timeoutMs, 50);
   const ownerSession = await call('identity', 'POST', '/sessions', { username: ownerName, password: ownerPassword });
   assert.equal(ownerSession.status, 201, JSON.stringify(ownerSession.body));
   const owner = { authorization: `Bearer ${ownerSession.body.accessToken}` };
@@ -53,7 +53,7 @@ export async function tenantWithManager(system: System, managerPassword = 'manag
   const managerId = created.body.id as string;
   const managerName = `max-${tenantId.slice(0, 8)}`;
   await waitFor('identity to know the manager', async () =>
-    (await call('identity', 'POST', '/logins', { personId: managerId, username: managerName, password: managerPassword }, owner)).status === 201, 10_000, 50);
+    (await call('identity', 'POST', '/logins', { personId: managerId, username: managerName, password: managerPassword }, owner)).status === 201, timeoutMs, 50);
   return { tenantId, rootAccountId, ownerId, owner, managerId, managerName, managerPassword };
 }
 
@@ -64,7 +64,7 @@ export async function loginAs(system: System, username: string, password: string
 }
 
 /** B2 across the four services, on one transport. */
-export function revocationScenario(name: string, options: () => Promise<SystemOptions>): void {
+export function revocationScenario(name: string, options: () => Promise<SystemOptions>, timeoutMs = 15_000): void {
   describe(`revocation everywhere on ${name} (B2, rule 7)`, () => {
     let system: System;
     let call: ReturnType<typeof callOn>;
@@ -85,14 +85,14 @@ export function revocationScenario(name: string, options: () => Promise<SystemOp
         return await waitFor('every service to refuse the token', async () => {
           last = await statusEverywhere(token);
           return Object.values(last).every((s) => s === 401) ? last : null;
-        }, 10_000, 10);
+        }, timeoutMs, 10);
       } catch (error) {
         throw new Error(`${(error as Error).message}; last answers ${JSON.stringify(last)}`);
       }
     };
 
     it('a deactivated manager\'s token, issued by a real login, is refused by all four services; the refresh token and the password too', async (ctx) => {
-      const t = await tenantWithManager(system);
+      const t = await tenantWithManager(system, undefined, timeoutMs);
       const session = await loginAs(system, t.managerName, t.managerPassword);
       const live = await statusEverywhere(session.accessToken);
       for (const s of SERVICES) assert.notEqual(live[s], 401, `${s} accepts the live token (${JSON.stringify(live)})`);
@@ -105,7 +105,7 @@ export function revocationScenario(name: string, options: () => Promise<SystemOp
       ctx.diagnostic(`refused everywhere ${Math.round(performance.now() - started)} ms after the deactivation request`);
 
       await waitFor('identity to switch the login off', async () =>
-        (await call('identity', 'POST', '/sessions/refresh', { refreshToken: session.refreshToken })).status === 401);
+        (await call('identity', 'POST', '/sessions/refresh', { refreshToken: session.refreshToken })).status === 401, timeoutMs);
       const again = await call('identity', 'POST', '/sessions', { username: t.managerName, password: t.managerPassword });
       assert.equal(again.status, 403, 'logging in again is refused');
       const owner = await statusEverywhere(t.owner.authorization.slice('Bearer '.length));
@@ -113,7 +113,7 @@ export function revocationScenario(name: string, options: () => Promise<SystemOp
     });
 
     it('L6: switching a login off revokes its tokens in every service without touching the person', async () => {
-      const t = await tenantWithManager(system);
+      const t = await tenantWithManager(system, undefined, timeoutMs);
       const session = await loginAs(system, t.managerName, t.managerPassword);
       const off = await call('identity', 'PATCH', `/logins/${t.managerId}`, { enabled: false }, t.owner);
       assert.equal(off.status, 200, JSON.stringify(off.body));
