@@ -4,6 +4,7 @@ import { extendScheduleHorizons } from './schedules/generation.js';
 
 interface Job {
   name: string;
+  firstAfterMs: number;
   everyMs: number;
   run(): Promise<unknown>;
 }
@@ -13,10 +14,12 @@ interface Job {
  * unique occurrences) and the daily digests (claimed per sitter and day) are both safe to run
  * anywhere at once. A failed run is logged and retried at the next tick.
  */
-export function startScheduledJobs(ctx: SchedulingContext, firstRunAfterMs = 10_000): { stop(): Promise<void> } {
+export function startScheduledJobs(ctx: SchedulingContext): { stop(): Promise<void> } {
+  // Digests wait a minute after start: a service that just started (a deploy, a test) lets the
+  // day's visits arrive first, and the first run claims each sitter's day for good.
   const jobs: Job[] = [
-    { name: 'extend schedule horizons', everyMs: 15 * 60_000, run: () => extendScheduleHorizons(ctx.prisma, new Date(), ctx.logger) },
-    { name: 'daily schedule digests', everyMs: 5 * 60_000, run: () => publishTodaysDigests(ctx) },
+    { name: 'extend schedule horizons', firstAfterMs: 10_000, everyMs: 15 * 60_000, run: () => extendScheduleHorizons(ctx.prisma, new Date(), ctx.logger) },
+    { name: 'daily schedule digests', firstAfterMs: 60_000, everyMs: 5 * 60_000, run: () => publishTodaysDigests(ctx) },
   ];
   let stopped = false;
   const running = new Set<Promise<unknown>>();
@@ -27,7 +30,7 @@ export function startScheduledJobs(ctx: SchedulingContext, firstRunAfterMs = 10_
       running.add(run);
       void run.finally(() => running.delete(run));
     };
-    const first = setTimeout(tick, firstRunAfterMs);
+    const first = setTimeout(tick, job.firstAfterMs);
     const every = setInterval(tick, job.everyMs);
     first.unref();
     every.unref();
