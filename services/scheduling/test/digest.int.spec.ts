@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { EventOf } from '@roster/contracts';
-import { publishDailyDigests } from '../src/digest/daily-digest.js';
+import { publishDailyDigests, publishTodaysDigests } from '../src/digest/daily-digest.js';
 import { manager, SchedulingHarness } from './support/harness.js';
 
 // N2: one schedule.digest per active sitter per day, the day local to the visits' zone.
@@ -63,5 +63,17 @@ describe('daily schedule digest (N2; Postgres)', () => {
 
   it('refuses a date that is not YYYY-MM-DD', async () => {
     await assert.rejects(publishDailyDigests(h.service.ctx, '15/01/2027'), /YYYY-MM-DD/);
+  });
+
+  it('the periodic run publishes, for each zone, the day that has begun there', async () => {
+    const tenantId = randomUUID();
+    const { clientId, sitterId } = await h.clientAndSitter(tenantId);
+    // At 2027-03-02 22:00Z it is already the 3rd in Tokyo (07:00) and still the 2nd in New York (17:00).
+    await visit(tenantId, clientId, sitterId, '2027-03-03T01:00:00Z', '2027-03-03T02:00:00Z', 'Asia/Tokyo'); // 3rd, 10:00 in Tokyo
+    await visit(tenantId, clientId, sitterId, '2027-03-02T23:00:00Z', '2027-03-02T23:30:00Z', 'America/New_York'); // 2nd, 18:00 in New York
+    await publishTodaysDigests(h.service.ctx, new Date('2027-03-02T22:00:00Z'));
+    await h.settled();
+    const sent = digests(sitterId).map((d) => [d.data.timeZone, d.data.date, d.data.visits.length]).sort();
+    assert.deepEqual(sent, [['America/New_York', '2027-03-02', 1], ['Asia/Tokyo', '2027-03-03', 1]]);
   });
 });
