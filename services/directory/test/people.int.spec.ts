@@ -72,6 +72,19 @@ describe('directory: tenants, accounts, people, lifecycle (Postgres)', () => {
     assert.equal((await d.eventsSince(from, 'user.created')).filter((e) => e.tenantid === t.tenantId).length, 0, 'nothing emitted for the refusals');
   });
 
+  it('P8: five simultaneous creations with one e-mail make one person; the others get the 409 naming them', async () => {
+    const t = await d.tenant();
+    const body = { kind: 'client', firstName: 'Rae', lastName: 'Race', email: 'rae@race.example', accountId: t.rootAccountId };
+    const answers = await Promise.all(Array.from({ length: 5 }, () => d.call(t.owner, 'POST', '/people', body)));
+    const created = answers.filter((a) => a.status === 201);
+    assert.equal(created.length, 1, JSON.stringify(answers.map((a) => a.status)));
+    for (const a of answers.filter((x) => x.status !== 201)) {
+      assert.equal(a.status, 409);
+      assert.equal(a.body.existingPersonId, created[0]!.body.id);
+    }
+    assert.equal(await d.count("SELECT 1 FROM person WHERE tenant_id = $1::uuid AND email = 'rae@race.example'", t.tenantId), 1);
+  });
+
   it('P1: bad input is a precise 400 and creates nobody', async () => {
     const t = await d.tenant();
     const before = await d.count('SELECT 1 FROM person WHERE tenant_id = $1::uuid', t.tenantId);

@@ -61,11 +61,8 @@ export async function createPersonInTx(tx: DirectoryTx, tenantId: string, input:
       },
     });
   } catch (error) {
-    // Two requests with the same e-mail at once: the unique index decides; answer like the check above.
-    if (isUniqueViolation(error)) {
-      await refuseDuplicates(tx, tenantId, { email: input.email ?? null, phone: input.phone ?? null });
-      throw conflict(`a person with id ${id} already exists`);
-    }
+    // The locks above make this rare (a caller passing its own id twice): the index still decides.
+    if (isUniqueViolation(error)) throw conflict('a person with this id, e-mail or phone already exists in the tenant');
     throw error;
   }
   await tx.membership.create({ data: { tenantId, personId: id, accountId: input.accountId, roleKey } });
@@ -104,6 +101,13 @@ export async function refuseDuplicates(
   tx: DirectoryTx, tenantId: string, contact: { email: string | null; phone: string | null }, exceptPersonId?: string,
 ): Promise<void> {
   if (!contact.email && !contact.phone) return;
+  // Two requests with the same e-mail or phone wait for each other here (until the first commits),
+  // so the second sees the first's person and gets the 409 naming it, not a unique-index error.
+  const keys = [
+    ...(contact.email ? [`email:${tenantId}:${contact.email.toLowerCase()}`] : []),
+    ...(contact.phone && contact.phone.replace(/[^0-9]/g, '') ? [`phone:${tenantId}:${contact.phone.replace(/[^0-9]/g, '')}`] : []),
+  ];
+  await tx.$queryRawUnsafe('SELECT count(pg_advisory_xact_lock(k))::int AS n FROM (SELECT hashtextextended(x, 3) AS k FROM unnest($1::text[]) AS x ORDER BY 1) AS t', keys);
   const rows = await tx.$queryRawUnsafe<{ id: string; status: string; email_match: boolean }[]>(
     `SELECT id::text, status, (email_key = lower($2)) AS email_match FROM person
      WHERE tenant_id = $1::uuid AND (email_key = lower($2) OR phone_key = NULLIF(regexp_replace($3, '[^0-9]', '', 'g'), ''))
