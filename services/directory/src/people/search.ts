@@ -85,8 +85,10 @@ export async function searchPeople(tx: SqlTx, caller: Caller, query: PeopleQuery
     );
     if (rows.length <= query.limit) {
       rows = await tx.$queryRawUnsafe<PersonViewRow[]>(
-        `WITH found AS MATERIALIZED (SELECT p.id FROM person p WHERE ${where.join(' AND ')} AND ${anywhere})
-         SELECT ${PERSON_VIEW_COLUMNS} FROM person p JOIN found ON found.id = p.id ${inOrder}`,
+        // The matches' sort keys come with them, so only the page's rows are read again for the view.
+        `WITH found AS MATERIALIZED (SELECT p.id, p.sort_key FROM person p WHERE ${where.join(' AND ')} AND ${anywhere}),
+              page AS (SELECT id FROM found ORDER BY sort_key, id LIMIT ${query.limit + 1})
+         SELECT ${PERSON_VIEW_COLUMNS} FROM person p JOIN page ON page.id = p.id ${inOrder}`,
         ...params,
       );
     }
