@@ -4,10 +4,13 @@ import { operatorTenant } from '@roster/platform/http/app';
 import type { IdentityContext } from '../service.js';
 import { personCaller, type Caller } from '../logins/caller.js';
 
-/** Routes the operator may also call (a tenant owner's login): operator headers, else a bearer token. */
+/**
+ * Routes the operator may also call (a tenant owner's login): a bearer token, or the operator
+ * headers when no Authorization header is sent (as the directory does).
+ */
 export function personOrOperator(ctx: IdentityContext): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    if (req.get('x-operator-key') !== undefined) {
+    if (!req.get('authorization') && req.get('x-operator-key') !== undefined) {
       try {
         res.locals['operatorTenant'] = operatorTenant(req, ctx.config.operatorKey);
         return next();
