@@ -119,18 +119,27 @@ export class MessageSender {
     if (rows.length === 0) return 0;
     const batch = await this.batchContext(rows);
     const outcomes = await Promise.all(rows.map(async (row) => ({ row, outcome: await this.deliver(row, batch) })));
+    const recordAll = (items: typeof outcomes) => this.o.db.$transaction(async (tx) => {
+      let any = false;
+      for (const { row, outcome } of items) if (await this.record(tx, row, outcome)) any = true;
+      return any;
+    }, { timeout: 30_000, maxWait: 10_000 });
     try {
-      const staged = await this.o.db.$transaction(async (tx) => {
-        let any = false;
-        for (const { row, outcome } of outcomes) if (await this.record(tx, row, outcome)) any = true;
-        return any;
-      }, { timeout: 30_000, maxWait: 10_000 });
-      if (staged) this.o.afterCommit();
-    } catch (error) {
-      this.o.logger.error({ err: error, messages: rows.length }, 'could not record the outcome of a batch; its claims will expire and be taken again');
-      return rows.length;
+      if (await recordAll(outcomes)) this.o.afterCommit();
+      for (const { row, outcome } of outcomes) this.report(row, outcome);
+    } catch (batchError) {
+      // One row must not make a whole batch of sent messages look unsent (they would be sent again
+      // when their claims expire): record them one by one.
+      this.o.logger.warn({ err: batchError, messages: rows.length }, 'recording a batch failed; recording its messages one by one');
+      for (const item of outcomes) {
+        try {
+          if (await recordAll([item])) this.o.afterCommit();
+          this.report(item.row, item.outcome);
+        } catch (error) {
+          this.o.logger.error({ err: error, messageId: item.row.id }, 'could not record the outcome of a message; its claim will expire and it will be taken again');
+        }
+      }
     }
-    for (const { row, outcome } of outcomes) this.report(row, outcome);
     return rows.length;
   }
 
@@ -275,7 +284,7 @@ export class MessageSender {
     if (status === 'sent') {
       await stageEvents(tx, [eventFor('notifications', {
         type: 'notification.sent', subject: row.id, tenantId: row.tenant_id, ...correlation,
-        data: { messageId: row.id, template: row.template, channel: row.channel, recipientPersonId: row.recipient_person_id, provider: outcome.provider ?? 'unknown' },
+        data: { messageId: row.id, template: row.template, channel: row.channel, recipientPersonId: row.recipient_person_id, provider: (outcome.provider ?? 'unknown').slice(0, 64) },
       })]);
     } else if (status === 'failed') {
       await stageEvents(tx, [eventFor('notifications', {
