@@ -121,6 +121,17 @@ describe('directory: permission matrix (P2, P3, Postgres)', () => {
     assert.equal(memberships, 1, 'the refused grants changed nothing');
   });
 
+  it('everyone reads their own profile and sets their own preferences, nothing more', async () => {
+    for (const role of ['staff', 'client'] as const) {
+      const me = as[role]!;
+      assert.equal((await d.call(me, 'GET', `/people/${me.personId}`)).status, 200);
+      const prefs = await d.call(me, 'PATCH', `/people/${me.personId}`, { dailyReminder: true, defaultLandingPage: '/my-visits' });
+      assert.deepEqual([prefs.status, prefs.body.dailyReminder, prefs.body.defaultLandingPage], [200, true, '/my-visits']);
+      assert.equal((await d.call(me, 'PATCH', `/people/${me.personId}`, { lastName: 'Renamed' })).status, 403);
+      assert.equal((await d.call(me, 'GET', '/people')).body.items.length, 1, 'a list shows them only themselves');
+    }
+  });
+
   it('B5: an impersonated action is audited under both people', async () => {
     const acting: Who = { ...as.manager!, impersonatorId: t.ownerId };
     assert.equal((await d.call(acting, 'PATCH', `/people/${ids.sitter}`, { lastName: 'Impersonated' })).status, 200);
