@@ -171,6 +171,8 @@ export class OutboxRelay {
         failures++;
         this.options.logger.warn({ err: error, failures }, 'outbox relay failed; retrying');
         if (error instanceof BatchNotPublished) await this.recordFailure(error);
+        // The lag gauge matters most while the bus refuses: keep it current then too.
+        await this.housekeeping().catch(() => undefined);
         await sleep(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)));
         continue;
       }

@@ -87,7 +87,9 @@ async function start<C extends SqlClient>(def: ServiceDefinition<C>, options: St
   subscriptions.push(await bus.subscribe({ ...revocationSubscription({ db: db.client, notBefore: auth.notBefore, logger, onRevoked: (reason) => metrics.revocations(reason) }), group: `${def.name}-revocations` }));
   const own = def.subscriptions(ctx);
   assertNoCompetingSubscriptions(def.name, own);
-  for (const s of own) subscriptions.push(await bus.subscribe({ ...s, group: def.name }));
+  for (const s of own.filter((o) => o.delivery === 'broadcast')) subscriptions.push(await bus.subscribe({ ...s, group: def.name }));
+  const competing = oneSubscription(own.filter((o) => o.delivery !== 'broadcast'));
+  if (competing) subscriptions.push(await bus.subscribe({ ...competing, group: def.name }));
   relay.start();
 
   const app = createHttpApp({
@@ -151,6 +153,26 @@ export function assertNoCompetingSubscriptions(service: string, subscriptions: r
       owner.set(type, i);
     }
   });
+}
+
+/**
+ * A service's subscriptions as the one subscription its consumer group gets, dispatching each
+ * event to the handler that listed its type. On Kafka, members of one group subscribed to
+ * different topics would be assigned partitions they never read; one consumer per group per
+ * process avoids that on every transport.
+ */
+export function oneSubscription(subscriptions: readonly Omit<SubscriptionOptions, 'group'>[]): Omit<SubscriptionOptions, 'group'> | null {
+  if (subscriptions.length === 0) return null;
+  if (subscriptions.length === 1) return subscriptions[0]!;
+  const handlerOf = new Map<string, SubscriptionOptions['handler']>();
+  for (const s of subscriptions) for (const type of s.types) handlerOf.set(type, s.handler);
+  const retries = subscriptions.map((s) => s.retry).filter((r) => r !== undefined);
+  return {
+    types: [...handlerOf.keys()],
+    handler: (event, ctx) => handlerOf.get(event.type)!(event, ctx),
+    ...(retries[0] ? { retry: retries[0] } : {}),
+    ...(subscriptions.some((s) => s.concurrency) ? { concurrency: Math.max(...subscriptions.map((s) => s.concurrency ?? 16)) } : {}),
+  };
 }
 
 /** `node services/<name>/dist/main.js`: one service, stopped gracefully on SIGTERM/SIGINT. */
