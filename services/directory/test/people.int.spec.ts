@@ -166,6 +166,8 @@ describe('directory: tenants, accounts, people, lifecycle (Postgres)', () => {
     assert.deepEqual([preview.data.action, preview.data.roleKeys], ['archive', ['staff']]);
     const op = await d.call(t.owner, 'GET', `/operations/${res.body.operationId}`);
     assert.deepEqual([op.body.dryRun, op.body.status, op.body.expected], [true, 'pending', ['identity', 'notifications', 'scheduling']]);
+    assert.equal(op.body.traceparent, preview.traceparent, 'the operation links to the trace its events carry (rule 9)');
+    assert.match(op.body.traceId, /^[0-9a-f]{32}$/);
     assert.equal((await d.call(t.owner, 'GET', `/people/${s.body.id}`)).body.status, 'active');
     assert.equal(await d.count("SELECT 1 FROM audit_entry WHERE subject_id = $1 AND action LIKE 'person.archived'", s.body.id), 0);
     assert.equal((await d.call(t.owner, 'POST', `/people/${s.body.id}/restore`, { dryRun: true })).status, 400);

@@ -23,6 +23,7 @@ export async function startOperation(
   await tx.operation.create({
     data: {
       id: o.id, tenantId: o.tenantId, kind: o.kind, subjectId: o.subjectId, dryRun: o.dryRun, expected, expectedCounts: counts,
+      traceparent: o.events.find((e) => e.traceparent)?.traceparent ?? null,
       status: expected.length ? 'pending' : 'completed', completedAt: expected.length ? null : new Date(),
     },
   });
@@ -120,6 +121,8 @@ export async function getOperation(db: DirectoryDb, tenantId: string, id: string
     dryRun: op.dryRun,
     createdAt: op.createdAt.toISOString(),
     completedAt: op.completedAt?.toISOString() ?? null,
+    traceparent: op.traceparent,
+    traceId: op.traceparent?.split('-')[1] ?? null,
     expected: op.expected,
     progress: Object.fromEntries(Object.entries(awaited).map(([s, n]) => [s, { reported: reported[s] ?? 0, expected: n }])),
     waitingFor: Object.entries(awaited).filter(([s, n]) => (reported[s] ?? 0) < n).map(([s]) => s),
