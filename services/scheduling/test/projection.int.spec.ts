@@ -91,4 +91,25 @@ describe('what scheduling knows of people: memberships, areas, assignments (rule
     const list = await h.http('GET', '/visits', { tenantId, personId: salesperson, roles: ['salesperson'] });
     assert.deepEqual(list.body.items.map((v: { id: string }) => v.id), [visit.body.id]);
   });
+
+  it('rule 3: a creation overtaken by its deactivation still brings names and first membership; after reactivation the sitter is assignable', async () => {
+    const tenantId = randomUUID();
+    const client = h.personCreated(tenantId, 'client', { firstName: 'Olga', lastName: 'Late' });
+    const sitter = h.personCreated(tenantId, 'staff');
+    const sitterId = sitter.data.personId;
+    const clientId = client.data.personId;
+    await h.feed(h.lifecycle('user.deactivated', tenantId, sitterId, 'staff', 2), h.lifecycle('user.deactivated', tenantId, clientId, 'client', 2));
+    await h.feed(sitter, client);
+    await h.feed(h.lifecycle('user.reactivated', tenantId, sitterId, 'staff', 3), h.lifecycle('user.reactivated', tenantId, clientId, 'client', 3));
+    assert.equal((await assign(tenantId, clientId, sitterId)).status, 201);
+    const seen = await h.http('GET', `/clients/${clientId}`, manager(tenantId));
+    assert.deepEqual([seen.body.firstName, seen.body.lastName, seen.body.status], ['Olga', 'Late', 'active']);
+    // A profile update newer than the creation keeps its names when the creation arrives again late.
+    await h.feed(createEvent('directory', {
+      type: 'user.updated', subject: clientId, tenantId, correlationId: randomUUID(), subjectVersion: 4,
+      data: { personId: clientId, kind: 'client', firstName: 'Olga', lastName: 'Early', email: null, phone: null, actor: SYSTEM },
+    }));
+    await h.feed({ ...client, id: randomUUID() });
+    assert.equal((await h.http('GET', `/clients/${clientId}`, manager(tenantId))).body.lastName, 'Early');
+  });
 });

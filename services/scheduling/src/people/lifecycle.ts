@@ -43,7 +43,7 @@ export async function applySchedulingEvent(ctx: EventHandlingContext, event: Ros
     }
     if (isPersonEvent(event)) {
       const fresh = await advancePersonProjection(tx, event);
-      if (fresh) await recordProfile(tx, event);
+      await recordProfile(tx, event, fresh);
       const effect = EFFECTS[event.type];
       if (!effect) return true;
       if (!fresh) {

@@ -10,15 +10,20 @@ import type { PersonEvent } from '@roster/platform/people-projection';
  * assignments the event time, so an older event arriving late changes nothing.
  */
 
-/** After `advancePersonProjection` accepted a user.created / user.updated (same version): names, account, first membership. */
-export async function recordProfile(tx: SqlTx, event: PersonEvent): Promise<void> {
+/**
+ * user.created / user.updated, whether or not `advancePersonProjection` took the event (`fresh`):
+ * a newer status (a deactivation overtaking the creation) must not lose what only the creation
+ * carries. Names and account are written when the event is the newest version, or when none was
+ * known yet; the first membership is ordered by its own time like every membership.
+ */
+export async function recordProfile(tx: SqlTx, event: PersonEvent, fresh: boolean): Promise<void> {
   if (event.type !== 'user.created' && event.type !== 'user.updated') return;
   const d = event.data;
   const accountId = event.type === 'user.created' ? (event as EventOf<'user.created'>).data.accountId : null;
   await tx.$executeRawUnsafe(
     `UPDATE person_projection SET first_name = $3, last_name = $4, account_id = COALESCE($5::uuid, account_id)
-     WHERE id = $1::uuid AND tenant_id = $2::uuid`,
-    d.personId, event.tenantid, d.firstName, d.lastName, isUuid(accountId) ? accountId : null,
+     WHERE id = $1::uuid AND tenant_id = $2::uuid AND ($6::boolean OR first_name IS NULL)`,
+    d.personId, event.tenantid, d.firstName, d.lastName, isUuid(accountId) ? accountId : null, fresh,
   );
   if (event.type === 'user.created') {
     const created = event as EventOf<'user.created'>;
