@@ -112,4 +112,21 @@ describe('what scheduling knows of people: memberships, areas, assignments (rule
     await h.feed({ ...client, id: randomUUID() });
     assert.equal((await h.http('GET', `/clients/${clientId}`, manager(tenantId))).body.lastName, 'Early');
   });
+
+  it('role.changed moves a membership to its new role: a staff member made supervisor of an area starts seeing its clients\' visits', async () => {
+    const tenantId = randomUUID();
+    const area = randomUUID();
+    const person = h.personCreated(tenantId, 'staff', { accountId: area, roleKey: 'staff' });
+    const sitter = h.personCreated(tenantId, 'staff');
+    const client = h.personCreated(tenantId, 'client', { accountId: area });
+    await h.feed(person, sitter, client);
+    const visit = (await assign(tenantId, client.data.personId, sitter.data.personId)).body.id;
+    const asSupervisor = { tenantId, personId: person.data.personId, roles: ['supervisor'] };
+    assert.deepEqual((await h.http('GET', '/visits', asSupervisor)).body.items, [], 'not a supervisor of the area yet');
+    await h.feed(createEvent('directory', {
+      type: 'role.changed', subject: person.data.personId, tenantId, correlationId: randomUUID(),
+      data: { personId: person.data.personId, accountId: area, fromRoleKey: 'staff', toRoleKey: 'supervisor', notBefore: new Date().toISOString(), actor: SYSTEM },
+    }));
+    assert.deepEqual((await h.http('GET', '/visits', asSupervisor)).body.items.map((v: { id: string }) => v.id), [visit]);
+  });
 });
