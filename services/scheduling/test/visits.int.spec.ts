@@ -110,6 +110,8 @@ describe('visits (S1, S2) through HTTP (scheduling, Postgres)', () => {
     assert.deepEqual(list.body.items.map((v: { id: string; sitterId: string }) => [v.id, v.sitterId]), [[visit.id, sitterId]], 'nothing else was created or changed');
     assert.equal((await h.http('GET', '/visits?status=cancelled', manager(tenantId))).status, 400);
     assert.equal((await h.http('GET', '/visits?cursor=bogus', manager(tenantId))).status, 400);
+    const backwardsPeriod = await h.http('GET', `/visits?from=${encodeURIComponent(hoursFromNow(5))}&to=${encodeURIComponent(hoursFromNow(4))}`, manager(tenantId));
+    assert.deepEqual([backwardsPeriod.status, backwardsPeriod.body.errors?.[0]?.path], [400, 'query.to']);
   });
 
   it('S2: a sitter completes their own visit, not another sitter\'s; a manager completes any; completing twice is a conflict', async () => {

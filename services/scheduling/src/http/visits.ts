@@ -34,7 +34,7 @@ const listQuery = z.strictObject({
   unassigned: z.enum(['true', 'false']).transform((s) => s === 'true').optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(200).optional(),
-});
+}).refine((q) => !q.from || !q.to || q.to > q.from, { path: ['to'], message: 'to must be after from' });
 
 const assignBody = z.strictObject({ sitterId: uuid.nullable() });
 const surchargeBody = z.strictObject({
