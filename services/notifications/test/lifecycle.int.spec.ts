@@ -74,7 +74,7 @@ describe('cascades: managers told, schedule e-mails, monitors, deactivated peopl
 
     assert.equal((await request(system.service.url).put('/subscriptions').set(bearer(sitterId, ['staff'])).send({ scheduleEmails: true })).status, 200);
     const mine = await request(system.service.url).get('/subscriptions').set(bearer(sitterId, ['staff']));
-    assert.deepEqual(mine.body, { personId: sitterId, scheduleEmails: true, dailyReminder: false });
+    assert.deepEqual(mine.body, { personId: sitterId, scheduleEmails: true, dailyReminder: false, delivering: true });
     assert.equal((await request(system.service.url).put('/subscriptions').set(bearer(sitterId, ['staff'])).send({ personId: managerId, dailyReminder: true })).status, 403);
     assert.equal((await request(system.service.url).put('/subscriptions').set(bearer(sitterId, ['staff'])).send({})).status, 400);
 
@@ -109,7 +109,7 @@ describe('cascades: managers told, schedule e-mails, monitors, deactivated peopl
     await system.publish(preview);
     const previewed = await stepOf(preview);
     assert.equal(previewed.type === 'cascade.step.completed' && previewed.data.outcome, 'previewed');
-    assert.deepEqual(previewed.type === 'cascade.step.completed' && previewed.data.counts, { messagesCancelled: 0, scheduleEmailsStopped: 0, remindersStopped: 0, monitorsFlagged: 1 });
+    assert.deepEqual(previewed.type === 'cascade.step.completed' && previewed.data.counts, { messagesCancelled: 0, scheduleEmailsStopped: 0, remindersStopped: 0, monitorsFlagged: 1, ownersTold: 1 }, 'the preview counts the owners the real run tells');
     assert.equal((await request(system.service.url).get('/monitors?review=true').set(owners)).body.items.length, 0, 'a dry run changes nothing');
 
     const deactivated = lifecycle('user.deactivated', tenantId, managerId, 2, ['manager']);

@@ -39,7 +39,7 @@ describe('two workers on one database: a single send per scheduled message (N2, 
     await waitFor('projections', async () => (await system.service.ctx.prisma.personProjection.count({ where: { tenantId } })) === 15
       && (await system.service.ctx.prisma.personProjection.count({ where: { tenantId, status: 'inactive' } })) === 1);
     const put = await request(second.url).put('/subscriptions').set(system.tokens.bearer({ tenantId, personId: byApi.data.personId, roles: ['staff'] })).send({ dailyReminder: true });
-    assert.deepEqual(put.body, { personId: byApi.data.personId, scheduleEmails: false, dailyReminder: true });
+    assert.deepEqual(put.body, { personId: byApi.data.personId, scheduleEmails: false, dailyReminder: true, delivering: true });
 
     const early = new Date('2026-12-01T05:00:00Z');
     assert.equal(await runtimeOf(system.service.ctx).queueReminders(early), 0, 'not before the reminder hour');

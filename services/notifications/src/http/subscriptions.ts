@@ -23,11 +23,21 @@ export function subscriptionsRouter(ctx: NotificationsContext): Router {
     if (!(await findPerson(db, me.tenantId, personId))) throw notFound(`person ${personId}`);
     return { tenantId: me.tenantId, personId };
   };
+  // The choices are kept while a person is inactive (a reactivation resumes them); `delivering`
+  // says whether anything is sent now, so nobody reads a deactivated sitter's `true` as "still e-mailed".
   const read = async (tenantId: string, personId: string) => {
-    const [row] = await db.$queryRawUnsafe<{ schedule_emails: boolean; daily_reminder: boolean }[]>(
-      'SELECT schedule_emails, daily_reminder FROM subscription WHERE person_id = $1::uuid AND tenant_id = $2::uuid', personId, tenantId,
+    const [row] = await db.$queryRawUnsafe<{ schedule_emails: boolean | null; daily_reminder: boolean | null; status: string | null }[]>(
+      `SELECT s.schedule_emails, s.daily_reminder, p.status
+         FROM (SELECT $1::uuid AS person_id, $2::uuid AS tenant_id) who
+         LEFT JOIN subscription s ON s.person_id = who.person_id AND s.tenant_id = who.tenant_id
+         LEFT JOIN person_projection p ON p.id = who.person_id AND p.tenant_id = who.tenant_id`,
+      personId, tenantId,
     );
-    return { personId, scheduleEmails: row?.schedule_emails ?? false, dailyReminder: row?.daily_reminder ?? false };
+    const delivering = (row?.status ?? 'active') === 'active';
+    return {
+      personId, scheduleEmails: row?.schedule_emails ?? false, dailyReminder: row?.daily_reminder ?? false, delivering,
+      ...(delivering ? {} : { stoppedBecause: `the person is ${row?.status}` }),
+    };
   };
 
   router.get('/subscriptions', ctx.auth.required, async (req, res) => {

@@ -2,6 +2,7 @@ import type { EventOf } from '@roster/contracts';
 import type { SqlTx } from '@roster/platform/db/database';
 import type { PersonEvent } from '@roster/platform/people-projection';
 import { countActiveMonitorsOf, flagMonitorsOf } from '../monitors/monitors.js';
+import { ownersOf } from './recipients.js';
 
 /** One of notifications' cascade steps (the platform's CascadeEffect shape). */
 export interface NotificationsCascadeEffect {
@@ -46,10 +47,14 @@ export const stopMessagesToPerson: NotificationsCascadeEffect = {
   },
   async preview(tx, event) {
     const { personId } = event.data;
+    const monitorsFlagged = await countActiveMonitorsOf(tx, event.tenantid, personId);
+    // The same counts as apply: owners are told only when there are monitors to review.
+    const ownersTold = monitorsFlagged > 0 ? (await ownersOf(tx, event.tenantid, personId)).length : 0;
     return {
       messagesCancelled: await count(tx, `SELECT count(*) AS n ${QUEUED_TO}`, event.tenantid, personId),
       ...(await subscriptionsOf(tx, event.tenantid, personId)),
-      monitorsFlagged: await countActiveMonitorsOf(tx, event.tenantid, personId),
+      monitorsFlagged,
+      ownersTold,
     };
   },
 };
