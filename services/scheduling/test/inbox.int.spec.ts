@@ -8,6 +8,7 @@ import type { SchedulingDb } from '../src/db/client.js';
 import { createTestDatabase, type TestDatabase } from '../../../packages/platform/test/support/postgres.js';
 import { waitFor } from '../../../packages/platform/test/support/wait.js';
 import { schedulingService } from '../src/service.js';
+import { waitForNoSessions } from './support/harness.js';
 
 // Rule 2: consumers are idempotent through an inbox kept in the handler's transaction.
 describe('inbox: every event delivered three times has its effect once (scheduling, Postgres)', () => {
@@ -25,6 +26,7 @@ describe('inbox: every event delivered three times has its effect once (scheduli
   });
   after(async () => {
     await scheduling?.stop();
+    if (database) await waitForNoSessions(database.name);
     await database?.drop();
   });
 

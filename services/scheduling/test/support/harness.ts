@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { createEvent, type EventEnvelope, type RosterEvent } from '@roster/contracts';
 import { MemoryBus } from '@roster/platform/bus/memory';
 import { startService, type RunningService } from '@roster/platform/service';
-import { createTestDatabase, type TestDatabase } from '../../../../packages/platform/test/support/postgres.js';
+import pg from 'pg';
+import { ADMIN_DATABASE_URL, createTestDatabase, type TestDatabase } from '../../../../packages/platform/test/support/postgres.js';
 import { testTokens, type TestTokens } from '../../../../packages/platform/test/support/tokens.js';
 import { waitFor } from '../../../../packages/platform/test/support/wait.js';
 import type { SchedulingDb } from '../../src/db/client.js';
@@ -52,6 +53,9 @@ export class SchedulingHarness {
 
   async stop(): Promise<void> {
     await this.service?.stop();
+    // pg.Pool#end() resolves before its sockets are closed; DROP … WITH (FORCE) terminating such a
+    // closing client makes the pool emit an unhandled 'error'. Wait for the sessions to go first.
+    if (this.database) await waitForNoSessions(this.database.name);
     await this.database?.drop();
   }
 
@@ -133,6 +137,19 @@ export class SchedulingHarness {
   stepsOf(correlationId: string) {
     return this.published.filter((e) => e.type === 'cascade.step.completed' && e.correlationid === correlationId)
       .map((e) => (e as Extract<RosterEvent, { type: 'cascade.step.completed' }>).data);
+  }
+}
+
+export async function waitForNoSessions(name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
+  await admin.connect();
+  try {
+    await waitFor(`the sessions of ${name} to end`, async () => {
+      const { rows } = await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+      return rows[0]!.n === 0;
+    }, 5_000, 25).catch(() => undefined); // then drop anyway
+  } finally {
+    await admin.end();
   }
 }
 
