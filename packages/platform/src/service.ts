@@ -7,7 +7,7 @@ import { createServiceAuth, revocationSubscription, type ServiceAuth } from './a
 import { createBus, MemoryBus } from './bus/index.js';
 import type { Bus, Subscription, SubscriptionOptions } from './bus/types.js';
 import { loadConfig, type ServiceConfig } from './config.js';
-import { openDatabase, type Database, type DriverAdapter, type SqlClient } from './db/database.js';
+import { openDatabase, type Database, type MakeClient, type SqlClient } from './db/database.js';
 import { createHttpApp } from './http/app.js';
 import { createLogger, redactUrl, type Logger } from './logging.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
@@ -33,7 +33,7 @@ export interface ServiceDefinition<C extends SqlClient> {
   /** Absolute path of the service's `prisma/migrations`. */
   migrationsDir: string;
   /** The service's generated PrismaClient on a driver adapter. */
-  makeClient(adapter: DriverAdapter): C;
+  makeClient: MakeClient<C>;
   routes(ctx: ServiceContext<C>): Router;
   /** What the service consumes; the group is the service name. */
   subscriptions(ctx: ServiceContext<C>): Omit<SubscriptionOptions, 'group'>[];
@@ -128,7 +128,8 @@ async function start<C extends SqlClient>(def: ServiceDefinition<C>, options: St
       server.closeIdleConnections();
       await Promise.all(subscriptions.map((s) => s.close()));
       await relay.stop(config.shutdownTimeoutMs);
-      await Promise.race([closed, new Promise((r) => setTimeout(r, config.shutdownTimeoutMs))]);
+      // unref: a stop that finished early must not keep the process alive until the timer fires.
+      await Promise.race([closed, new Promise((r) => setTimeout(r, config.shutdownTimeoutMs).unref())]);
       server.closeAllConnections();
       if (ownsBus) await bus.close();
       await db.close();

@@ -16,6 +16,13 @@ export interface SqlClient extends SqlTx {
 
 export type DriverAdapter = unknown;
 
+/** What a service's `makeClient` passes to its PrismaClient besides the adapter. */
+export interface ClientOptions {
+  /** Interactive transactions wait this long for a connection (Prisma's default, 2 s, is shorter than the pool's). */
+  transactionOptions: { maxWait: number; timeout: number };
+}
+export type MakeClient<C> = (adapter: DriverAdapter, options: ClientOptions) => C;
+
 export interface DatabaseOptions {
   /** `postgres://…` or `pglite:<folder>` (embedded) or `pglite:memory`. */
   url: string;
@@ -43,7 +50,7 @@ export interface Database<C> {
  */
 export async function openDatabase<C extends SqlClient>(
   options: DatabaseOptions,
-  makeClient: (adapter: DriverAdapter) => C,
+  makeClient: MakeClient<C>,
 ): Promise<Database<C>> {
   if (options.url.startsWith('pglite:')) return openPglite(options, makeClient);
   if (/^postgres(ql)?:\/\//.test(options.url)) return openPostgres(options, makeClient);
@@ -53,7 +60,11 @@ export async function openDatabase<C extends SqlClient>(
 /** For /readyz: whether the database answers a trivial query. */
 const answers = (query: () => Promise<unknown>): Promise<boolean> => query().then(() => true, () => false);
 
-async function openPostgres<C extends SqlClient>(options: DatabaseOptions, makeClient: (a: DriverAdapter) => C): Promise<Database<C>> {
+const clientOptions = (options: DatabaseOptions): ClientOptions => ({
+  transactionOptions: { maxWait: options.acquireTimeoutMs ?? 5_000, timeout: 15_000 },
+});
+
+async function openPostgres<C extends SqlClient>(options: DatabaseOptions, makeClient: MakeClient<C>): Promise<Database<C>> {
   let migrations: MigrationReport | null = null;
   if (options.migrate) migrations = await migratePostgres(options.url, options.migrationsDir);
   const { PrismaPg } = await import('@prisma/adapter-pg');
@@ -63,7 +74,10 @@ async function openPostgres<C extends SqlClient>(options: DatabaseOptions, makeC
     connectionTimeoutMillis: options.acquireTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
   });
-  const client = makeClient(new PrismaPg(pool));
+  // An idle connection the server ends (restart, failover, a dropped database) is discarded by the
+  // pool; without a listener its 'error' would crash the process. Queries in flight fail on their own.
+  pool.on('error', () => undefined);
+  const client = makeClient(new PrismaPg(pool), clientOptions(options));
   return {
     client,
     kind: 'postgres',
@@ -88,7 +102,7 @@ export async function migratePostgres(url: string, migrationsDir: string): Promi
   }
 }
 
-async function openPglite<C extends SqlClient>(options: DatabaseOptions, makeClient: (a: DriverAdapter) => C): Promise<Database<C>> {
+async function openPglite<C extends SqlClient>(options: DatabaseOptions, makeClient: MakeClient<C>): Promise<Database<C>> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { PrismaPGlite } = await import('pglite-prisma-adapter');
   const where = options.url.slice('pglite:'.length);
@@ -101,7 +115,7 @@ async function openPglite<C extends SqlClient>(options: DatabaseOptions, makeCli
   if (options.migrate) {
     migrations = await applyMigrations({ query: (q, p) => pglite.query(q, p) as never, exec: (q) => pglite.exec(q) }, options.migrationsDir);
   }
-  const client = makeClient(new PrismaPGlite(pglite));
+  const client = makeClient(new PrismaPGlite(pglite), clientOptions(options));
   return {
     client,
     kind: 'pglite',

@@ -1,7 +1,7 @@
-import type { DriverAdapter } from '@roster/platform/db/database';
+import type { ClientOptions, DriverAdapter } from '@roster/platform/db/database';
 import { PrismaClient } from './generated/client.js';
 
 export type DirectoryDb = PrismaClient;
 export type DirectoryTx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
-export const makeClient = (adapter: DriverAdapter): DirectoryDb => new PrismaClient({ adapter: adapter as never });
+export const makeClient = (adapter: DriverAdapter, options?: ClientOptions): DirectoryDb => new PrismaClient({ adapter: adapter as never, ...options });
