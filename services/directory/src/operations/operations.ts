@@ -45,13 +45,26 @@ export async function recordCascadeStep(db: DirectoryDb, event: EventOf<'cascade
   // would), one round trip per step: a bulk change's 1,000 steps land quickly.
   const stepValues = Prisma.sql`${randomUUID()}::uuid, o.id, ${step.service}, ${step.step}, ${step.outcome}, ${JSON.stringify(step.counts)}::jsonb,
     ${step.durationMs}, ${step.dryRun}, ${step.detail}, ${step.causeType}, ${step.causeEventId}, ${new Date(event.time)}`;
-  const recorded = await db.$executeRaw`
-    WITH o AS (SELECT id FROM operation WHERE id = ${step.operationId}::uuid AND tenant_id = ${tenantId}::uuid),
+  // P9: an effect a service applied is also a line of the audit trail, by `system`, linked to the
+  // operation, shown for the subject and in the trails of the subject's accounts (or the account).
+  const audited = step.outcome === 'applied' && !step.dryRun;
+  const [row] = await db.$queryRaw<{ recorded: number }[]>`
+    WITH o AS (SELECT id, subject_id FROM operation WHERE id = ${step.operationId}::uuid AND tenant_id = ${tenantId}::uuid),
          claim AS (INSERT INTO inbox (consumer, event_id, type) SELECT 'directory', ${event.id}, ${event.type} WHERE EXISTS (SELECT 1 FROM o)
-                   ON CONFLICT DO NOTHING RETURNING 1)
-    INSERT INTO operation_step (id, operation_id, service, step, outcome, counts, duration_ms, dry_run, detail, cause_type, cause_event_id, at)
-    SELECT ${stepValues} FROM o, claim`;
-  if (recorded === 1) return;
+                   ON CONFLICT DO NOTHING RETURNING 1),
+         recorded AS (
+           INSERT INTO operation_step (id, operation_id, service, step, outcome, counts, duration_ms, dry_run, detail, cause_type, cause_event_id, at)
+           SELECT ${stepValues} FROM o, claim RETURNING 1),
+         audit AS (
+           INSERT INTO audit_entry (id, tenant_id, at, actor_kind, action, subject_id, account_ids, operation_id, detail)
+           SELECT ${randomUUID()}::uuid, ${tenantId}::uuid, ${new Date(event.time)}, 'system', ${`cascade.${step.service}.${step.step}`},
+                  o.subject_id::text,
+                  COALESCE((SELECT array_agg(m.account_id) FROM membership m WHERE m.tenant_id = ${tenantId}::uuid AND m.person_id = o.subject_id),
+                           (SELECT array_agg(a.id) FROM account a WHERE a.tenant_id = ${tenantId}::uuid AND a.id = o.subject_id), '{}'),
+                  o.id, ${JSON.stringify({ service: step.service, step: step.step, counts: step.counts, causeType: step.causeType })}::jsonb
+           FROM o, claim WHERE ${audited} AND o.subject_id IS NOT NULL)
+    SELECT count(*)::int AS recorded FROM recorded`;
+  if (row?.recorded === 1) return;
   // A duplicate, another tenant's operation, or a cascade started elsewhere (no operation yet).
   await db.$transaction(async (tx) => {
     if (!(await claimInbox(tx, 'directory', event))) return;
