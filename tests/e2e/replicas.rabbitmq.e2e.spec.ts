@@ -9,6 +9,7 @@ import { migratePostgres } from '@roster/platform/db/database';
 import { deleteRabbitNamespaces } from '../../packages/platform/test/support/brokers.js';
 import { createTestDatabase, type TestDatabase } from '../../packages/platform/test/support/postgres.js';
 import { waitFor } from '../../packages/platform/test/support/wait.js';
+import { testTokens } from '../../packages/platform/test/support/tokens.js';
 
 const AMQP = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const OPERATOR_KEY = 'replicas-operator-key-0123456789';
@@ -58,7 +59,10 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 // service and one RabbitMQ namespace. Replicas compete for events and share the outbox safely.
 describe('two replicas of every service (Postgres + RabbitMQ)', () => {
   const namespace = `replicas-${randomUUID().slice(0, 8)}`;
-  const tenantId = randomUUID();
+  const tokens = testTokens();
+  let tenantId: string;
+  let accountId: string;
+  let owner: string;
   const databases = new Map<Service, TestDatabase>();
   const replicas: Replica[] = [];
   const of = (service: Service) => replicas.filter((r) => r.service === service);
@@ -78,7 +82,7 @@ describe('two replicas of every service (Postgres + RabbitMQ)', () => {
         const child = spawn(process.execPath, [...node, main(service)], {
           env: {
             ...process.env, PORT: String(port), DATABASE_URL: databases.get(service)!.url, DB_MIGRATE: 'false', BUS_URL: AMQP,
-            BUS_NAMESPACE: namespace, ROSTER_OPERATOR_KEY: OPERATOR_KEY, LOG_LEVEL: 'warn',
+            BUS_NAMESPACE: namespace, ROSTER_OPERATOR_KEY: OPERATOR_KEY, LOG_LEVEL: 'warn', DB_POOL_SIZE: '4', ...tokens.env,
           },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
@@ -122,7 +126,7 @@ describe('two replicas of every service (Postgres + RabbitMQ)', () => {
   const call = async (replica: Replica, method: string, path: string, body?: unknown) => {
     const res = await fetch(`${replica.url}${path}`, {
       method,
-      headers: { 'x-operator-key': OPERATOR_KEY, 'x-roster-tenant': tenantId, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: { authorization: `Bearer ${owner}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
@@ -135,12 +139,21 @@ describe('two replicas of every service (Postgres + RabbitMQ)', () => {
 
   it(`deactivating ${PEOPLE} people through both directory replicas: every cascade completes once, the work is shared, nothing is published or handled twice`, async () => {
     const directory = of('directory');
+    const tenant = await fetch(`${directory[0]!.url}/tenants`, {
+      method: 'POST',
+      headers: { 'x-operator-key': OPERATOR_KEY, 'x-roster-tenant': randomUUID(), 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Replica Pets', owner: { firstName: 'Olive', lastName: 'Owner', email: 'olive@replicas.example' } }),
+    });
+    assert.equal(tenant.status, 201);
+    const created = (await tenant.json()) as { tenantId: string; rootAccountId: string; ownerId: string };
+    ({ tenantId, rootAccountId: accountId } = created);
+    owner = tokens.mint({ tenantId, personId: created.ownerId, roles: ['owner'] });
     const started = Date.now();
 
     // Requests alternate between the two directory replicas, as a load balancer would spread them.
     const ids = await Promise.all(Array.from({ length: PEOPLE }, async (_, i) => {
       const res = await call(directory[i % REPLICAS]!, 'POST', '/people', {
-        kind: 'staff', firstName: `Sam${i}`, lastName: 'Sitter', email: `sam${i}@example.com`, accountId: randomUUID(), roleKey: 'staff',
+        kind: 'staff', firstName: `Sam${i}`, lastName: 'Sitter', email: `sam${i}@example.com`, accountId, roleKey: 'staff',
       });
       assert.equal(res.status, 201, JSON.stringify(res.body));
       return res.body.id as string;
@@ -194,20 +207,22 @@ describe('two replicas of every service (Postgres + RabbitMQ)', () => {
     console.log(`${PEOPLE} cascades settled in ${settledMs} ms; per replica: ${JSON.stringify(m)}`);
 
     // Outbox relays: every event published exactly once across both directory replicas.
-    assert.equal(sum(m.publishedCreated), PEOPLE, `user.created published ${JSON.stringify(m.publishedCreated)}`);
+    assert.equal(sum(m.publishedCreated), PEOPLE + 1, // and the tenant's owner
+      `user.created published ${JSON.stringify(m.publishedCreated)}`);
     assert.equal(sum(m.publishedDeactivated), PEOPLE, `user.deactivated published ${JSON.stringify(m.publishedDeactivated)}`);
     // Competing consumers: each event handled once by the group, and both replicas took a share.
     for (const group of ['identity', 'scheduling', 'notifications'] as const) {
       assert.equal(sum(m[group]), PEOPLE, `${group} handled user.deactivated ${JSON.stringify(m[group])}`);
       for (const [i, n] of m[group].entries()) assert.ok(n > 0, `${group}#${i} handled none of the ${PEOPLE} user.deactivated: ${JSON.stringify(m[group])}`);
     }
-    assert.equal(sum(m.schedulingCreated), PEOPLE, `scheduling handled user.created ${JSON.stringify(m.schedulingCreated)}`);
+    assert.equal(sum(m.schedulingCreated), PEOPLE + 1, `scheduling handled user.created ${JSON.stringify(m.schedulingCreated)}`);
     assert.equal(sum(m.steps), 3 * PEOPLE, `directory handled cascade.step.completed ${JSON.stringify(m.steps)}`);
     for (const [i, n] of m.steps.entries()) assert.ok(n > 0, `directory#${i} handled no cascade step: ${JSON.stringify(m.steps)}`);
     // Nothing retried or dead-lettered on the way.
     for (const service of SERVICES) {
       for (const text of await metrics(service)) {
-        assert.equal(sample(text, 'roster_events_consumed_total', { outcome: 'retried' }), 0, `${service} retried events`);
+        assert.equal(sample(text, 'roster_events_consumed_total', { outcome: 'retried' }), 0,
+          `${service} retried events: ${text.split('\n').filter((l) => l.includes('outcome="retried"') && !l.endsWith(' 0')).join('; ')}`);
         assert.equal(sample(text, 'roster_dead_letters_total', {}), 0, `${service} dead-lettered events`);
       }
     }
