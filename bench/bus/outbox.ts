@@ -10,6 +10,7 @@ import pg from 'pg';
 import { ADMIN_DATABASE_URL, createTestDatabase, type TestDatabase } from '../../packages/platform/test/support/postgres.js';
 import { makeClient, type DirectoryDb } from '../../services/directory/src/db/client.js';
 import { createPerson, type NewPerson } from '../../services/directory/src/people/commands.js';
+import { provisionTenant } from '../../services/directory/src/tenants/provision.js';
 import { directoryService } from '../../services/directory/src/service.js';
 import { GROUP } from './adapters.js';
 import { benchLogger, config, progress } from './config.js';
@@ -19,16 +20,16 @@ const OPERATOR: Actor = { kind: 'operator', personId: null, impersonatorId: null
 /** The directory's defaults (DB_POOL_SIZE, the relay's batch size and poll interval). */
 const POOL_SIZE = 10;
 
-const person = (i: number): NewPerson => ({
-  kind: 'staff',
-  firstName: `Sam${i}`,
-  lastName: 'Bench',
-  email: `sam${i}@bench.example`,
-  phone: '+15550100000',
-  accountId: ACCOUNT_ID,
-  roleKey: 'staff',
-});
-const ACCOUNT_ID = randomUUID();
+// E-mail and phone identify a person in a tenant (P8): each bench person (warm-ups and rounds
+// included) has their own.
+let serial = 0;
+const person = (i: number, accountId: string = randomUUID()): NewPerson => {
+  const n = serial++;
+  return {
+    kind: 'staff', firstName: `Sam${i}`, lastName: 'Bench', email: `sam${n}@bench.example`,
+    phone: `+1555${String(n).padStart(7, '0')}`, accountId, roleKey: 'staff',
+  };
+};
 const TENANT_ID = randomUUID();
 
 /** A fresh, migrated directory database; `drop()` when done. */
@@ -106,7 +107,7 @@ export async function plainTransactions(url: string, count: number): Promise<Pat
       cpuUsPerEvent: cpu.perEvent(count),
     };
   } finally {
-    await pool.query('TRUNCATE person, outbox');
+    await pool.query('TRUNCATE person, outbox CASCADE');
     await pool.end();
   }
 }
@@ -126,6 +127,8 @@ export async function outboxPath(url: string, busName: string, busUrl: string, c
     db = await openDatabase({ url, migrationsDir: directoryService.migrationsDir, migrate: false, poolSize: POOL_SIZE }, makeClient);
     bus = await createBus(busUrl, { namespace: `${config.namespace}-outbox`, logger: benchLogger, instanceId: 'bench' });
     await bus.connect();
+    // The directory checks the account: a tenant of its own, provisioned as POST /tenants does.
+    const tenant = await provisionTenant(db.client, { name: `Bench ${busName}`, owner: { firstName: 'Olive', lastName: 'Owner', email: `owner-${randomUUID()}@bench.example` } });
     let tracker = new Tracker(Math.min(500, count), false);
     subscription = await bus.subscribe({ group: GROUP, types: ['user.created'], handler: async (e) => tracker.arrive(e.subject) });
     relay = new OutboxRelay({ db: db.client, bus, logger: benchLogger });
@@ -136,7 +139,7 @@ export async function outboxPath(url: string, busName: string, busUrl: string, c
     const activeRelay = relay;
     const write = async (i: number) => {
       const started = performance.now();
-      const created = await createPerson(prisma, TENANT_ID, person(i), OPERATOR);
+      const created = await createPerson(prisma, tenant.tenantId, person(i, tenant.rootAccountId), OPERATOR);
       const committed = performance.now();
       tracker.start(created.id, committed);
       writes.add(committed - started);
@@ -165,7 +168,7 @@ export async function outboxPath(url: string, busName: string, busUrl: string, c
     await subscription?.close().catch(() => undefined);
     await bus?.close().catch(() => undefined);
     if (db) {
-      await db.client.$executeRawUnsafe('TRUNCATE person, outbox').catch(() => undefined);
+      await db.client.$executeRawUnsafe('TRUNCATE person, outbox CASCADE').catch(() => undefined);
       await db.close().catch(() => undefined);
     }
   }
