@@ -48,7 +48,7 @@ describe('invitations, SMS and provider callbacks (P8, N1, B6; Postgres, real SM
   const callback = (body: unknown, signature?: string) => {
     const r = request(system.service.url).post('/callbacks/sms/acme').set('content-type', 'application/json');
     if (signature !== undefined) r.set('x-roster-signature', signature);
-    return r.send(JSON.stringify(body));
+    return r.send(typeof body === 'string' ? body : JSON.stringify(body));
   };
 
   it('an SMS invitation carries the acceptance link; the first provider fails (503) and the second delivers it', async () => {
@@ -94,7 +94,11 @@ describe('invitations, SMS and provider callbacks (P8, N1, B6; Postgres, real SM
     let row = await system.service.ctx.prisma.message.findFirstOrThrow({ where: { providerMessageId: sms!.sid } });
     assert.equal(row.deliveryStatus, null);
 
-    const ok = await callback(delivered, signCallback(SECRET, delivered));
+    // The signature covers the bytes as sent: pretty-printed JSON passes with its own signature,
+    // not with the signature of its compact form.
+    const pretty = JSON.stringify(delivered, null, 2);
+    assert.equal((await callback(pretty, signCallback(SECRET, delivered))).status, 401);
+    const ok = await callback(pretty, signCallback(SECRET, pretty));
     assert.equal(ok.status, 200);
     row = await system.service.ctx.prisma.message.findFirstOrThrow({ where: { providerMessageId: sms!.sid } });
     assert.equal(row.deliveryStatus, 'delivered');

@@ -44,7 +44,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : res.statusCode === 404 ? 'unmatched' : req.path;
+      const route = routeOf(req, res.statusCode);
       metrics.observeHttp(req.method, route, res.statusCode, seconds);
       if (!req.path.startsWith('/metrics') && !req.path.startsWith('/healthz') && !req.path.startsWith('/readyz')) {
         logger.info({ method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
@@ -65,7 +65,11 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
-  app.use(express.json({ limit: options.bodyLimit ?? '256kb', type: ['application/json', 'application/*+json'] }));
+  app.use(express.json({
+    limit: options.bodyLimit ?? '256kb', type: ['application/json', 'application/*+json'],
+    // The bytes as sent, for signature checks (provider status callbacks sign the raw body).
+    verify: (req, _res, buf) => void ((req as Request & { rawBody?: Buffer }).rawBody = buf),
+  }));
   app.use((req, _res, next) => {
     // A body that is not JSON is refused rather than silently ignored.
     if (['POST', 'PUT', 'PATCH'].includes(req.method) && Number(req.get('content-length') ?? 0) > 0 && !req.is(['application/json', 'application/*+json'])) {
@@ -79,10 +83,22 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   return app;
 }
 
+/**
+ * The route template of a request (`/invitations/:token/accept`) for logs and metric labels: paths
+ * may carry secrets and would make unbounded label sets. Requests refused before routing (bad
+ * JSON, wrong media type) count as `unrouted`, unknown paths as `unmatched`.
+ */
+function routeOf(req: Request, status: number): string {
+  if (req.route?.path) return `${req.baseUrl}${String(req.route.path)}`;
+  if (['/healthz', '/readyz', '/metrics'].includes(req.path)) return req.path;
+  return status === 404 ? 'unmatched' : 'unrouted';
+}
+
 function errorHandler(logger: Logger) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const problem = toProblem(error);
-    if (problem.status >= 500) logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
+    // The route pattern, never the path: a path can hold a secret (an invitation token).
+    if (problem.status >= 500) logger.error({ err: error, method: req.method, route: routeOf(req, problem.status) }, 'request failed');
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem.toJSON(req.originalUrl)));
   };
 }

@@ -10,9 +10,7 @@ export const SIGNATURE_HEADER = 'x-roster-signature';
 
 /**
  * The signature a provider sends: `sha256=<hex HMAC-SHA256 of the body>` keyed with
- * SMS_CALLBACK_SECRET. The platform's JSON parser has consumed the bytes before a router runs, so
- * the body is verified in its compact JSON form (`JSON.stringify` of what was parsed), which is
- * what a provider sending compact JSON signed.
+ * SMS_CALLBACK_SECRET, over the body's bytes exactly as sent (the HTTP kit keeps them as `rawBody`).
  */
 export const signCallback = (secret: string, body: unknown): string =>
   `sha256=${createHmac('sha256', secret).update(typeof body === 'string' ? body : JSON.stringify(body)).digest('hex')}`;
@@ -39,7 +37,8 @@ export function callbacksRouter(ctx: NotificationsContext): Router {
     if (!secret) throw unauthorized('status callbacks are not accepted: SMS_CALLBACK_SECRET is not configured');
     const given = req.get(SIGNATURE_HEADER);
     if (!given) throw unauthorized(`missing ${SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of the body>`);
-    const expected = Buffer.from(signCallback(secret, req.body ?? {}));
+    const raw = (req as typeof req & { rawBody?: Buffer }).rawBody;
+    const expected = Buffer.from(signCallback(secret, raw ? raw.toString('utf8') : JSON.stringify(req.body ?? {})));
     const actual = Buffer.from(given.trim());
     if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) throw unauthorized('the callback signature does not match its body');
 
