@@ -130,9 +130,10 @@ export async function salonChainWorkflow(roster: Roster, phones: Phones): Promis
   const link = (text: string) => /invitations\/([A-Za-z0-9_-]{20,})\/accept/.exec(text)?.[1];
 
   // By SMS: a new person registers.
-  const sms = await phones.waitFor('+44 7911 123456').catch(async (e) => {
-    console.log('DEBUG', JSON.stringify(phones.messages), JSON.stringify(await roster.call('notifications', 'GET', '/messages', { token: owner })));
-    throw e;
+  // When it does not come, the delivery log says why (an undeliverable number is a failed message).
+  const sms = await phones.waitFor('+44 7911 123456').catch(async (e: Error) => {
+    const log = await roster.call('notifications', 'GET', '/messages?template=invitation_sms', { token: owner });
+    throw new Error(`${e.message}; delivery log: ${JSON.stringify(log.body)}`);
   });
   const smsToken = link(sms.body);
   assert.ok(smsToken, sms.body);
