@@ -37,6 +37,12 @@ export interface ServiceDefinition<C extends SqlClient> {
   routes(ctx: ServiceContext<C>): Router;
   /** What the service consumes; the group is the service name. */
   subscriptions(ctx: ServiceContext<C>): Omit<SubscriptionOptions, 'group'>[];
+  /**
+   * The service's own background work (senders, periodic jobs), started once its consumers and
+   * relay run; stopped after the consumers close and before the relay flushes, so whatever it
+   * commits is still published and the database is still open.
+   */
+  background?(ctx: ServiceContext<C>): { stop(): Promise<void> };
 }
 
 export interface StartOptions {
@@ -91,6 +97,7 @@ async function start<C extends SqlClient>(def: ServiceDefinition<C>, options: St
   const competing = oneSubscription(own.filter((o) => o.delivery !== 'broadcast'));
   if (competing) subscriptions.push(await bus.subscribe({ ...competing, group: def.name }));
   relay.start();
+  const background = def.background?.(ctx);
 
   const app = createHttpApp({
     service: def.name,
@@ -110,6 +117,7 @@ async function start<C extends SqlClient>(def: ServiceDefinition<C>, options: St
     });
   } catch (error) {
     await Promise.allSettled(subscriptions.map((s) => s.close()));
+    await background?.stop();
     await relay.stop(1_000);
     if (ownsBus) await bus.close();
     await db.close();
@@ -127,6 +135,7 @@ async function start<C extends SqlClient>(def: ServiceDefinition<C>, options: St
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       await Promise.all(subscriptions.map((s) => s.close()));
+      await background?.stop();
       await relay.stop(config.shutdownTimeoutMs);
       // unref: a stop that finished early must not keep the process alive until the timer fires.
       await Promise.race([closed, new Promise((r) => setTimeout(r, config.shutdownTimeoutMs).unref())]);

@@ -26,9 +26,9 @@ export function runtimeOf(ctx: Ctx): NotificationsRuntime {
 }
 
 /**
- * Starts the sender and the reminder job with the service. The platform's service definition has
- * no hook for background workers, so they stop just before the outbox relay does (after the
- * consumers closed, before the database closes): whatever they commit is still relayed.
+ * Starts the sender and the reminder job (once per service instance: the subscriptions need the
+ * sender first). The platform stops them as the service's background work, after the consumers
+ * and before the outbox relay: whatever they commit is still relayed.
  */
 export function startRuntime(ctx: Ctx): NotificationsRuntime {
   const existing = runtimes.get(ctx);
@@ -76,11 +76,6 @@ export function startRuntime(ctx: Ctx): NotificationsRuntime {
       await sender.stop();
       for (const p of [...providers.email, ...providers.sms] as Provider[]) p.close();
     })()),
-  };
-  const relayStop = ctx.relay.stop.bind(ctx.relay);
-  ctx.relay.stop = async (timeoutMs?: number) => {
-    await runtime.stop();
-    await relayStop(timeoutMs);
   };
   runtimes.set(ctx, runtime);
   ctx.logger.info({ email: providers.email.map((p) => p.name), sms: providers.sms.map((p) => p.name) }, 'message providers (failover order)');

@@ -8,6 +8,7 @@ import { messagesRouter } from './http/messages.js';
 import { monitorsRouter } from './http/monitors.js';
 import { subscriptionsRouter } from './http/subscriptions.js';
 import { templatesRouter } from './http/templates.js';
+import { startRuntime } from './runtime.js';
 
 export type NotificationsContext = ServiceContext<NotificationsDb>;
 
@@ -23,4 +24,5 @@ export const notificationsService: ServiceDefinition<NotificationsDb> = {
     .use(monitorsRouter(ctx))
     .use(callbacksRouter(ctx)),
   subscriptions: notificationsSubscriptions,
+  background: startRuntime,
 };

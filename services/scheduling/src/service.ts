@@ -15,16 +15,8 @@ export const schedulingService: ServiceDefinition<SchedulingDb> = {
   defaultPort: 4003,
   migrationsDir: fileURLToPath(new URL('../prisma/migrations', import.meta.url)),
   makeClient,
-  routes: (ctx) => {
-    // The platform has no start/stop hook for a service's own periodic work: routes() runs once
-    // at start, and the jobs stop (finishing a run in progress) before the database closes.
-    const jobs = startScheduledJobs(ctx);
-    const closeDatabase = ctx.db.close.bind(ctx.db);
-    ctx.db.close = async () => {
-      await jobs.stop();
-      await closeDatabase();
-    };
-    return Router().use(visitsRouter(ctx)).use(schedulesRouter(ctx)).use(clientsRouter(ctx));
-  },
+  routes: (ctx) => Router().use(visitsRouter(ctx)).use(schedulesRouter(ctx)).use(clientsRouter(ctx)),
+  // The horizon extension and the daily digests; a run in progress finishes before the database closes.
+  background: startScheduledJobs,
   subscriptions: schedulingSubscriptions,
 };
