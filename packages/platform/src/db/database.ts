@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { applyMigrations, type MigrationReport, type SqlConnection } from './migrate.js';
@@ -77,7 +78,7 @@ async function openPostgres<C extends SqlClient>(options: DatabaseOptions, makeC
   // An idle connection the server ends (restart, failover, a dropped database) is discarded by the
   // pool; without a listener its 'error' would crash the process. Queries in flight fail on their own.
   pool.on('error', () => undefined);
-  const client = makeClient(new PrismaPg(pool), clientOptions(options));
+  const client = makeClient(new PrismaPg(pool, { statementNameGenerator: preparedStatementNames() }), clientOptions(options));
   return {
     client,
     kind: 'postgres',
@@ -87,6 +88,24 @@ async function openPostgres<C extends SqlClient>(options: DatabaseOptions, makeC
       await client.$disconnect();
       await pool.end().catch(() => undefined);
     },
+  };
+}
+
+/**
+ * Names for the statements Prisma sends, so that each connection parses and plans a statement once
+ * and then only binds and executes it (pg keeps the prepared statement per connection). Unnamed,
+ * every query was parsed and planned again: on the login path that was most of Postgres's CPU.
+ * Bounded: past `limit` distinct texts (lists of varying length make new texts) or for long texts,
+ * statements stay unnamed, so no connection accumulates an unbounded set of prepared statements.
+ */
+export function preparedStatementNames(limit = 500, maxLength = 8_192): (query: { sql: string }) => string | undefined {
+  const names = new Map<string, string>();
+  return ({ sql }) => {
+    const known = names.get(sql);
+    if (known !== undefined || names.size >= limit || sql.length > maxLength) return known;
+    const name = `roster_${createHash('sha1').update(sql).digest('hex')}`;
+    names.set(sql, name);
+    return name;
   };
 }
 
