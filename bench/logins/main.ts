@@ -2,13 +2,18 @@
 //
 // Logins benchmark (L8, rule 7): password logins per second through identity's HTTP API
 // (throttle check, argon2id verify, session and refresh token rows, ES256 signing) next to the
-// bare argon2id verify rate with the same parameters and concurrency in the same run (goal: ≥ 90%);
-// failed-login latency for a known and an unknown username (L8: comparable); and the cost of
-// verifying an access token as every service does per request, next to a bare ES256 verify.
+// bare argon2id verify rate with the same parameters and concurrency in the same run (goal: ≥ 90%),
+// and where the CPU of a login goes (identity's event loop, the hash threads, Postgres, the client),
+// since on one machine everything competes with the hash for the same cores; failed-login latency
+// for a known and an unknown username (L8: comparable); and the cost of verifying an access token
+// as every service does per request, next to a bare ES256 verify. The load generator is a separate
+// process (load.ts), as real clients are.
 //
 //   node --conditions=roster-source --import tsx bench/logins/main.ts
 //   BENCH_SECONDS=10 BENCH_CONCURRENCY=4 …
+import { spawn } from 'node:child_process';
 import { randomUUID, verify as cryptoVerify, createPublicKey } from 'node:crypto';
+import { createInterface } from 'node:readline';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { hash, verify } from '@node-rs/argon2';
@@ -22,6 +27,7 @@ import { testTokens } from '../../packages/platform/test/support/tokens.js';
 import { createEvent } from '@roster/contracts';
 import { identityService } from '../../services/identity/src/service.js';
 import { ARGON2_OPTIONS } from '../../services/identity/src/passwords/hashing.js';
+import { cpuSince, readCpu, type CpuReading } from './cpu.js';
 
 const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const SECONDS = int('BENCH_SECONDS', 8);
@@ -36,6 +42,7 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 /** Runs `task` with `concurrency` workers for `seconds`; returns ops/s and latency percentiles (ms). */
 async function saturate(seconds: number, concurrency: number, task: (worker: number, i: number) => Promise<void>) {
   const latencies: number[] = [];
+  const cpu = readCpu();
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
   await Promise.all(Array.from({ length: concurrency }, async (_, worker) => {
@@ -47,7 +54,24 @@ async function saturate(seconds: number, concurrency: number, task: (worker: num
   }));
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { ops: latencies.length, perSecond: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  return { ops: latencies.length, perSecond: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpu: cpuSince(cpu), clientCpuMs: 0 };
+}
+
+/** The load generator's process: `run` sends it one run and waits for its figures. */
+function startLoadGenerator() {
+  const child = spawn(process.execPath, ['--conditions=roster-source', '--import', 'tsx', new URL('./load.ts', import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  return {
+    async run(job: { url: string; users: string[]; password: string; concurrency: number; seconds: number }) {
+      const cpu = readCpu();
+      child.stdin.write(`${JSON.stringify(job)}\n`);
+      const { value } = await lines.next();
+      const out = JSON.parse(String(value)) as { error?: string; ops: number; perSecond: number; p50: number; p99: number; cpuMs: number };
+      if (out.error) throw new Error(`load generator: ${out.error}`);
+      return { ops: out.ops, perSecond: out.perSecond, p50: out.p50, p99: out.p99, cpu: cpuSince(cpu), clientCpuMs: out.cpuMs };
+    },
+    stop: () => child.kill(),
+  };
 }
 
 const tokens = testTokens();
@@ -58,6 +82,7 @@ const identity = await startService(identityService, {
   env: { PORT: '0', DATABASE_URL: database.url, DB_MIGRATE: 'true', LOG_LEVEL: 'silent', DB_POOL_SIZE: '10', ...tokens.env },
 });
 const results: Record<string, unknown>[] = [];
+let stopClient = () => undefined as unknown;
 try {
   // People and logins: one per worker, so the per-username throttle never interferes.
   const tenantId = randomUUID();
@@ -80,14 +105,12 @@ try {
     users.push(username);
   }
   const storedHash = await hash(password, ARGON2_OPTIONS);
-  const login = async (worker: number) => {
-    const res = await fetch(`${identity.url}/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: users[worker], password }) });
-    if (res.status !== 201) throw new Error(`login failed: ${res.status} ${await res.text()}`);
-    await res.arrayBuffer();
-  };
+  const client = startLoadGenerator();
+  stopClient = client.stop;
+  const logins = (seconds: number, concurrency: number) => client.run({ url: identity.url, users, password, concurrency, seconds });
   progress(`warm-up (${CONCURRENCY} workers)`);
   await saturate(2, CONCURRENCY, async () => void (await verify(storedHash, password)));
-  await saturate(2, CONCURRENCY, login);
+  await logins(2, CONCURRENCY);
 
   let bestBare = { perSecond: 0, p50: NaN, p99: NaN, ops: 0, level: 0 };
   let bestLogin = { perSecond: 0, p50: NaN, p99: NaN, ops: 0, level: 0 };
@@ -99,7 +122,7 @@ try {
         progress(`round ${round}: ${what}, ${level} concurrent, ${SECONDS} s`);
         const r = what === 'bare'
           ? await saturate(SECONDS, level, async () => void (await verify(storedHash, password)))
-          : await saturate(SECONDS, level, login);
+          : await logins(SECONDS, level);
         results.push({ round, what, level, ...r });
         if (what === 'bare' && r.perSecond > bestBare.perSecond) bestBare = { ...r, level } as typeof bestBare;
         if (what === 'login' && r.perSecond > bestLogin.perSecond) bestLogin = { ...r, level } as typeof bestLogin;
@@ -144,7 +167,7 @@ try {
 
   // Paired: each login run next to the bare run of the same round and concurrency (the machine's
   // other load changes within seconds); the median of those ratios is the figure that counts.
-  type Run = { round: number; what: string; level: number; perSecond: number; p50: number; p99: number; ops: number };
+  type Run = { round: number; what: string; level: number; perSecond: number; p50: number; p99: number; ops: number; cpu: CpuReading; clientCpuMs: number };
   const runs = results as unknown as Run[];
   const median = (v: number[]) => percentile([...v].sort((a, b) => a - b), 50);
   const f = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
@@ -154,6 +177,16 @@ try {
     const ratios = logins.map((l) => l.perSecond / bare.find((b) => b.round === l.round)!.perSecond);
     return { level, bare: median(bare.map((r) => r.perSecond)), login: median(logins.map((r) => r.perSecond)), loginP50: median(logins.map((r) => r.p50)), bareP50: median(bare.map((r) => r.p50)), ratio: median(ratios), ratios };
   });
+  // Where the CPU of one operation goes (ms, medians over every run at every level). With the
+  // cores saturated, logins/bare ≈ bare CPU per hash ÷ total CPU per login: the overhead beyond
+  // the hash is what the ratio loses, whichever process spends it on this machine.
+  const cpuPer = (what: string, part: (r: Run) => number) => median(runs.filter((r) => r.what === what).map((r) => part(r) / r.ops));
+  const cpu = {
+    bare: { eventLoop: cpuPer('bare', (r) => r.cpu.eventLoop), threads: cpuPer('bare', (r) => r.cpu.otherThreads), postgres: cpuPer('bare', (r) => r.cpu.postgres), client: 0 },
+    login: { eventLoop: cpuPer('login', (r) => r.cpu.eventLoop), threads: cpuPer('login', (r) => r.cpu.otherThreads), postgres: cpuPer('login', (r) => r.cpu.postgres), client: cpuPer('login', (r) => r.clientCpuMs) },
+  };
+  const total = (c: typeof cpu.bare) => c.eventLoop + c.threads + c.postgres + c.client;
+  const ms = (n: number) => n.toFixed(2);
   const ratio = Math.max(...perLevel.map((l) => l.ratio));
   const table = [
     `argon2id m=${ARGON2_OPTIONS.memoryCost} KiB, t=${ARGON2_OPTIONS.timeCost}, p=${ARGON2_OPTIONS.parallelism}; ${ROUNDS} rounds × ${LEVELS.join(' and ')} concurrent × ${SECONDS} s, login and bare runs back to back; ${cpus().length} cores; load average ${loadavg()[0]!.toFixed(1)} at the end`,
@@ -162,6 +195,12 @@ try {
     '|---:|---:|---:|---:|---:|---|',
     ...perLevel.map((l) => `| ${l.level} | ${f(l.bare)} | ${f(l.bareP50)} | ${f(l.login)} | ${f(l.loginP50)} | ${(l.ratio * 100).toFixed(0)}% (${l.ratios.map((r) => `${(r * 100).toFixed(0)}%`).join(', ')}) |`),
     `| best | ${f(bestBare.perSecond)} (at ${bestBare.level}) | | ${f(bestLogin.perSecond)} (at ${bestLogin.level}) | | ${(ratio * 100).toFixed(0)}% ${ratio >= 0.9 ? "✓" : "✗"} (the better level's paired median; goal ≥ 90%) |`,
+    '',
+    '| CPU per operation, ms (median of all runs) | event loop | hash threads (+ V8 helpers) | Postgres | load generator | total |',
+    '|---|---:|---:|---:|---:|---:|',
+    `| bare argon2id verify | ${ms(cpu.bare.eventLoop)} | ${ms(cpu.bare.threads)} | ${ms(cpu.bare.postgres)} | — | ${ms(total(cpu.bare))} |`,
+    `| POST /sessions | ${ms(cpu.login.eventLoop)} | ${ms(cpu.login.threads)} | ${ms(cpu.login.postgres)} | ${ms(cpu.login.client)} | ${ms(total(cpu.login))} |`,
+    `| bare ÷ login (what the ratio can reach on this machine) | | | | | ${((100 * total(cpu.bare)) / total(cpu.login)).toFixed(0)}% |`,
     '',
     '| failed login (L8) | p50 ms |',
     '|---|---:|',
@@ -176,9 +215,10 @@ try {
   console.log(table);
   mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
   writeFileSync(new URL(`../results/logins-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, import.meta.url), JSON.stringify({
-    concurrency: CONCURRENCY, seconds: SECONDS, rounds: ROUNDS, runs: results, failures, bareEs256Us: bareEs256, verifyUs: fullVerify,
+    concurrency: CONCURRENCY, seconds: SECONDS, rounds: ROUNDS, runs: results, cpuPerOperationMs: cpu, failures, bareEs256Us: bareEs256, verifyUs: fullVerify,
   }, null, 2));
 } finally {
+  stopClient();
   await identity.stop();
   await bus.close();
   await database.drop();
