@@ -78,7 +78,9 @@ async function openPostgres<C extends SqlClient>(options: DatabaseOptions, makeC
   // An idle connection the server ends (restart, failover, a dropped database) is discarded by the
   // pool; without a listener its 'error' would crash the process. Queries in flight fail on their own.
   pool.on('error', () => undefined);
-  const client = makeClient(new PrismaPg(pool, { statementNameGenerator: preparedStatementNames() }), clientOptions(options));
+  // The adapter's type wants a name for every statement; pg runs a statement without one unnamed.
+  const statementNameGenerator = preparedStatementNames() as (query: { sql: string }) => string;
+  const client = makeClient(new PrismaPg(pool, { statementNameGenerator }), clientOptions(options));
   return {
     client,
     kind: 'postgres',
