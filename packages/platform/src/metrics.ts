@@ -11,6 +11,15 @@ export interface ServiceMetrics {
   setOutboxLag(pendingCount: number, oldestAgeSeconds: number): void;
   /** `roster_dead_letters_total` (the bus observer increments it too). */
   deadLetters: Counter<'group' | 'type'>;
+  /**
+   * `roster_dead_letter_depth{group}` for `groups`, asked of `depthOf` (the bus) when scraped: at
+   * most once per group every `cacheMs` (`DEAD_LETTER_DEPTH_CACHE_MS`), and never for longer
+   * than `timeoutMs` (`DEAD_LETTER_DEPTH_TIMEOUT_MS`). When the bus cannot tell (broker down, no
+   * answer in time) the gauge keeps its last value; a group never measured has no series yet.
+   */
+  watchDeadLetterDepth(
+    groups: readonly string[], depthOf: (group: string) => Promise<number>, options?: { cacheMs?: number; timeoutMs?: number },
+  ): void;
   /** `roster_token_revocations_total`: subjects whose tokens this instance started refusing, by reason (B2). */
   revocations(reason: string): void;
   /** `roster_cascade_step_duration_seconds` by step and outcome (rule 9); `recordStep` feeds it. */
@@ -35,6 +44,21 @@ const withDefaultMetrics = new WeakSet<Registry>();
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const STEP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
+
+/** Scrapes closer together than this reuse the last dead-letter depth instead of asking the broker. */
+export const DEAD_LETTER_DEPTH_CACHE_MS = 5_000;
+/** A scrape waits this long at most for the broker's dead-letter depth. */
+export const DEAD_LETTER_DEPTH_TIMEOUT_MS = 3_000;
+
+/** Resolves with `work`'s outcome, or rejects after `ms` (the work goes on and is ignored). */
+function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  work.catch(() => undefined);
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
 
 /**
  * The Prometheus metrics of one service instance, in a registry of its own (several services can
@@ -87,6 +111,31 @@ export function createMetrics(service: string): ServiceMetrics {
     labelNames: ['group', 'type'] as const,
     registers,
   });
+  // Asked of the broker at scrape time (prom-client awaits `collect`), cached per group.
+  let depthGroups: readonly string[] = [];
+  let depthOf: ((group: string) => Promise<number>) | null = null;
+  let depthCacheMs = DEAD_LETTER_DEPTH_CACHE_MS;
+  let depthTimeoutMs = DEAD_LETTER_DEPTH_TIMEOUT_MS;
+  const depthAsked = new Map<string, { at: number; answer: Promise<void> }>();
+  const deadLetterDepth: Gauge<'group'> = new Gauge({
+    name: 'roster_dead_letter_depth',
+    help: 'Dead letters of a consumer group waiting in its dead-letter destination now (a redrive takes them away)',
+    labelNames: ['group'] as const,
+    registers,
+    collect: async () => {
+      const source = depthOf;
+      if (!source) return;
+      const now = Date.now();
+      await Promise.all(depthGroups.map((group) => {
+        const asked = depthAsked.get(group);
+        if (asked && now - asked.at < depthCacheMs) return asked.answer;
+        const answer = within(depthTimeoutMs, Promise.resolve().then(() => source(group)))
+          .then((depth) => deadLetterDepth.set({ group }, depth), () => undefined); // unknown: keep the last value
+        depthAsked.set(group, { at: now, answer });
+        return answer;
+      }));
+    },
+  });
   const outboxPending = new Gauge({
     name: 'roster_outbox_pending',
     help: 'Outbox rows committed but not yet published to the bus',
@@ -138,6 +187,13 @@ export function createMetrics(service: string): ServiceMetrics {
       outboxOldest.set(oldestAgeSeconds);
     },
     deadLetters,
+    watchDeadLetterDepth: (groups, source, options = {}) => {
+      depthGroups = [...groups];
+      depthOf = source;
+      depthCacheMs = options.cacheMs ?? DEAD_LETTER_DEPTH_CACHE_MS;
+      depthTimeoutMs = options.timeoutMs ?? DEAD_LETTER_DEPTH_TIMEOUT_MS;
+      depthAsked.clear();
+    },
     revocations: (reason) => revocations.inc({ reason }),
     observeCascadeStep: observeStep,
   };

@@ -90,9 +90,10 @@ async function start<C extends SqlClient>(def: ServiceDefinition<C>, options: St
 
   const subscriptions: Subscription[] = [];
   // Every replica learns every revocation at once, whatever the service consumes otherwise.
-  subscriptions.push(await bus.subscribe({ ...revocationSubscription({ db: db.client, notBefore: auth.notBefore, logger, onRevoked: (reason) => metrics.revocations(reason) }), group: `${def.name}-revocations` }));
+  subscriptions.push(await bus.subscribe({ ...revocationSubscription({ db: db.client, notBefore: auth.notBefore, logger, onRevoked: (reason) => metrics.revocations(reason) }), group: revocationGroup(def.name) }));
   const own = def.subscriptions(ctx);
   assertNoCompetingSubscriptions(def.name, own);
+  metrics.watchDeadLetterDepth(deadLetterGroups(def.name, own), (group) => bus.deadLetterDepth(group));
   for (const s of own.filter((o) => o.delivery === 'broadcast')) subscriptions.push(await bus.subscribe({ ...s, group: def.name }));
   const competing = oneSubscription(own.filter((o) => o.delivery !== 'broadcast'));
   if (competing) subscriptions.push(await bus.subscribe({ ...competing, group: def.name }));
@@ -146,6 +147,19 @@ async function start<C extends SqlClient>(def: ServiceDefinition<C>, options: St
       logger.info({}, `${def.name} stopped`);
     })());
   return { name: def.name, url, ctx, stop };
+}
+
+/** The broadcast group of a service's revocation feed (every replica gets every revocation). */
+const revocationGroup = (service: string): string => `${service}-revocations`;
+
+/**
+ * The groups whose dead-letter depth a service's `/metrics` reports: its own group when it
+ * subscribes to anything, and its revocation feed's. Broadcast subscriptions dead-letter too,
+ * under their group's name (a malformed event at once; a handler that keeps failing, e.g. the
+ * feed's database write, after its retries).
+ */
+export function deadLetterGroups(service: string, subscriptions: readonly unknown[]): string[] {
+  return [...(subscriptions.length > 0 ? [service] : []), revocationGroup(service)];
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Admin, EachMessagePayload, Kafka, Message } from 'kafkajs';
 import { encode } from './codec.js';
 import { deliver, errorReason, identify } from './dispatch.js';
 import { createClient, SocketTracker, type ClientSettings } from './kafka-client.js';
+import { KafkaDeadLetterDepth } from './kafka-dead-letter-depth.js';
 import { ConsumerRunner, headerStrings, type KafkaConsumerTimings } from './kafka-consumer.js';
 import { beforeDeadline, KafkaSender, type TopicMessages } from './kafka-producer.js';
 import {
@@ -88,6 +89,7 @@ export class KafkaBus implements Bus {
   private readonly client: ClientSettings;
   private readonly sockets = new SocketTracker();
   private readonly probeSockets = new SocketTracker();
+  private readonly deadLetterDepths: KafkaDeadLetterDepth;
   private probeRun: Promise<void> | null = null;
   private connecting: Promise<void> | null = null;
   private connected = false;
@@ -119,6 +121,10 @@ export class KafkaBus implements Bus {
         await this.ensureTopics(topics);
       },
       onHealth: (ok) => this.signal(ok),
+    });
+    this.deadLetterDepths = new KafkaDeadLetterDepth({
+      admin: this.admin, client: this.client, namespace: this.namespace, instanceId: this.instanceId,
+      topic: this.deadLetterTopic, groupHeader: DEAD.group, timings: this.timings, retry: CONSUMER_RETRY, logger: this.logger,
     });
   }
 
@@ -247,6 +253,12 @@ export class KafkaBus implements Bus {
     });
   }
 
+  /** See KafkaDeadLetterDepth: this group's dead letters past its redrive cursor. */
+  async deadLetterDepth(group: string): Promise<number> {
+    if (this.closed || !this.connected) throw new Error('kafka bus is not connected: dead-letter depth unknown');
+    return this.deadLetterDepths.depth(group);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     const started = Date.now();
@@ -255,11 +267,11 @@ export class KafkaBus implements Bus {
     if (this.probeTimer) clearInterval(this.probeTimer);
     // Handlers in flight finish (a dead letter among them is still sent), then the producer goes
     // once the publishes in flight are acknowledged (or, during an outage, after a while).
-    await Promise.allSettled([...this.runners.keys()].map((r) => r.close()));
-    const broadcastGroups = [...this.runners.values()].filter((g): g is string => g !== null);
+    await Promise.allSettled([...[...this.runners.keys()].map((r) => r.close()), this.deadLetterDepths.close()]);
+    const groupsOfThisInstance = [...this.runners.values(), this.deadLetterDepths.startedGroup].filter((g): g is string => g !== null);
     this.runners.clear();
     const bounded = (work: Promise<unknown>) => beforeDeadline(Date.now() + 3_000, work).catch(() => undefined);
-    if (broadcastGroups.length > 0) await bounded(this.admin.deleteGroups(broadcastGroups));
+    if (groupsOfThisInstance.length > 0) await bounded(this.admin.deleteGroups(groupsOfThisInstance));
     for (let i = 0; this.sender.sending > 0 && i < 200; i++) await sleep(50);
     this.probeSockets.destroyAll(true);
     await this.probeRun;

@@ -34,8 +34,11 @@ export class MemoryBus implements Bus {
   readonly transport = 'memory' as const;
   private readonly groups = new Map<string, { members: Member[]; next: number }>();
   private readonly broadcast: Member[] = [];
+  /** Dead letters by group that no dead-letter consumer has taken yet (its handler resolved). */
   private readonly deadLetters = new Map<string, DeadLetter[]>();
   private readonly deadLetterWatchers = new Map<string, Set<(d: DeadLetter) => Promise<void>>>();
+  /** Dead letters being handed to a consumer now: never to two at once. */
+  private readonly offering = new WeakSet<DeadLetter>();
   private closed = false;
   private readonly serviceObservers = new Map<string, BusObserver>();
   private readonly observer: BusObserver;
@@ -112,12 +115,20 @@ export class MemoryBus implements Bus {
     };
   }
 
+  /**
+   * Like a broker's dead-letter queue: each waiting dead letter goes to one consumer and is gone
+   * once its handler resolved (a redrive takes it); one whose handler threw stays waiting.
+   */
   async consumeDeadLetters(group: string, handler: (d: DeadLetter) => Promise<void>): Promise<Subscription> {
     const watchers = this.deadLetterWatchers.get(group) ?? new Set();
     watchers.add(handler);
     this.deadLetterWatchers.set(group, watchers);
-    for (const dl of this.deadLetters.get(group) ?? []) await handler(dl);
+    for (const dl of [...(this.deadLetters.get(group) ?? [])]) await this.offer(group, dl, [handler]);
     return { close: async () => void watchers.delete(handler) };
+  }
+
+  async deadLetterDepth(group: string): Promise<number> {
+    return this.deadLetters.get(group)?.length ?? 0;
   }
 
   async close(): Promise<void> {
@@ -162,6 +173,27 @@ export class MemoryBus implements Bus {
     const list = this.deadLetters.get(group) ?? [];
     list.push(dl);
     this.deadLetters.set(group, list);
-    for (const watcher of this.deadLetterWatchers.get(group) ?? []) await watcher(dl).catch(() => undefined);
+    await this.offer(group, dl, [...(this.deadLetterWatchers.get(group) ?? [])]);
+  }
+
+  /** Hands `dl` to the first of `watchers` that takes it (its handler resolves); else it waits. */
+  private async offer(group: string, dl: DeadLetter, watchers: readonly ((d: DeadLetter) => Promise<void>)[]): Promise<void> {
+    if (this.offering.has(dl)) return;
+    this.offering.add(dl);
+    try {
+      for (const watcher of watchers) {
+        try {
+          await watcher(dl);
+        } catch {
+          continue; // not taken: the next consumer, or it waits for one
+        }
+        const list = this.deadLetters.get(group) ?? [];
+        const i = list.indexOf(dl);
+        if (i >= 0) list.splice(i, 1);
+        return;
+      }
+    } finally {
+      this.offering.delete(dl);
+    }
   }
 }

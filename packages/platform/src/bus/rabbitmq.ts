@@ -260,6 +260,25 @@ export class RabbitMqBus implements Bus {
     return { close: () => this.session.stopConsumer(consumer) };
   }
 
+  /**
+   * The ready messages of the group's dead queue (passive `queue.declare`: nothing is created; a
+   * queue never declared holds nothing). Dead letters a consumer holds unacked (a redrive or a
+   * `roster dead-letters list` in progress) are not counted. Rejects at once when disconnected.
+   */
+  async deadLetterDepth(group: string): Promise<number> {
+    const live = this.session.current;
+    if (!live) throw new Error('RabbitMQ is not connected: dead-letter depth unknown');
+    return this.session.withChannel(live, async (ch) => {
+      try {
+        return (await ch.checkQueue(this.topology.deadQueue(group))).messageCount;
+      } catch (error) {
+        // 404 closes only this scratch channel.
+        if ((error as { code?: unknown }).code === 404) return 0;
+        throw error;
+      }
+    });
+  }
+
   async close(): Promise<void> {
     this.closing ??= this.session.close().finally(() => this.groups.clear());
     return this.closing;

@@ -83,6 +83,12 @@ export interface Bus {
   subscribe(options: SubscriptionOptions): Promise<Subscription>;
   /** Streams the dead letters of `group` to `handler` (operators' tooling and tests). */
   consumeDeadLetters(group: string, handler: (deadLetter: DeadLetter) => Promise<void>): Promise<Subscription>;
+  /**
+   * How many dead letters of `group` wait in its dead-letter destination now: the ones no
+   * `consumeDeadLetters` (a redrive) has taken yet. For the `roster_dead_letter_depth` gauge;
+   * rejects when the broker cannot be asked (not connected, no answer in time).
+   */
+  deadLetterDepth(group: string): Promise<number>;
   /** For `/readyz`. */
   isHealthy(): boolean;
   close(): Promise<void>;

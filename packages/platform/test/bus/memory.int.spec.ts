@@ -12,6 +12,7 @@ const handle = (): Bus => ({
   publishRaw: (type, subject, message) => shared.publishRaw(type, subject, message),
   subscribe: (options) => shared.subscribe(options),
   consumeDeadLetters: (group, handler) => shared.consumeDeadLetters(group, handler),
+  deadLetterDepth: (group) => shared.deadLetterDepth(group),
   isHealthy: () => shared.isHealthy(),
   close: async () => undefined,
 });
