@@ -67,6 +67,14 @@ describe('a cascade is one trace, from the HTTP request to the consumer\'s datab
     };
     assert.ok(ancestors(consumer).includes(server), 'the consumer span descends from the request span');
 
+    // The outbox write happens under the request; the relay's publish is in the same trace.
+    const outboxWrite = inTrace().find((s) => /INSERT INTO\s+"?outbox"?/.test(String(s.attributes['db.query.text'] ?? '')));
+    assert.ok(outboxWrite && ancestors(outboxWrite).includes(server), 'the outbox write descends from the request span');
+    const publish = await waitFor("the relay's publish span in the same trace", () =>
+      inTrace().find((s) => s.kind === SpanKind.PRODUCER && s.name === 'outbox publish' && s.attributes['roster.service'] === 'directory'));
+    assert.ok(ancestors(publish).includes(server), 'the publish span descends from the request span');
+    assert.ok(publish.links.some((l) => l.context.traceId === traceId), 'and links to the request that wrote the event');
+
     const write = await waitFor("the write to the sitter's visits under the consumer span", () =>
       inTrace().find((s) => /\b(UPDATE|DELETE FROM)\s+(visit|schedule|person_projection)\b/.test(String(s.attributes['db.query.text'] ?? '')) && ancestors(s).includes(consumer)));
     assert.equal(write.attributes['roster.service'], 'scheduling');

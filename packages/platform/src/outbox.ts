@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createEvent, type EventEnvelope, type EventOf, type EventType, type NewEvent, type ServiceName } from '@roster/contracts';
-import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
+import { propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
 import { errorReason } from './bus/dispatch.js';
 import type { Bus, BusLogger } from './bus/types.js';
@@ -139,14 +139,17 @@ export class OutboxRelay {
   }
 
   private async publishTraced(events: EventEnvelope[]): Promise<void> {
-    // One producer span per batch, linked to every request that wrote an event in it.
-    const links = events
-      .map((e) => trace.getSpanContext(propagation.extract(context.active(), { traceparent: e.traceparent })))
-      .filter((c) => c !== undefined)
-      .map((c) => ({ context: c }));
+    // One producer span per batch, in the trace of the batch's first traced event (the request that
+    // wrote it) and linked to every request that wrote an event in it. Not a child of the relay's own
+    // transaction: that is a database root span, never recorded, and a child of it would not be either.
+    const producers = events
+      .map((e) => propagation.extract(ROOT_CONTEXT, { traceparent: e.traceparent, tracestate: e.tracestate }))
+      .filter((c) => trace.getSpanContext(c) !== undefined);
+    const links = producers.map((c) => ({ context: trace.getSpanContext(c)! }));
     await this.tracer.startActiveSpan(
       'outbox publish',
       { kind: SpanKind.PRODUCER, links, attributes: { 'messaging.system': this.options.bus.transport, 'messaging.batch.message_count': events.length } },
+      producers[0] ?? ROOT_CONTEXT,
       async (span) => {
         try {
           await this.options.bus.publish(events);
