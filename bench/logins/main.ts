@@ -28,6 +28,7 @@ import { createEvent } from '@roster/contracts';
 import { identityService } from '../../services/identity/src/service.js';
 import { ARGON2_OPTIONS } from '../../services/identity/src/passwords/hashing.js';
 import { cpuSince, readCpu, type CpuReading } from './cpu.js';
+import { startLoginFloor } from './floor.js';
 
 const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const SECONDS = int('BENCH_SECONDS', 8);
@@ -130,6 +131,17 @@ try {
     }
   }
 
+  // The floor: the same requests to a server doing only what any login must besides the hash.
+  const floor = await startLoginFloor(database.url, tokens.env.IDENTITY_JWT_SIGNING_KEYS);
+  try {
+    for (const level of LEVELS) {
+      progress(`floor (no hash, no framework): ${level} concurrent, ${SECONDS} s`);
+      results.push({ round: 0, what: 'floor', level, ...(await client.run({ url: floor.url, users, password, concurrency: level, seconds: SECONDS })) });
+    }
+  } finally {
+    await floor.stop();
+  }
+
   // L8: failures cost the same whether or not the username exists (alternating, one at a time).
   progress('failed logins, known vs unknown username');
   const failures = { known: [] as number[], unknown: [] as number[] };
@@ -184,6 +196,7 @@ try {
   const cpu = {
     bare: { eventLoop: cpuPer('bare', (r) => r.cpu.eventLoop), threads: cpuPer('bare', (r) => r.cpu.otherThreads), postgres: cpuPer('bare', (r) => r.cpu.postgres), client: 0 },
     login: { eventLoop: cpuPer('login', (r) => r.cpu.eventLoop), threads: cpuPer('login', (r) => r.cpu.otherThreads), postgres: cpuPer('login', (r) => r.cpu.postgres), client: cpuPer('login', (r) => r.clientCpuMs) },
+    floor: { eventLoop: cpuPer('floor', (r) => r.cpu.eventLoop), threads: cpuPer('floor', (r) => r.cpu.otherThreads), postgres: cpuPer('floor', (r) => r.cpu.postgres), client: cpuPer('floor', (r) => r.clientCpuMs) },
   };
   const total = (c: typeof cpu.bare) => c.eventLoop + c.threads + c.postgres + c.client;
   const ms = (n: number) => n.toFixed(2);
@@ -200,7 +213,9 @@ try {
     '|---|---:|---:|---:|---:|---:|',
     `| bare argon2id verify | ${ms(cpu.bare.eventLoop)} | ${ms(cpu.bare.threads)} | ${ms(cpu.bare.postgres)} | — | ${ms(total(cpu.bare))} |`,
     `| POST /sessions | ${ms(cpu.login.eventLoop)} | ${ms(cpu.login.threads)} | ${ms(cpu.login.postgres)} | ${ms(cpu.login.client)} | ${ms(total(cpu.login))} |`,
-    `| bare ÷ login (what the ratio can reach on this machine) | | | | | ${((100 * total(cpu.bare)) / total(cpu.login)).toFixed(0)}% |`,
+    `| bare ÷ login (what the ratio can reach with this code on this machine) | | | | | ${((100 * total(cpu.bare)) / total(cpu.login)).toFixed(0)}% |`,
+    `| floor: the same requests to node:http + pg (the two prepared statements) + ES256, no hash, no framework | ${ms(cpu.floor.eventLoop)} | ${ms(cpu.floor.threads)} | ${ms(cpu.floor.postgres)} | ${ms(cpu.floor.client)} | ${ms(total(cpu.floor))} |`,
+    `| bare ÷ (bare + floor): the most any implementation could reach on this machine | | | | | ${((100 * total(cpu.bare)) / (total(cpu.bare) + total(cpu.floor))).toFixed(0)}% |`,
     '',
     '| failed login (L8) | p50 ms |',
     '|---|---:|',

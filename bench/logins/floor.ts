@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pg from 'pg';
+import { parseSigningKeys } from '@roster/platform/auth/keys';
+import { TokenSigner } from '@roster/platform/auth/signer';
+import type { SqlTx } from '@roster/platform/db/database';
+import { insertSession, lookupLogin } from '../../services/identity/src/sessions/queries.js';
+import { newRefreshToken, REFRESH_TOKEN_TTL_MS } from '../../services/identity/src/sessions/tokens.js';
+
+/**
+ * The floor under any implementation of a password login on this machine, without the hash: a bare
+ * node:http server (no framework, no ORM, no tracing) doing only what a login must do besides
+ * hashing: parse the JSON body, the same two statements as identity (prepared, over plain pg: the
+ * lookup, then the session and refresh-token insert), an ES256 access token, a JSON answer. Its CPU
+ * per request, next to the hash's, bounds the logins/bare ratio any code could reach here.
+ */
+export async function startLoginFloor(databaseUrl: string, signingKeys: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  const named = new Map<string, string>();
+  const nameOf = (text: string) => named.get(text) ?? named.set(text, `floor_${named.size}`).get(text)!;
+  const db: SqlTx = {
+    $queryRawUnsafe: async <T>(text: string, ...values: unknown[]) => (await pool.query({ name: nameOf(text), text, values })).rows as T,
+    $executeRawUnsafe: async (text: string, ...values: unknown[]) => (await pool.query({ name: nameOf(text), text, values })).rowCount ?? 0,
+  };
+  const signer = new TokenSigner(parseSigningKeys(signingKeys), 'roster');
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void (async () => {
+        const { username } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { username: string };
+        const { login } = await lookupLogin(db, username, [`u:${username}`, `ip:${req.socket.remoteAddress}`]);
+        if (!login) throw new Error(`no login ${username}`);
+        const refresh = newRefreshToken();
+        const createdAt = new Date();
+        const sessionId = randomUUID();
+        await insertSession(db, {
+          sessionId, tenantId: login.tenant_id, personId: login.person_id, passwordChangeRequired: false, createdAt,
+          expiresAt: new Date(createdAt.getTime() + REFRESH_TOKEN_TTL_MS), refreshTokenHash: refresh.hash,
+        });
+        const signed = signer.sign({
+          personId: login.person_id, tenantId: login.tenant_id, kind: 'staff', roles: login.memberships.map((m) => m.roleKey),
+          permissions: [], sessionId, passwordChangeRequired: false, impersonatorId: null, ttlSeconds: 900,
+        });
+        res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ accessToken: signed.token, refreshToken: refresh.token, expiresIn: signed.expiresIn }));
+      })().catch((error: unknown) => res.writeHead(500).end(String(error)));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await pool.end();
+    },
+  };
+}
