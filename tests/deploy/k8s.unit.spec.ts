@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
+import type { ServiceName } from '@roster/contracts';
+import { loadConfig } from '@roster/platform/config';
 import { validateObject } from './kube-schema.js';
 import { configVariables, entryPointProblem, isReadVariable, kustomize, read, ROOT, SERVICES, type K8sObject } from './support.js';
 
@@ -119,6 +121,15 @@ describe('k8s manifests', () => {
           const unread = names.filter((n) => !isReadVariable(n, config));
           assert.deepEqual(unread, [], `${where} sets variables no service reads`);
         }
+      }
+    });
+
+    it(`overlay ${overlay}: the services accept roster-config, and take the client's address from the ingress (L8)`, () => {
+      const settings = find(render(overlay), 'ConfigMap', 'roster-config').data;
+      for (const service of SERVICES) {
+        // Throws a ConfigError naming the variable when a value is invalid (the pod would not start).
+        const config = loadConfig(service as ServiceName, settings, 1);
+        assert.notEqual(config.trustProxy, false, `${service}: behind the ingress every client would share one address`);
       }
     });
   }

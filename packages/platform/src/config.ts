@@ -1,7 +1,46 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { ServiceName } from '@roster/contracts';
 
 const bool = z.enum(['true', 'false', 'auto']);
+
+/**
+ * Which proxies in front of a service may tell the client's address (`X-Forwarded-For`), in
+ * Express's `trust proxy` terms: none (`false`), the nearest N hops, or the listed addresses,
+ * CIDRs and names. Throttling per address (L8) relies on it behind an ingress.
+ */
+export type TrustProxy = false | number | string[];
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** `a.b.c.d`, `a.b.c.d/n`, `x::y`, `x::y/n` or one of Express's names; undefined when valid. */
+function proxyEntryProblem(entry: string): string | undefined {
+  if (PROXY_NAMES.includes(entry)) return undefined;
+  const [address = '', prefix, extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return `"${entry}" is neither an address, a CIDR nor one of ${PROXY_NAMES.join(', ')}`;
+  if (prefix === undefined) return undefined;
+  const bits = family === 4 ? 32 : 128;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= bits ? undefined : `"${entry}": the prefix length must be 0 to ${bits}`;
+}
+
+const trustProxy = z.string().transform((value, ctx): TrustProxy => {
+  const v = value.trim();
+  if (v === 'false') return false;
+  // Trusting every address would let any client name its own address and dodge the per-address limit.
+  if (v === 'true') {
+    ctx.addIssue({ code: 'custom', message: '"true" would trust any client\'s X-Forwarded-For: give the number of proxies (hops) or their addresses' });
+    return z.NEVER;
+  }
+  if (/^\d+$/.test(v)) return Number(v);
+  const entries = splitList(v);
+  const problems = entries.map(proxyEntryProblem).filter((p) => p !== undefined);
+  if (entries.length === 0 || problems.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `false, a number of hops, or addresses / CIDRs / ${PROXY_NAMES.join(' / ')}, comma-separated${problems.length ? `: ${problems.join('; ')}` : ''}` });
+    return z.NEVER;
+  }
+  return entries;
+});
 
 /** Every environment variable a service reads (README "Configuration" lists the same). */
 const schema = z.object({
@@ -29,6 +68,7 @@ const schema = z.object({
   PUBLIC_URL: z.url().default('http://localhost:4001'),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
   TEMPORARY_PASSWORD_TTL_HOURS: z.coerce.number().min(0.01).max(24 * 90).default(72),
+  TRUST_PROXY: trustProxy.optional(),
 });
 
 export interface ServiceConfig {
@@ -69,6 +109,8 @@ export interface ServiceConfig {
   accessTokenTtlSeconds: number;
   /** Identity only: a temporary password not used within this time stops working (L3). */
   temporaryPasswordTtlHours: number;
+  /** Proxies whose X-Forwarded-For gives the client's address (req.ip); none by default. */
+  trustProxy: TrustProxy;
 }
 
 export class ConfigError extends Error {
@@ -117,7 +159,10 @@ export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv, default
     publicUrl: c.PUBLIC_URL.replace(/\/+$/, ''),
     accessTokenTtlSeconds: c.ACCESS_TOKEN_TTL_SECONDS,
     temporaryPasswordTtlHours: c.TEMPORARY_PASSWORD_TTL_HOURS,
+    trustProxy: c.TRUST_PROXY ?? false,
   };
 }
 
-const splitList = (value: string | undefined): string[] => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+function splitList(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}

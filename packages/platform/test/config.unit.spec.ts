@@ -27,6 +27,34 @@ describe('service configuration', () => {
       (e: unknown) => e instanceof ConfigError && /PORT/.test(e.message) && /ROSTER_OPERATOR_KEY: must be at least 16/.test(e.message) && /DB_POOL_SIZE/.test(e.message),
     );
   });
+
+  it('trusts no proxy unless TRUST_PROXY says which (L8: behind an ingress, throttling needs the client\'s address)', () => {
+    const trust = (value: string | undefined, prefixed = false) =>
+      loadConfig('identity', value === undefined ? {} : { [prefixed ? 'IDENTITY_TRUST_PROXY' : 'TRUST_PROXY']: value }, 4001).trustProxy;
+    assert.equal(trust(undefined), false);
+    assert.equal(trust(''), false);
+    assert.equal(trust('false'), false);
+    assert.equal(trust('2'), 2, 'a number of hops');
+    assert.deepEqual(trust('uniquelocal'), ['uniquelocal']);
+    assert.deepEqual(trust(' loopback, 10.0.0.0/8,192.168.1.7 , fd00::/8, ::1 '), ['loopback', '10.0.0.0/8', '192.168.1.7', 'fd00::/8', '::1']);
+    assert.deepEqual(trust('linklocal', true), ['linklocal'], 'the service-prefixed form');
+  });
+
+  it('refuses a TRUST_PROXY that is not a hop count or a list of addresses, CIDRs and names, naming the variable', () => {
+    const refused = (value: string, why: RegExp) => assert.throws(
+      () => loadConfig('identity', { TRUST_PROXY: value }, 4001),
+      (e: unknown) => e instanceof ConfigError && /TRUST_PROXY: /.test(e.message) && why.test(e.message),
+      value,
+    );
+    refused('true', /would trust any client/);
+    refused('ingress-nginx', /"ingress-nginx" is neither an address, a CIDR nor one of loopback, linklocal, uniquelocal/);
+    refused('10.0.0.0/33', /"10.0.0.0\/33": the prefix length must be 0 to 32/);
+    refused('fd00::/129', /0 to 128/);
+    refused('10.0.0.1, 10.0.0.300', /"10.0.0.300" is neither/);
+    refused('-1', /neither/);
+    refused('1.5', /neither/);
+    refused(' , ', /a number of hops/);
+  });
 });
 
 describe('a service\'s subscriptions', () => {

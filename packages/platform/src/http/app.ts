@@ -1,6 +1,7 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { z } from 'zod';
+import type { TrustProxy } from '../config.js';
 import { runInWork } from '../context.js';
 import type { Logger } from '../logging.js';
 import type { ServiceMetrics } from '../metrics.js';
@@ -19,6 +20,11 @@ export interface HttpAppOptions {
   routes: Router;
   /** Request bodies above this are refused with 413 (default 256 KiB). */
   bodyLimit?: string;
+  /**
+   * Proxies whose X-Forwarded-For names the client (TRUST_PROXY), so that `req.ip` is the
+   * client's address behind an ingress rather than the ingress's; none by default.
+   */
+  trustProxy?: TrustProxy;
 }
 
 const CORRELATION_HEADER = 'x-correlation-id';
@@ -34,7 +40,8 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   const { logger, metrics } = options;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // Untrusted, X-Forwarded-For is ignored: a client could otherwise pick its own address.
+  app.set('trust proxy', options.trustProxy ?? false);
   app.set('query parser', 'simple');
 
   app.use((req, res, next) => {

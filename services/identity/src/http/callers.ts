@@ -28,5 +28,8 @@ export function callerOf(req: Request, res: Response): Caller {
   return personCaller(principalOf(req));
 }
 
-/** The client's address for throttling (L8); no proxy is trusted (see the HTTP kit). */
+/**
+ * The client's address for throttling (L8): the peer's address, or behind the proxies TRUST_PROXY
+ * trusts (an ingress) the client they name in X-Forwarded-For; the header is ignored otherwise.
+ */
 export const clientAddress = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? 'unknown';
