@@ -105,6 +105,7 @@ async function start<C extends SqlClient>(def: ServiceDefinition<C>, options: St
     logger,
     metrics,
     routes: def.routes(ctx),
+    trustProxy: config.trustProxy,
     readiness: [
       { name: 'database', check: () => db.ping() },
       { name: 'bus', check: () => bus.isHealthy() },
