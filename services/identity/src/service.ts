@@ -9,6 +9,7 @@ import { invitationsRouter } from './http/invitations.js';
 import { loginsRouter } from './http/logins.js';
 import { sessionsRouter } from './http/sessions.js';
 import { warmPasswordHashing } from './passwords/hashing.js';
+import { startRetention } from './sessions/retention.js';
 
 export type IdentityContext = ServiceContext<IdentityDb>;
 
@@ -26,5 +27,7 @@ export const identityService: ServiceDefinition<IdentityDb> = {
       .use(impersonationsRouter(ctx))
       .use(invitationsRouter(ctx));
   },
+  // Ended sessions, their refresh tokens and stale login failures are deleted periodically (issue 4).
+  background: (ctx) => startRetention(ctx),
   subscriptions: identitySubscriptions,
 };
