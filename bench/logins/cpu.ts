@@ -9,12 +9,13 @@ export interface CpuReading { eventLoop: number; otherThreads: number; postgres:
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
-function ticks(statPath: string): { name: string; ms: number } | null {
+function ticks(statPath: string): { name: string; ms: number; reapedMs: number; ppid: string } | null {
   try {
     const stat = readFileSync(statPath, 'utf8');
     const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { name, ms: (Number(fields[11]) + Number(fields[12])) * TICK_MS }; // utime + stime
+    // utime + stime; cutime + cstime: the time of children that ended and were reaped.
+    return { name, ms: (Number(fields[11]) + Number(fields[12])) * TICK_MS, reapedMs: (Number(fields[13]) + Number(fields[14])) * TICK_MS, ppid: fields[1]! };
   } catch {
     return null; // the process or thread ended meanwhile
   }
@@ -29,12 +30,16 @@ export function readCpu(): CpuReading {
     if (tid === String(process.pid)) eventLoop += t.ms;
     else otherThreads += t.ms;
   }
-  let postgres = 0;
+  // Every Postgres process, and the backends that ended (a pool closing idle connections): their
+  // time moves to the postmaster's reaped-children time, so counting that keeps deltas whole.
+  const pgProcesses = new Map<string, NonNullable<ReturnType<typeof ticks>>>();
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     const p = ticks(`/proc/${pid}/stat`);
-    if (p?.name.startsWith('postgres')) postgres += p.ms;
+    if (p?.name.startsWith('postgres')) pgProcesses.set(pid, p);
   }
+  let postgres = 0;
+  for (const p of pgProcesses.values()) postgres += p.ms + (pgProcesses.has(p.ppid) ? 0 : p.reapedMs);
   return { eventLoop, otherThreads, postgres };
 }
 

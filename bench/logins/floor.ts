@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { parseSigningKeys } from '@roster/platform/auth/keys';
 import { TokenSigner } from '@roster/platform/auth/signer';
-import type { SqlTx } from '@roster/platform/db/database';
+import { openDatabase, type SqlTx } from '@roster/platform/db/database';
+import { makeClient } from '../../services/identity/src/db/client.js';
 import { insertSession, lookupLogin } from '../../services/identity/src/sessions/queries.js';
 import { newRefreshToken, REFRESH_TOKEN_TTL_MS } from '../../services/identity/src/sessions/tokens.js';
 
@@ -14,15 +15,11 @@ import { newRefreshToken, REFRESH_TOKEN_TTL_MS } from '../../services/identity/s
  * hashing: parse the JSON body, the same two statements as identity (prepared, over plain pg: the
  * lookup, then the session and refresh-token insert), an ES256 access token, a JSON answer. Its CPU
  * per request, next to the hash's, bounds the logins/bare ratio any code could reach here.
+ * `via: 'prisma'` sends the same two statements through identity's Prisma client (as the service
+ * does, prepared too) instead of plain pg: what the ORM alone adds.
  */
-export async function startLoginFloor(databaseUrl: string, signingKeys: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
-  const named = new Map<string, string>();
-  const nameOf = (text: string) => named.get(text) ?? named.set(text, `floor_${named.size}`).get(text)!;
-  const db: SqlTx = {
-    $queryRawUnsafe: async <T>(text: string, ...values: unknown[]) => (await pool.query({ name: nameOf(text), text, values })).rows as T,
-    $executeRawUnsafe: async (text: string, ...values: unknown[]) => (await pool.query({ name: nameOf(text), text, values })).rowCount ?? 0,
-  };
+export async function startLoginFloor(databaseUrl: string, signingKeys: string, via: 'pg' | 'prisma'): Promise<{ url: string; stop(): Promise<void> }> {
+  const { db, close } = via === 'pg' ? plainPg(databaseUrl) : await identityPrisma(databaseUrl);
   const signer = new TokenSigner(parseSigningKeys(signingKeys), 'roster');
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -53,7 +50,25 @@ export async function startLoginFloor(databaseUrl: string, signingKeys: string):
     stop: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      await pool.end();
+      await close();
     },
   };
+}
+
+function plainPg(databaseUrl: string): { db: SqlTx; close(): Promise<void> } {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  const named = new Map<string, string>();
+  const nameOf = (text: string) => named.get(text) ?? named.set(text, `floor_${named.size}`).get(text)!;
+  return {
+    db: {
+      $queryRawUnsafe: async <T>(text: string, ...values: unknown[]) => (await pool.query({ name: nameOf(text), text, values })).rows as T,
+      $executeRawUnsafe: async (text: string, ...values: unknown[]) => (await pool.query({ name: nameOf(text), text, values })).rowCount ?? 0,
+    },
+    close: () => pool.end(),
+  };
+}
+
+async function identityPrisma(databaseUrl: string): Promise<{ db: SqlTx; close(): Promise<void> }> {
+  const database = await openDatabase({ url: databaseUrl, migrationsDir: '', migrate: false, poolSize: 10 }, makeClient);
+  return { db: database.client, close: () => database.close() };
 }

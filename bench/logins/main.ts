@@ -131,15 +131,18 @@ try {
     }
   }
 
-  // The floor: the same requests to a server doing only what any login must besides the hash.
-  const floor = await startLoginFloor(database.url, tokens.env.IDENTITY_JWT_SIGNING_KEYS);
-  try {
-    for (const level of LEVELS) {
-      progress(`floor (no hash, no framework): ${level} concurrent, ${SECONDS} s`);
-      results.push({ round: 0, what: 'floor', level, ...(await client.run({ url: floor.url, users, password, concurrency: level, seconds: SECONDS })) });
+  // The floor: the same requests to a server doing only what any login must besides the hash,
+  // over plain pg, then over identity's Prisma client.
+  for (const via of ['pg', 'prisma'] as const) {
+    const floor = await startLoginFloor(database.url, tokens.env.IDENTITY_JWT_SIGNING_KEYS, via);
+    try {
+      for (const level of LEVELS) {
+        progress(`floor over ${via} (no hash, no framework): ${level} concurrent, ${SECONDS} s`);
+        results.push({ round: 0, what: `floor-${via}`, level, ...(await client.run({ url: floor.url, users, password, concurrency: level, seconds: SECONDS })) });
+      }
+    } finally {
+      await floor.stop();
     }
-  } finally {
-    await floor.stop();
   }
 
   // L8: failures cost the same whether or not the username exists (alternating, one at a time).
@@ -196,7 +199,8 @@ try {
   const cpu = {
     bare: { eventLoop: cpuPer('bare', (r) => r.cpu.eventLoop), threads: cpuPer('bare', (r) => r.cpu.otherThreads), postgres: cpuPer('bare', (r) => r.cpu.postgres), client: 0 },
     login: { eventLoop: cpuPer('login', (r) => r.cpu.eventLoop), threads: cpuPer('login', (r) => r.cpu.otherThreads), postgres: cpuPer('login', (r) => r.cpu.postgres), client: cpuPer('login', (r) => r.clientCpuMs) },
-    floor: { eventLoop: cpuPer('floor', (r) => r.cpu.eventLoop), threads: cpuPer('floor', (r) => r.cpu.otherThreads), postgres: cpuPer('floor', (r) => r.cpu.postgres), client: cpuPer('floor', (r) => r.clientCpuMs) },
+    floor: { eventLoop: cpuPer('floor-pg', (r) => r.cpu.eventLoop), threads: cpuPer('floor-pg', (r) => r.cpu.otherThreads), postgres: cpuPer('floor-pg', (r) => r.cpu.postgres), client: cpuPer('floor-pg', (r) => r.clientCpuMs) },
+    floorPrisma: { eventLoop: cpuPer('floor-prisma', (r) => r.cpu.eventLoop), threads: cpuPer('floor-prisma', (r) => r.cpu.otherThreads), postgres: cpuPer('floor-prisma', (r) => r.cpu.postgres), client: cpuPer('floor-prisma', (r) => r.clientCpuMs) },
   };
   const total = (c: typeof cpu.bare) => c.eventLoop + c.threads + c.postgres + c.client;
   const ms = (n: number) => n.toFixed(2);
@@ -216,6 +220,8 @@ try {
     `| bare ÷ login (what the ratio can reach with this code on this machine) | | | | | ${((100 * total(cpu.bare)) / total(cpu.login)).toFixed(0)}% |`,
     `| floor: the same requests to node:http + pg (the two prepared statements) + ES256, no hash, no framework | ${ms(cpu.floor.eventLoop)} | ${ms(cpu.floor.threads)} | ${ms(cpu.floor.postgres)} | ${ms(cpu.floor.client)} | ${ms(total(cpu.floor))} |`,
     `| bare ÷ (bare + floor): the most any implementation could reach on this machine | | | | | ${((100 * total(cpu.bare)) / (total(cpu.bare) + total(cpu.floor))).toFixed(0)}% |`,
+    `| floor over identity's Prisma client instead of pg (the same statements, prepared) | ${ms(cpu.floorPrisma.eventLoop)} | ${ms(cpu.floorPrisma.threads)} | ${ms(cpu.floorPrisma.postgres)} | ${ms(cpu.floorPrisma.client)} | ${ms(total(cpu.floorPrisma))} |`,
+    `| bare ÷ (bare + Prisma floor): the most an implementation on Prisma could reach here | | | | | ${((100 * total(cpu.bare)) / (total(cpu.bare) + total(cpu.floorPrisma))).toFixed(0)}% |`,
     '',
     '| failed login (L8) | p50 ms |',
     '|---|---:|',
