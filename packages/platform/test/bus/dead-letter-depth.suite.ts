@@ -28,6 +28,25 @@ export function sample(text: string, name: string, labels: Record<string, string
   return undefined;
 }
 
+/**
+ * A scrape while the broker cannot be reached answers at once, with no series (unknown is not 0).
+ * `makeDownBus` gives a bus pointed at a port where nothing listens.
+ */
+export async function scrapeWhileBrokerDown(makeDownBus: () => Bus): Promise<void> {
+  const bus = makeDownBus();
+  void bus.connect().catch(() => undefined); // it keeps retrying in the background
+  try {
+    await assert.rejects(bus.deadLetterDepth('directory'), /not connected/);
+    const metrics = createMetrics('directory');
+    metrics.watchDeadLetterDepth(['directory'], (group) => bus.deadLetterDepth(group));
+    const started = Date.now();
+    assert.equal(await depthShown(metrics, 'directory'), undefined, 'unknown is no sample, not 0');
+    assert.ok(Date.now() - started < 1_000, `the scrape took ${Date.now() - started} ms`);
+  } finally {
+    await bus.close();
+  }
+}
+
 /** What `/metrics` says about `group`'s dead-letter depth now. */
 export async function depthShown(metrics: ServiceMetrics, group: string): Promise<number | undefined> {
   return sample(await metrics.registry.metrics(), 'roster_dead_letter_depth', { group });
