@@ -12,9 +12,10 @@ import { newRefreshToken, REFRESH_TOKEN_TTL_MS } from '../../services/identity/s
 /**
  * The floor under any implementation of a password login on this machine, without the hash: a bare
  * node:http server (no framework, no ORM; the process's tracing hooks see it as they see identity)
- * doing only what a login must do besides hashing: parse the JSON body, the same two statements as identity (prepared, over plain pg: the
- * lookup, then the session and refresh-token insert), an ES256 access token, a JSON answer. Its CPU
- * per request, next to the hash's, bounds the logins/bare ratio any code could reach here.
+ * doing only what a login must do besides hashing: parse the JSON body, the same two statements as
+ * identity (prepared, over plain pg: the lookup, then the session and refresh-token insert), an
+ * ES256 access token, a JSON answer. Its CPU per request, next to the hash's, bounds the logins/bare
+ * ratio any code could reach here.
  * `via: 'prisma'` sends the same two statements through identity's Prisma client (as the service
  * does, prepared too) instead of plain pg: what the ORM alone adds.
  */
