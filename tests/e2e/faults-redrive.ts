@@ -33,6 +33,12 @@ export function redriveStory(name: string, busUrl: string): void {
     let accountId: string;
     let headers: Record<string, string>;
     const db = (s: 'scheduling' | 'identity' | 'notifications' | 'directory') => system.envOf(s).DATABASE_URL!;
+    /** `roster_dead_letter_depth` of scheduling's consumer group, as its /metrics shows it. */
+    const deadLetterDepth = async (): Promise<number | undefined> => {
+      const text = await (await fetch(`${system.url('scheduling')}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith('roster_dead_letter_depth{') && l.includes('group="scheduling"'));
+      return line === undefined ? undefined : Number(line.split(' ').at(-1));
+    };
 
     before(async () => {
       system = await startSystem({ busUrl, database: 'postgres' });
@@ -86,6 +92,8 @@ export function redriveStory(name: string, busUrl: string): void {
       // Listing took nothing away: the dead letter is still there.
       const again = await roster(['dead-letters', 'list', 'scheduling', '--json'], env);
       assert.ok((JSON.parse(again.stdout) as Listed[]).some((d) => d.eventId === event!.id && !d.redriven), 'list does not consume');
+      // What an alert would watch (rule 9): scheduling's /metrics counts it.
+      await waitFor("scheduling's /metrics to show one dead letter waiting", async () => (await deadLetterDepth()) === 1, 15_000, 500);
 
       // Fixed; redriven.
       await query(db('scheduling'), 'DROP TRIGGER read_only ON person_projection');
@@ -94,6 +102,7 @@ export function redriveStory(name: string, busUrl: string): void {
       const result = JSON.parse(redrive.stdout) as { redriven: { eventId: string }[]; keptBack: unknown[] };
       assert.deepEqual(result.redriven.map((d) => d.eventId), [event!.id]);
 
+      await waitFor("scheduling's /metrics to show no dead letter waiting", async () => (await deadLetterDepth()) === 0, 15_000, 500);
       await waitFor('the operation to complete', async () => {
         const op = await (await fetch(`${system.url('directory')}/operations/${operationId}`, { headers })).json() as { status: string };
         return op.status === 'completed';
