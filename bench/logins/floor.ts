@@ -8,18 +8,19 @@ import { openDatabase, type SqlTx } from '@roster/platform/db/database';
 import { makeClient } from '../../services/identity/src/db/client.js';
 import { insertSession, lookupLogin } from '../../services/identity/src/sessions/queries.js';
 import { newRefreshToken, REFRESH_TOKEN_TTL_MS } from '../../services/identity/src/sessions/tokens.js';
+import { passwordMatches } from '../../services/identity/src/passwords/hashing.js';
 
 /**
- * The floor under any implementation of a password login on this machine, without the hash: a bare
- * node:http server (no framework, no ORM; the process's tracing hooks see it as they see identity)
- * doing only what a login must do besides hashing: parse the JSON body, the same two statements as
- * identity (prepared, over plain pg: the lookup, then the session and refresh-token insert), an
- * ES256 access token, a JSON answer. Its CPU per request, next to the hash's, bounds the logins/bare
- * ratio any code could reach here.
- * `via: 'prisma'` sends the same two statements through identity's Prisma client (as the service
- * does, prepared too) instead of plain pg: what the ORM alone adds.
+ * A minimal login server: the least any implementation of `POST /sessions` must do on this machine.
+ * A bare node:http server (no framework, no ORM; the process's tracing hooks see it as they see
+ * identity) that parses the JSON body, runs identity's two statements (prepared: the lookup, then the
+ * session and refresh-token insert), verifies the password against the stored argon2id hash (the
+ * same parameters and thread pool as identity), signs an ES256 access token and answers JSON. Its
+ * logins/bare ratio, in the same rounds as identity's, is the most any code could reach here.
+ * `via: 'prisma'` sends the two statements through identity's Prisma client (as the service does,
+ * prepared too) instead of plain pg: what the ORM alone costs.
  */
-export async function startLoginFloor(databaseUrl: string, signingKeys: string, via: 'pg' | 'prisma'): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startMinimalLoginServer(databaseUrl: string, signingKeys: string, via: 'pg' | 'prisma'): Promise<{ url: string; stop(): Promise<void> }> {
   const { db, close } = via === 'pg' ? plainPg(databaseUrl) : await identityPrisma(databaseUrl);
   const signer = new TokenSigner(parseSigningKeys(signingKeys), 'roster');
   const server = http.createServer((req, res) => {
@@ -27,9 +28,9 @@ export async function startLoginFloor(databaseUrl: string, signingKeys: string, 
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       void (async () => {
-        const { username } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { username: string };
+        const { username, password } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { username: string; password: string };
         const { login } = await lookupLogin(db, username, [`u:${username}`, `ip:${req.socket.remoteAddress}`]);
-        if (!login) throw new Error(`no login ${username}`);
+        if (!login || !(await passwordMatches(login.password_hash, password))) return void res.writeHead(401).end();
         const refresh = newRefreshToken();
         const createdAt = new Date();
         const sessionId = randomUUID();

@@ -4,7 +4,9 @@
 // (throttle check, argon2id verify, session and refresh token rows, ES256 signing) next to the
 // bare argon2id verify rate with the same parameters and concurrency in the same run (goal: ≥ 90%),
 // and where the CPU of a login goes (identity's event loop, the hash threads, Postgres, the client),
-// since on one machine everything competes with the hash for the same cores; failed-login latency
+// since on one machine everything competes with the hash for the same cores. In the same rounds, a
+// minimal login server (floor.ts: node:http, the same two statements, argon2id, ES256; over pg and
+// over Prisma) shows the most any code could reach here. Failed-login latency
 // for a known and an unknown username (L8: comparable); and the cost of verifying an access token
 // as every service does per request, next to a bare ES256 verify. The load generator is a separate
 // process (load.ts), as real clients are.
@@ -28,7 +30,7 @@ import { createEvent } from '@roster/contracts';
 import { identityService } from '../../services/identity/src/service.js';
 import { ARGON2_OPTIONS } from '../../services/identity/src/passwords/hashing.js';
 import { cpuSince, readCpu, type CpuReading } from './cpu.js';
-import { startLoginFloor } from './floor.js';
+import { startMinimalLoginServer } from './floor.js';
 
 const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const SECONDS = int('BENCH_SECONDS', 8);
@@ -84,6 +86,7 @@ const identity = await startService(identityService, {
 });
 const results: Record<string, unknown>[] = [];
 let stopClient = () => undefined as unknown;
+let stopMinimal = async () => undefined as unknown;
 try {
   // People and logins: one per worker, so the per-username throttle never interferes.
   const tenantId = randomUUID();
@@ -108,40 +111,34 @@ try {
   const storedHash = await hash(password, ARGON2_OPTIONS);
   const client = startLoadGenerator();
   stopClient = client.stop;
-  const logins = (seconds: number, concurrency: number) => client.run({ url: identity.url, users, password, concurrency, seconds });
+  const logins = (url: string, seconds: number, concurrency: number) => client.run({ url, users, password, concurrency, seconds });
+  // The least any login code must do here, over plain pg and over identity's Prisma client.
+  const minimal = {
+    'minimal-pg': await startMinimalLoginServer(database.url, tokens.env.IDENTITY_JWT_SIGNING_KEYS, 'pg'),
+    'minimal-prisma': await startMinimalLoginServer(database.url, tokens.env.IDENTITY_JWT_SIGNING_KEYS, 'prisma'),
+  };
+  stopMinimal = () => Promise.all(Object.values(minimal).map((m) => m.stop()));
+  const urlOf = (what: string) => (what === 'login' ? identity.url : minimal[what as keyof typeof minimal].url);
   progress(`warm-up (${CONCURRENCY} workers)`);
   await saturate(2, CONCURRENCY, async () => void (await verify(storedHash, password)));
-  await logins(2, CONCURRENCY);
+  for (const what of ['login', 'minimal-pg', 'minimal-prisma']) await logins(urlOf(what), 2, CONCURRENCY);
 
   let bestBare = { perSecond: 0, p50: NaN, p99: NaN, ops: 0, level: 0 };
   let bestLogin = { perSecond: 0, p50: NaN, p99: NaN, ops: 0, level: 0 };
   for (let round = 1; round <= ROUNDS; round++) {
     // Alternate which goes first: the machine's other load falls on both alike.
-    const order = round % 2 === 1 ? ['bare', 'login'] : ['login', 'bare'];
+    const whats = ['bare', 'login', 'minimal-pg', 'minimal-prisma'];
+    const order = [...whats.slice(round % whats.length), ...whats.slice(0, round % whats.length)];
     for (const level of LEVELS) {
       for (const what of order) {
         progress(`round ${round}: ${what}, ${level} concurrent, ${SECONDS} s`);
         const r = what === 'bare'
           ? await saturate(SECONDS, level, async () => void (await verify(storedHash, password)))
-          : await logins(SECONDS, level);
+          : await logins(urlOf(what), SECONDS, level);
         results.push({ round, what, level, ...r });
         if (what === 'bare' && r.perSecond > bestBare.perSecond) bestBare = { ...r, level } as typeof bestBare;
         if (what === 'login' && r.perSecond > bestLogin.perSecond) bestLogin = { ...r, level } as typeof bestLogin;
       }
-    }
-  }
-
-  // The floor: the same requests to a server doing only what any login must besides the hash,
-  // over plain pg, then over identity's Prisma client.
-  for (const via of ['pg', 'prisma'] as const) {
-    const floor = await startLoginFloor(database.url, tokens.env.IDENTITY_JWT_SIGNING_KEYS, via);
-    try {
-      for (const level of LEVELS) {
-        progress(`floor over ${via} (no hash, no framework): ${level} concurrent, ${SECONDS} s`);
-        results.push({ round: 0, what: `floor-${via}`, level, ...(await client.run({ url: floor.url, users, password, concurrency: level, seconds: SECONDS })) });
-      }
-    } finally {
-      await floor.stop();
     }
   }
 
@@ -186,42 +183,52 @@ try {
   const runs = results as unknown as Run[];
   const median = (v: number[]) => percentile([...v].sort((a, b) => a - b), 50);
   const f = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
+  const SERVERS = [
+    ['login', 'identity: POST /sessions'],
+    ['minimal-pg', 'minimal login server over pg'],
+    ['minimal-prisma', 'minimal login server over Prisma'],
+  ] as const;
+  /** Per level: the bare rate and, for each server, its rate and its ratio to the bare run of the same round. */
   const perLevel = LEVELS.map((level) => {
     const bare = runs.filter((r) => r.what === 'bare' && r.level === level);
-    const logins = runs.filter((r) => r.what === 'login' && r.level === level);
-    const ratios = logins.map((l) => l.perSecond / bare.find((b) => b.round === l.round)!.perSecond);
-    return { level, bare: median(bare.map((r) => r.perSecond)), login: median(logins.map((r) => r.perSecond)), loginP50: median(logins.map((r) => r.p50)), bareP50: median(bare.map((r) => r.p50)), ratio: median(ratios), ratios };
+    const servers = Object.fromEntries(SERVERS.map(([what]) => {
+      const mine = runs.filter((r) => r.what === what && r.level === level);
+      const ratios = mine.map((l) => l.perSecond / bare.find((b) => b.round === l.round)!.perSecond);
+      return [what, { rate: median(mine.map((r) => r.perSecond)), p50: median(mine.map((r) => r.p50)), ratio: median(ratios), ratios }];
+    }));
+    return { level, bare: median(bare.map((r) => r.perSecond)), bareP50: median(bare.map((r) => r.p50)), servers };
   });
+  const best = (what: string) => Math.max(...perLevel.map((l) => l.servers[what]!.ratio));
   // Where the CPU of one operation goes (ms, medians over every run at every level). With the
   // cores saturated, logins/bare ≈ bare CPU per hash ÷ total CPU per login: the overhead beyond
   // the hash is what the ratio loses, whichever process spends it on this machine.
   const cpuPer = (what: string, part: (r: Run) => number) => median(runs.filter((r) => r.what === what).map((r) => part(r) / r.ops));
-  const cpu = {
-    bare: { eventLoop: cpuPer('bare', (r) => r.cpu.eventLoop), threads: cpuPer('bare', (r) => r.cpu.otherThreads), postgres: cpuPer('bare', (r) => r.cpu.postgres), client: 0 },
-    login: { eventLoop: cpuPer('login', (r) => r.cpu.eventLoop), threads: cpuPer('login', (r) => r.cpu.otherThreads), postgres: cpuPer('login', (r) => r.cpu.postgres), client: cpuPer('login', (r) => r.clientCpuMs) },
-    floor: { eventLoop: cpuPer('floor-pg', (r) => r.cpu.eventLoop), threads: cpuPer('floor-pg', (r) => r.cpu.otherThreads), postgres: cpuPer('floor-pg', (r) => r.cpu.postgres), client: cpuPer('floor-pg', (r) => r.clientCpuMs) },
-    floorPrisma: { eventLoop: cpuPer('floor-prisma', (r) => r.cpu.eventLoop), threads: cpuPer('floor-prisma', (r) => r.cpu.otherThreads), postgres: cpuPer('floor-prisma', (r) => r.cpu.postgres), client: cpuPer('floor-prisma', (r) => r.clientCpuMs) },
-  };
-  const total = (c: typeof cpu.bare) => c.eventLoop + c.threads + c.postgres + c.client;
+  const cpuOf = (what: string) => ({
+    eventLoop: cpuPer(what, (r) => r.cpu.eventLoop), threads: cpuPer(what, (r) => r.cpu.otherThreads),
+    postgres: cpuPer(what, (r) => r.cpu.postgres), client: what === 'bare' ? 0 : cpuPer(what, (r) => r.clientCpuMs),
+  });
+  const cpu = Object.fromEntries(['bare', ...SERVERS.map(([what]) => what)].map((what) => [what, cpuOf(what)]));
+  const total = (c: ReturnType<typeof cpuOf>) => c.eventLoop + c.threads + c.postgres + c.client;
   const ms = (n: number) => n.toFixed(2);
-  const ratio = Math.max(...perLevel.map((l) => l.ratio));
+  const pct = (r: number) => `${(r * 100).toFixed(0)}%`;
+  const ratio = best('login');
   const table = [
-    `argon2id m=${ARGON2_OPTIONS.memoryCost} KiB, t=${ARGON2_OPTIONS.timeCost}, p=${ARGON2_OPTIONS.parallelism}; ${ROUNDS} rounds × ${LEVELS.join(' and ')} concurrent × ${SECONDS} s, login and bare runs back to back; ${cpus().length} cores; load average ${loadavg()[0]!.toFixed(1)} at the end`,
+    `argon2id m=${ARGON2_OPTIONS.memoryCost} KiB, t=${ARGON2_OPTIONS.timeCost}, p=${ARGON2_OPTIONS.parallelism}; ${ROUNDS} rounds × ${LEVELS.join(' and ')} concurrent × ${SECONDS} s, each server's run next to a bare run of the same round; ${cpus().length} cores; load average ${loadavg()[0]!.toFixed(1)} at the end`,
     '',
-    '| concurrent | bare argon2id verify ops/s (median) | p50 ms | POST /sessions logins/s (median) | p50 ms | logins / bare, paired (median; each round) |',
-    '|---:|---:|---:|---:|---:|---|',
-    ...perLevel.map((l) => `| ${l.level} | ${f(l.bare)} | ${f(l.bareP50)} | ${f(l.login)} | ${f(l.loginP50)} | ${(l.ratio * 100).toFixed(0)}% (${l.ratios.map((r) => `${(r * 100).toFixed(0)}%`).join(', ')}) |`),
-    `| best | ${f(bestBare.perSecond)} (at ${bestBare.level}) | | ${f(bestLogin.perSecond)} (at ${bestLogin.level}) | | ${(ratio * 100).toFixed(0)}% ${ratio >= 0.9 ? "✓" : "✗"} (the better level's paired median; goal ≥ 90%) |`,
+    `| concurrent | bare argon2id verify/s | ${SERVERS.map(([, name]) => `${name}: logins/s, ÷ bare paired (each round)`).join(' | ')} |`,
+    `|---:|---:|${SERVERS.map(() => '---|').join('')}`,
+    ...perLevel.map((l) => `| ${l.level} | ${f(l.bare)} | ${SERVERS.map(([what]) => {
+      const x = l.servers[what]!;
+      return `${f(x.rate)}: ${pct(x.ratio)} (${x.ratios.map(pct).join(', ')})`;
+    }).join(' | ')} |`),
+    `| best | ${f(bestBare.perSecond)} (at ${bestBare.level}) | ${f(bestLogin.perSecond)} (at ${bestLogin.level}): ${pct(ratio)} ${ratio >= 0.9 ? '✓' : '✗'} (goal ≥ 90%) | ${pct(best('minimal-pg'))}: what any code could reach here | ${pct(best('minimal-prisma'))}: on Prisma |`,
     '',
-    '| CPU per operation, ms (median of all runs) | event loop | hash threads (+ V8 helpers) | Postgres | load generator | total |',
-    '|---|---:|---:|---:|---:|---:|',
-    `| bare argon2id verify | ${ms(cpu.bare.eventLoop)} | ${ms(cpu.bare.threads)} | ${ms(cpu.bare.postgres)} | — | ${ms(total(cpu.bare))} |`,
-    `| POST /sessions | ${ms(cpu.login.eventLoop)} | ${ms(cpu.login.threads)} | ${ms(cpu.login.postgres)} | ${ms(cpu.login.client)} | ${ms(total(cpu.login))} |`,
-    `| bare ÷ login (what the ratio can reach with this code on this machine) | | | | | ${((100 * total(cpu.bare)) / total(cpu.login)).toFixed(0)}% |`,
-    `| floor: the same requests to node:http + pg (the two prepared statements) + ES256, no hash, no framework | ${ms(cpu.floor.eventLoop)} | ${ms(cpu.floor.threads)} | ${ms(cpu.floor.postgres)} | ${ms(cpu.floor.client)} | ${ms(total(cpu.floor))} |`,
-    `| bare ÷ (bare + floor): the most any implementation could reach on this machine | | | | | ${((100 * total(cpu.bare)) / (total(cpu.bare) + total(cpu.floor))).toFixed(0)}% |`,
-    `| floor over identity's Prisma client instead of pg (the same statements, prepared) | ${ms(cpu.floorPrisma.eventLoop)} | ${ms(cpu.floorPrisma.threads)} | ${ms(cpu.floorPrisma.postgres)} | ${ms(cpu.floorPrisma.client)} | ${ms(total(cpu.floorPrisma))} |`,
-    `| bare ÷ (bare + Prisma floor): the most an implementation on Prisma could reach here | | | | | ${((100 * total(cpu.bare)) / (total(cpu.bare) + total(cpu.floorPrisma))).toFixed(0)}% |`,
+    '| CPU per operation, ms (median of all runs) | event loop | hash threads (+ V8 helpers) | Postgres | load generator | total | bare ÷ total |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...[['bare', 'bare argon2id verify'] as const, ...SERVERS].map(([what, name]) => {
+      const c = cpu[what]!;
+      return `| ${name} | ${ms(c.eventLoop)} | ${ms(c.threads)} | ${ms(c.postgres)} | ${what === 'bare' ? '—' : ms(c.client)} | ${ms(total(c))} | ${pct(total(cpu.bare!) / total(c))} |`;
+    }),
     '',
     '| failed login (L8) | p50 ms |',
     '|---|---:|',
@@ -240,6 +247,7 @@ try {
   }, null, 2));
 } finally {
   stopClient();
+  await stopMinimal();
   await identity.stop();
   await bus.close();
   await database.drop();
