@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { sample } from '../../packages/platform/test/support/metrics.js';
 import { waitFor } from '../../packages/platform/test/support/wait.js';
 import { addUpcomingVisits, listVisits, NODE_TS, provisionTenant, query } from './faults-support.js';
 import { OPERATOR_KEY, startSystem, type System } from './support/system.js';
@@ -34,11 +35,8 @@ export function redriveStory(name: string, busUrl: string): void {
     let headers: Record<string, string>;
     const db = (s: 'scheduling' | 'identity' | 'notifications' | 'directory') => system.envOf(s).DATABASE_URL!;
     /** `roster_dead_letter_depth` of scheduling's consumer group, as its /metrics shows it. */
-    const deadLetterDepth = async (): Promise<number | undefined> => {
-      const text = await (await fetch(`${system.url('scheduling')}/metrics`)).text();
-      const line = text.split('\n').find((l) => l.startsWith('roster_dead_letter_depth{') && l.includes('group="scheduling"'));
-      return line === undefined ? undefined : Number(line.split(' ').at(-1));
-    };
+    const deadLetterDepth = async (): Promise<number | undefined> =>
+      sample(await (await fetch(`${system.url('scheduling')}/metrics`)).text(), 'roster_dead_letter_depth', { group: 'scheduling' });
 
     before(async () => {
       system = await startSystem({ busUrl, database: 'postgres' });

@@ -3,18 +3,8 @@ import { describe, it } from 'node:test';
 import { MemoryBus } from '../src/bus/memory.js';
 import { createMetrics } from '../src/metrics.js';
 import { deactivation } from './support/events.js';
+import { sample } from './support/metrics.js';
 import { waitFor } from './support/wait.js';
-
-/** The value of the sample `name{labels}` in an exposition text, labels in any order. */
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const found = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
-    if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
 
 describe('createMetrics', () => {
   it('counts HTTP requests and their duration by method, route and status, labelled with the service', async () => {

@@ -5,6 +5,7 @@ import { createEvent } from '@roster/contracts';
 import type { Bus, Subscription } from '../../src/bus/types.js';
 import { createMetrics, type ServiceMetrics } from '../../src/metrics.js';
 import { deactivation, uniqueName } from '../support/events.js';
+import { sample } from '../support/metrics.js';
 import { waitFor } from '../support/wait.js';
 
 export interface DeadLetterDepthTarget {
@@ -16,17 +17,6 @@ export interface DeadLetterDepthTarget {
 const TYPE = 'user.deactivated';
 /** Payroll's type: a redrive of billing's dead letters (republished under their type) never reaches payroll. */
 const PAYROLL_TYPE = 'user.reactivated';
-
-/** The value of `name{labels}` in an exposition text (labels in any order), or undefined. */
-export function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const found = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
-    if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
 
 /**
  * A scrape while the broker cannot be reached answers at once, with no series (unknown is not 0).
