@@ -53,6 +53,7 @@ const schema = z.object({
   DB_MIGRATE: bool.default('auto'),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   DB_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+  DB_PREPARED_STATEMENTS: z.enum(['true', 'false']).default('true'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   JWT_SIGNING_KEYS: z.string().min(1).optional(),
@@ -82,6 +83,12 @@ export interface ServiceConfig {
   migrateOnStart: boolean;
   dbPoolSize: number;
   dbAcquireTimeoutMs: number;
+  /**
+   * Postgres: statements are prepared once per connection (default). Off behind a pooler that
+   * hands one client's statements to several server connections (PgBouncer in transaction mode
+   * before 1.21, or without max_prepared_statements).
+   */
+  dbPreparedStatements: boolean;
   shutdownTimeoutMs: number;
   logLevel: string | undefined;
   /** Identity only: private JWKS (inline or a file path); the first key signs (rule 7). */
@@ -144,6 +151,7 @@ export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv, default
     migrateOnStart: c.DB_MIGRATE === 'auto' ? databaseUrl.startsWith('pglite:') : c.DB_MIGRATE === 'true',
     dbPoolSize: c.DB_POOL_SIZE,
     dbAcquireTimeoutMs: c.DB_ACQUIRE_TIMEOUT_MS,
+    dbPreparedStatements: c.DB_PREPARED_STATEMENTS === 'true',
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
     logLevel: c.LOG_LEVEL,
     jwtSigningKeys: c.JWT_SIGNING_KEYS,

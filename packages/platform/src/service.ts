@@ -76,7 +76,7 @@ async function start<C extends SqlClient>(def: ServiceDefinition<C>, options: St
   const logger = options.logger ?? createLogger(def.name, config.logLevel ? { level: config.logLevel } : {});
   const metrics = createMetrics(def.name);
   const db = await openDatabase(
-    { url: config.databaseUrl, migrationsDir: def.migrationsDir, migrate: config.migrateOnStart, poolSize: config.dbPoolSize, acquireTimeoutMs: config.dbAcquireTimeoutMs },
+    { url: config.databaseUrl, migrationsDir: def.migrationsDir, migrate: config.migrateOnStart, poolSize: config.dbPoolSize, acquireTimeoutMs: config.dbAcquireTimeoutMs, preparedStatements: config.dbPreparedStatements },
     def.makeClient,
   );
   if (db.migrations?.applied.length) logger.info({ applied: db.migrations.applied }, 'migrations applied');

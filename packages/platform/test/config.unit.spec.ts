@@ -28,6 +28,12 @@ describe('service configuration', () => {
     );
   });
 
+  it('prepares statements unless DB_PREPARED_STATEMENTS=false (a transaction-mode pooler)', () => {
+    assert.equal(loadConfig('identity', {}, 4001).dbPreparedStatements, true);
+    assert.equal(loadConfig('identity', { DB_PREPARED_STATEMENTS: 'false' }, 4001).dbPreparedStatements, false);
+    assert.throws(() => loadConfig('identity', { DB_PREPARED_STATEMENTS: 'maybe' }, 4001), /DB_PREPARED_STATEMENTS/);
+  });
+
   it('trusts no proxy unless TRUST_PROXY says which (L8: behind an ingress, throttling needs the client\'s address)', () => {
     const trust = (value: string | undefined, prefixed = false) =>
       loadConfig('identity', value === undefined ? {} : { [prefixed ? 'IDENTITY_TRUST_PROXY' : 'TRUST_PROXY']: value }, 4001).trustProxy;

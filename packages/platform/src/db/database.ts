@@ -34,6 +34,8 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** How long a query waits for a free connection before failing (ms). */
   acquireTimeoutMs?: number;
+  /** Postgres: prepare each statement once per connection (default true; off behind a transaction-mode pooler). */
+  preparedStatements?: boolean;
 }
 
 export interface Database<C> {
@@ -80,7 +82,8 @@ async function openPostgres<C extends SqlClient>(options: DatabaseOptions, makeC
   pool.on('error', () => undefined);
   // The adapter's type wants a name for every statement; pg runs a statement without one unnamed.
   const statementNameGenerator = preparedStatementNames() as (query: { sql: string }) => string;
-  const client = makeClient(new PrismaPg(pool, { statementNameGenerator }), clientOptions(options));
+  const adapter = options.preparedStatements === false ? new PrismaPg(pool) : new PrismaPg(pool, { statementNameGenerator });
+  const client = makeClient(adapter, clientOptions(options));
   return {
     client,
     kind: 'postgres',

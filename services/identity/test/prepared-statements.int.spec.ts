@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { openDatabase } from '@roster/platform/db/database';
+import { createTestDatabase, type TestDatabase } from '../../../packages/platform/test/support/postgres.js';
+import { makeClient } from '../src/db/client.js';
+
+const migrationsDir = fileURLToPath(new URL('../prisma/migrations', import.meta.url));
+
+// A login's lookup, as Prisma sends it: prepared once per connection by default (less Postgres CPU),
+// never with DB_PREPARED_STATEMENTS=false (poolers that move a client between server connections).
+describe('prepared statements on Postgres (DB_PREPARED_STATEMENTS)', () => {
+  let database: TestDatabase;
+  before(async () => {
+    database = await createTestDatabase('roster_identity_prepared');
+  });
+  after(async () => {
+    await database?.drop();
+  });
+
+  const preparedAfterTwoLookups = async (preparedStatements: boolean) => {
+    // One connection: the statements prepared on it are the ones this session sees.
+    const db = await openDatabase({ url: database.url, migrationsDir, migrate: true, poolSize: 1, preparedStatements }, makeClient);
+    try {
+      for (let i = 0; i < 2; i++) await db.client.$queryRawUnsafe('SELECT count(*)::int AS n FROM login WHERE username = $1', `nobody-${i}`);
+      return await db.client.$queryRawUnsafe<{ name: string; statement: string }[]>('SELECT name, statement FROM pg_prepared_statements');
+    } finally {
+      await db.close();
+    }
+  };
+
+  it('prepares a statement once per connection by default', async () => {
+    const prepared = await preparedAfterTwoLookups(true);
+    const lookups = prepared.filter((p) => p.statement.includes('FROM login WHERE username'));
+    assert.equal(lookups.length, 1, 'the lookup is prepared once, for both runs');
+    assert.match(lookups[0]!.name, /^roster_[0-9a-f]{40}$/);
+  });
+
+  it('prepares nothing when turned off', async () => {
+    assert.deepEqual((await preparedAfterTwoLookups(false)).filter((p) => p.statement.includes('FROM login')), []);
+  });
+});
