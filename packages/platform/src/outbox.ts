@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createEvent, type EventEnvelope, type EventOf, type EventType, type NewEvent, type ServiceName } from '@roster/contracts';
 import { propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
@@ -6,6 +5,7 @@ import { errorReason } from './bus/dispatch.js';
 import type { Bus, BusLogger } from './bus/types.js';
 import { currentWork } from './context.js';
 import { currentTraceparent } from './telemetry.js';
+import { WorkLoop } from './work-loop.js';
 import type { SqlClient, SqlTx } from './db/database.js';
 
 /**
@@ -72,33 +72,40 @@ const RELAY_LOCK = 7_236_521;
  * inboxes absorb. `nudge()` after a commit makes the relay publish at once instead of at the next poll.
  */
 export class OutboxRelay {
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
-  private pendingNudge = false;
   private lastLagCheck = 0;
   private lastCleanup = 0;
   private readonly tracer = trace.getTracer('@roster/platform/outbox');
+  private readonly loop: WorkLoop;
 
-  constructor(private readonly options: OutboxRelayOptions) {}
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.loop = new WorkLoop({
+      pass: async () => {
+        const published = await this.relayBatch();
+        await this.housekeeping();
+        return published;
+      },
+      onFailure: async (error, failures) => {
+        this.options.logger.warn({ err: error, failures }, 'outbox relay failed; retrying');
+        if (error instanceof BatchNotPublished) await this.recordFailure(error);
+        // The lag gauge matters most while the bus refuses: keep it current then too.
+        await this.housekeeping().catch(() => undefined);
+      },
+      pollIntervalMs: options.pollIntervalMs ?? 250,
+    });
+  }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   nudge(): void {
-    this.pendingNudge = true;
-    this.wake?.();
+    this.loop.nudge();
   }
 
   /** Stops after publishing what is committed (bounded by `timeoutMs`). */
   async stop(timeoutMs = 10_000): Promise<void> {
-    if (!this.running) return;
-    this.running = false;
-    this.wake?.();
-    await this.loop;
+    if (!this.loop.running) return;
+    await this.loop.stop();
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       try {
@@ -158,34 +165,6 @@ export class OutboxRelay {
         }
       },
     );
-  }
-
-  private async run(): Promise<void> {
-    const poll = this.options.pollIntervalMs ?? 250;
-    let failures = 0;
-    while (this.running) {
-      let published = 0;
-      try {
-        this.pendingNudge = false;
-        published = await this.relayBatch();
-        failures = 0;
-        await this.housekeeping();
-      } catch (error) {
-        failures++;
-        this.options.logger.warn({ err: error, failures }, 'outbox relay failed; retrying');
-        if (error instanceof BatchNotPublished) await this.recordFailure(error);
-        // The lag gauge matters most while the bus refuses: keep it current then too.
-        await this.housekeeping().catch(() => undefined);
-        await sleep(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)));
-        continue;
-      }
-      if (published > 0 || this.pendingNudge) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, poll);
-        this.wake = () => (clearTimeout(timer), resolve());
-      });
-      this.wake = undefined;
-    }
   }
 
   /** Keeps what went wrong on the rows themselves (attempts, last_error), for an SRE looking at a stuck outbox. */

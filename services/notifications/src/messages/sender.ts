@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { KeyObject } from 'node:crypto';
 import type { SealedSecret } from '@roster/contracts';
 import { open } from '@roster/platform/crypto/sealing';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
+import { WorkLoop } from '@roster/platform/work-loop';
 import type { BusLogger } from '@roster/platform/bus/types';
 import type { SqlClient, SqlTx } from '@roster/platform/db/database';
 import type { Channel } from '../templates/defaults.js';
@@ -85,28 +85,26 @@ const defaultBackoff = (n: number) => Math.min(15 * 60_000, 1_000 * 2 ** (n - 1)
  * is retried with exponential backoff; the secret is dropped once the message is sent or failed.
  */
 export class MessageSender {
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
-  private pendingNudge = false;
+  private readonly loop: WorkLoop;
 
-  constructor(private readonly o: SenderOptions) {}
+  constructor(private readonly o: SenderOptions) {
+    this.loop = new WorkLoop({
+      pass: () => this.sendDue(),
+      onFailure: (error, failures) => this.o.logger.warn({ err: error, failures }, 'message sender failed; retrying'),
+      pollIntervalMs: o.pollIntervalMs ?? 500,
+    });
+  }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   nudge(): void {
-    this.pendingNudge = true;
-    this.wake?.();
+    this.loop.nudge();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
+    await this.loop.stop();
   }
 
   /**
@@ -141,29 +139,6 @@ export class MessageSender {
       }
     }
     return rows.length;
-  }
-
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (this.running) {
-      let claimed = 0;
-      try {
-        this.pendingNudge = false;
-        claimed = await this.sendDue();
-        failures = 0;
-      } catch (error) {
-        failures++;
-        this.o.logger.warn({ err: error, failures }, 'message sender failed; retrying');
-        await sleep(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)));
-        continue;
-      }
-      if (claimed > 0 || this.pendingNudge) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.o.pollIntervalMs ?? 500);
-        this.wake = () => (clearTimeout(timer), resolve());
-      });
-      this.wake = undefined;
-    }
   }
 
   // The sender works for every tenant: each row carries its tenant, and everything written about

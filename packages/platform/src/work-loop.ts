@@ -1,0 +1,69 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface WorkLoopOptions {
+  /** One pass over the work; returns how many items it took (more are looked for at once when > 0). */
+  pass(): Promise<number>;
+  /** After a failed pass, before the back-off: logging, bookkeeping. */
+  onFailure(error: unknown, failures: number): Promise<void> | void;
+  /** Wait between passes that found nothing, unless `nudge()` comes first. */
+  pollIntervalMs: number;
+}
+
+/**
+ * The loop of a background worker that drains a table (the outbox relay, notifications' sender):
+ * passes back to back while there is work, a poll interval between empty passes that `nudge()`
+ * cuts short (a commit just added work), and after a failure a back-off doubling from 200 ms to 5 s.
+ */
+export class WorkLoop {
+  private active = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private pendingNudge = false;
+
+  constructor(private readonly o: WorkLoopOptions) {}
+
+  get running(): boolean {
+    return this.active;
+  }
+
+  start(): void {
+    if (this.active) return;
+    this.active = true;
+    this.loop = this.run();
+  }
+
+  nudge(): void {
+    this.pendingNudge = true;
+    this.wake?.();
+  }
+
+  /** Stops starting passes and waits for the one in progress. */
+  async stop(): Promise<void> {
+    this.active = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.active) {
+      let taken = 0;
+      try {
+        this.pendingNudge = false;
+        taken = await this.o.pass();
+        failures = 0;
+      } catch (error) {
+        failures++;
+        await this.o.onFailure(error, failures);
+        await sleep(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)));
+        continue;
+      }
+      if (taken > 0 || this.pendingNudge) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.o.pollIntervalMs);
+        this.wake = () => (clearTimeout(timer), resolve());
+      });
+      this.wake = undefined;
+    }
+  }
+}

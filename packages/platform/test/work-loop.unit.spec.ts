@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { WorkLoop } from '../src/work-loop.js';
+import { waitFor } from './support/wait.js';
+
+describe('WorkLoop (the outbox relay\'s and the sender\'s loop)', () => {
+  it('passes back to back while there is work, then waits for the poll or a nudge', async () => {
+    const queue = [3, 2, 0];
+    let passes = 0;
+    const loop = new WorkLoop({ pass: async () => (passes++, queue.shift() ?? 0), onFailure: () => undefined, pollIntervalMs: 60_000 });
+    loop.start();
+    await waitFor('three passes', () => passes === 3);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(passes, 3, 'an empty pass waits for the poll interval');
+    loop.nudge();
+    await waitFor('a pass after the nudge', () => passes === 4);
+    await loop.stop();
+    assert.equal(loop.running, false);
+  });
+
+  it('reports each failure with its count and tries again after a back-off', async () => {
+    const failures: number[] = [];
+    let passes = 0;
+    const loop = new WorkLoop({
+      pass: async () => {
+        passes++;
+        if (passes <= 2) throw new Error('database down');
+        return 0;
+      },
+      onFailure: (_error, count) => void failures.push(count),
+      pollIntervalMs: 60_000,
+    });
+    loop.start();
+    await waitFor('a pass that works', () => passes === 3);
+    await loop.stop();
+    assert.deepEqual(failures, [1, 2]);
+  });
+
+  it('stop waits for the pass in progress', async () => {
+    let finished = false;
+    const loop = new WorkLoop({
+      pass: async () => {
+        await new Promise((r) => setTimeout(r, 100));
+        finished = true;
+        return 0;
+      },
+      onFailure: () => undefined,
+      pollIntervalMs: 60_000,
+    });
+    loop.start();
+    await loop.stop();
+    assert.equal(finished, true);
+  });
+});
