@@ -134,16 +134,24 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'bo
 }
 
 /**
- * The operator channel (`x-operator-key`, ROSTER_OPERATOR_KEY): provisioning done by the platform
- * team on behalf of a tenant named in `x-roster-tenant`. Compared in constant time.
+ * The operator key alone (`x-operator-key` = ROSTER_OPERATOR_KEY), compared in constant time;
+ * `whenMissing` says what the caller should have sent. 401 otherwise.
  */
-export function operatorTenant(req: Request, operatorKey: string | undefined): string {
+export function requireOperatorKey(req: Request, operatorKey: string | undefined, whenMissing: string): void {
   const given = req.get('x-operator-key');
-  if (!given) throw unauthorized('missing credentials: send Authorization: Bearer <token> or x-operator-key');
+  if (!given) throw unauthorized(whenMissing);
   if (!operatorKey) throw unauthorized('this service has no operator key configured (ROSTER_OPERATOR_KEY)');
   const a = Buffer.from(given);
   const b = Buffer.from(operatorKey);
   if (a.length !== b.length || !timingSafeEqual(a, b)) throw unauthorized('the operator key is not valid');
+}
+
+/**
+ * The operator channel (`x-operator-key`, ROSTER_OPERATOR_KEY): provisioning done by the platform
+ * team on behalf of a tenant named in `x-roster-tenant`. Compared in constant time.
+ */
+export function operatorTenant(req: Request, operatorKey: string | undefined): string {
+  requireOperatorKey(req, operatorKey, 'missing credentials: send Authorization: Bearer <token> or x-operator-key');
   const tenant = req.get('x-roster-tenant');
   if (!tenant || !/^[0-9a-f-]{36}$/i.test(tenant)) {
     throw new HttpProblem(400, 'tenant-required', 'Tenant required', 'the operator acts on one tenant: send its id in x-roster-tenant');

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { parse } from '@roster/platform/http/app';
+import { parse, requireOperatorKey } from '@roster/platform/http/app';
 import { forbidden, notFound } from '@roster/platform/http/problem';
 import { canInAccount, requireToken } from '../access/caller.js';
 import { requireActOn } from '../access/person-access.js';
@@ -13,7 +13,7 @@ import { provisionTenant } from '../tenants/provision.js';
 import { readPerson } from '../people/view.js';
 import { unknownReference } from './problems.js';
 import { roleKey } from './people.js';
-import { authenticated, callerOf, decodeCursor, encodeCursor, requireOperatorKey } from './support.js';
+import { authenticated, callerOf, decodeCursor, encodeCursor } from './support.js';
 
 const uuid = z.uuid();
 const tenantBody = z.strictObject({
@@ -40,7 +40,8 @@ export function directoryRouter(ctx: DirectoryContext): Router {
   const auth = authenticated(ctx);
 
   router.post('/tenants', async (req, res) => {
-    requireOperatorKey(req, ctx.config.operatorKey);
+    // Only the operator key (tenant provisioning): no tenant header needed.
+    requireOperatorKey(req, ctx.config.operatorKey, 'tenant provisioning needs the operator key in x-operator-key');
     const body = parse(tenantBody, req.body);
     const created = await provisionTenant(ctx.prisma, body);
     ctx.relay.nudge();

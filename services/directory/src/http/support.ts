@@ -1,10 +1,9 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ALL_PERMISSIONS } from '@roster/contracts';
 import type { Principal } from '@roster/platform/auth/claims';
 import { principalOf } from '@roster/platform/auth/middleware';
 import { operatorTenant } from '@roster/platform/http/app';
-import { HttpProblem, unauthorized } from '@roster/platform/http/problem';
+import { HttpProblem } from '@roster/platform/http/problem';
 import { loadCaller, type Caller } from '../access/caller.js';
 import type { DirectoryContext } from '../service.js';
 
@@ -42,16 +41,6 @@ export async function callerOf(ctx: DirectoryContext, req: Request): Promise<Cal
   const caller = await loadCaller(ctx.prisma, principal);
   if (principal.personId === OPERATOR_PERSON) caller.actor = { kind: 'operator', personId: null, impersonatorId: null };
   return caller;
-}
-
-/** Only the operator key (tenant provisioning): compared in constant time; no tenant header needed. */
-export function requireOperatorKey(req: Request, operatorKey: string | undefined): void {
-  const given = req.get('x-operator-key');
-  if (!given) throw unauthorized('tenant provisioning needs the operator key in x-operator-key');
-  if (!operatorKey) throw unauthorized('this service has no operator key configured (ROSTER_OPERATOR_KEY)');
-  const a = Buffer.from(given);
-  const b = Buffer.from(operatorKey);
-  if (a.length !== b.length || !timingSafeEqual(a, b)) throw unauthorized('the operator key is not valid');
 }
 
 /**
