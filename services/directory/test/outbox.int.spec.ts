@@ -40,9 +40,13 @@ describe('transactional outbox (directory, Postgres)', () => {
       const event = await waitFor('the user.created left behind', () => received.find((e) => e.subject === personId));
       assert.equal(event.tenantid, tenantId);
       assert.equal(event.subjectversion, 1);
-      const rows = await directory.ctx.prisma.$queryRawUnsafe<{ published_at: Date | null }[]>('SELECT published_at FROM outbox WHERE subject = $1', personId);
-      assert.equal(rows.length, 1);
-      assert.ok(rows[0]!.published_at, 'marked published once the bus confirmed it');
+      // The relay marks the row in the same transaction after the bus confirmed the publish, so a
+      // subscriber may see the event a moment before that transaction commits.
+      const rows = await waitFor('the row marked published once the bus confirmed it', async () => {
+        const found = await directory.ctx.prisma.$queryRawUnsafe<{ published_at: Date | null }[]>('SELECT published_at FROM outbox WHERE subject = $1', personId);
+        return found[0]?.published_at ? found : undefined;
+      });
+      assert.equal(rows.length, 1, 'one outbox row for the one change');
     } finally {
       await directory.stop();
     }
