@@ -1,7 +1,6 @@
 import type { EventOf, RosterEvent, ServiceName } from '@roster/contracts';
-import type { BusLogger, SubscriptionOptions } from './bus/types.js';
-import type { SqlClient, SqlTx } from './db/database.js';
-import { claimInbox } from './inbox.js';
+import type { BusLogger } from './bus/types.js';
+import type { SqlTx } from './db/database.js';
 import { recordStep } from './steps.js';
 
 /**
@@ -38,61 +37,77 @@ export async function advancePersonProjection(tx: SqlTx, event: PersonEvent): Pr
   return changed === 1;
 }
 
-/** One service's part of a person cascade: what it does, and what it would do (B1). */
-export interface CascadeEffect {
-  /** Business name of the step, e.g. `unassign_future_visits`. */
-  step: string;
-  apply(tx: SqlTx, event: PersonEvent): Promise<Record<string, number>>;
-  preview(tx: SqlTx, event: EventOf<'cascade.preview_requested'>): Promise<Record<string, number>>;
+type PreviewEvent = EventOf<'cascade.preview_requested'>;
+
+/** What a service did (or would do) for one person event, reported as its cascade step (B4). */
+export interface StepReport {
+  /** Business name of the step, e.g. `unassign_upcoming_visits`; defaults to the effect's step. */
+  step?: string;
+  counts: Record<string, number>;
+  detail?: string | null;
 }
 
-export interface PersonSubscriptionOptions {
-  service: ServiceName;
-  db: SqlClient;
-  logger: BusLogger;
-  /** Called after each commit that wrote to the outbox. */
-  afterCommit(): void;
-  /** The service's effect per lifecycle event; events without one only update the projection. */
-  effects: Partial<Record<PersonEventType, CascadeEffect>>;
-  /** The effect whose preview answers `cascade.preview_requested` for each action. */
-  previews: Partial<Record<'deactivate' | 'archive', CascadeEffect>>;
+/** One service's part of a person cascade for one lifecycle event. */
+export interface CascadeEffect<R extends StepReport = StepReport, Tx extends SqlTx = SqlTx> {
+  /** The step this event is reported under, also when a stale copy of it is ignored. */
+  step: string | ((event: PersonEvent) => string);
+  /** The effect, in the handler's transaction; null when there is nothing to report. */
+  apply(tx: Tx, event: PersonEvent): Promise<R | null>;
 }
+
+/** A service's column of the cascade table (rule 1, rule 3, B1), on its transaction type `Tx`. */
+export interface PersonLifecycle<R extends StepReport = StepReport, Tx extends SqlTx = SqlTx> {
+  service: ServiceName;
+  logger: BusLogger;
+  /** The effect per lifecycle event; events without one only update the projection. */
+  effects: Partial<Record<PersonEventType, CascadeEffect<R, Tx>>>;
+  /** B1: what a deactivation or archive would do, changing nothing; null for no step. */
+  preview(tx: Tx, event: PreviewEvent): Promise<(StepReport & { step: string }) | null>;
+  /**
+   * What the service keeps of a person beyond kind/status/version (names, contacts, first
+   * membership), after the projection took the event or not (`fresh`): each service decides
+   * what an older version may still fill in.
+   */
+  recordProfile?(tx: Tx, event: PersonEvent, fresh: boolean): Promise<void>;
+}
+
+export const isPersonEvent = (event: RosterEvent): event is PersonEvent => (PERSON_EVENT_TYPES as string[]).includes(event.type);
 
 /**
- * The subscription every service has for person lifecycle events and impact previews: inbox-
- * guarded, one transaction per event holding the projection change, the effect and the cascade
- * step (so the step is reported if and only if the effect committed).
+ * Applies a person lifecycle event or an impact preview in the caller's inbox-guarded transaction:
+ * the versioned projection, the service's profile columns, the effect and its cascade step, so the
+ * step is reported if and only if the effect committed. An event older than the stored version
+ * changes nothing and is reported as `stale_ignored` (rule 3). Returns the effect's report, or
+ * null when nothing was applied (a preview, a stale event, an event without effect).
  */
-export function personLifecycleSubscription(o: PersonSubscriptionOptions): Omit<SubscriptionOptions, 'group'> {
-  const handle = async (event: RosterEvent): Promise<void> => {
-    const started = performance.now();
-    await o.db.$transaction(async (tx) => {
-      if (!(await claimInbox(tx, o.service, event))) return;
-      if (event.type === 'cascade.preview_requested') {
-        const effect = o.previews[event.data.action];
-        if (!effect) return;
-        const counts = await effect.preview(tx, event);
-        await recordStep(tx, { service: o.service, step: effect.step, outcome: 'previewed', counts, startedAt: started, cause: event, dryRun: true });
-        return;
-      }
-      if (!(PERSON_EVENT_TYPES as string[]).includes(event.type)) return;
-      const personEvent = event as PersonEvent;
-      const fresh = await advancePersonProjection(tx, personEvent);
-      const effect = o.effects[personEvent.type];
-      if (!effect) return;
-      if (!fresh) {
-        o.logger.info({ eventId: event.id, type: event.type, version: event.subjectversion }, 'stale person event ignored');
-        await recordStep(tx, {
-          service: o.service, step: effect.step, outcome: 'stale_ignored', counts: {}, startedAt: started, cause: event,
-          detail: 'a newer version of the person was already applied',
-        });
-        return;
-      }
-      const counts = await effect.apply(tx, personEvent);
-      const touched = Object.values(counts).some((n) => n > 0);
-      await recordStep(tx, { service: o.service, step: effect.step, outcome: touched ? 'applied' : 'no_change', counts, startedAt: started, cause: event });
+export async function applyPersonLifecycleEvent<R extends StepReport, Tx extends SqlTx>(
+  tx: Tx, lifecycle: PersonLifecycle<R, Tx>, event: PersonEvent | PreviewEvent, startedAt: number,
+): Promise<R | null> {
+  const { service } = lifecycle;
+  if (event.type === 'cascade.preview_requested') {
+    const would = await lifecycle.preview(tx, event);
+    if (would) {
+      await recordStep(tx, { service, step: would.step, outcome: 'previewed', counts: would.counts, detail: would.detail ?? null, startedAt, cause: event, dryRun: true });
+    }
+    return null;
+  }
+  const fresh = await advancePersonProjection(tx, event);
+  await lifecycle.recordProfile?.(tx, event, fresh);
+  const effect = lifecycle.effects[event.type];
+  if (!effect) return null;
+  const step = typeof effect.step === 'function' ? effect.step(event) : effect.step;
+  if (!fresh) {
+    lifecycle.logger.info({ eventId: event.id, type: event.type, version: event.subjectversion }, 'stale person event ignored');
+    await recordStep(tx, {
+      service, step, outcome: 'stale_ignored', counts: {}, startedAt, cause: event, detail: 'a newer version of the person was already applied',
     });
-    o.afterCommit();
-  };
-  return { types: [...PERSON_EVENT_TYPES, 'cascade.preview_requested'], handler: handle };
+    return null;
+  }
+  const report = await effect.apply(tx, event);
+  if (!report) return null;
+  const touched = Object.values(report.counts).some((n) => n > 0);
+  await recordStep(tx, {
+    service, step: report.step ?? step, outcome: touched ? 'applied' : 'no_change', counts: report.counts, detail: report.detail ?? null, startedAt, cause: event,
+  });
+  return report;
 }

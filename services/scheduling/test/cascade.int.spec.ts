@@ -200,10 +200,19 @@ describe('deactivation cascades in scheduling (cascade table, B1, rule 3; Postgr
     await h.feed(h.lifecycle('user.reactivated', tenantId, late.sitterId, 'staff', 3, newer));
     await h.feed(h.lifecycle('user.deactivated', tenantId, late.sitterId, 'staff', 2, older));
     assert.equal(h.stepsOf(older)[0]?.outcome, 'stale_ignored');
+    assert.equal(h.stepsOf(older)[0]?.step, 'unassign_upcoming_visits');
     assert.equal((await read(tenantId, v2)).sitterId, late.sitterId, 'the older deactivation unassigned nothing');
     assert.equal(eventsOf('visits.unassigned', late.sitterId).length, 0);
     const v3 = await visit(tenantId, late.clientId, late.sitterId, 48);
     assert.equal((await read(tenantId, v3)).sitterId, late.sitterId, 'the newest version (active) wins');
+
+    // A stale client deactivation is reported under the step it would have been: deleting visits.
+    const clientNewer = randomUUID();
+    const clientOlder = randomUUID();
+    await h.feed(h.lifecycle('user.reactivated', tenantId, late.clientId, 'client', 3, clientNewer));
+    await h.feed(h.lifecycle('user.deactivated', tenantId, late.clientId, 'client', 2, clientOlder));
+    assert.deepEqual(h.stepsOf(clientOlder).map((s) => [s.step, s.outcome]), [['delete_upcoming_visits', 'stale_ignored']]);
+    assert.equal((await read(tenantId, v3)).sitterId, late.sitterId, 'the client\'s visits stay');
   });
 
   it('a bad event goes to dead letters after its retries, changes nothing, and the consumer keeps going', async () => {

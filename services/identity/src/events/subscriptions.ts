@@ -1,22 +1,17 @@
 import type { RosterEvent } from '@roster/contracts';
 import type { SubscriptionOptions } from '@roster/platform/bus/types';
 import { claimInbox } from '@roster/platform/inbox';
-import { advancePersonProjection, PERSON_EVENT_TYPES, type PersonEvent } from '@roster/platform/people-projection';
+import { applyPersonLifecycleEvent, isPersonEvent, PERSON_EVENT_TYPES } from '@roster/platform/people-projection';
 import { recordStep } from '@roster/platform/steps';
 import type { IdentityContext } from '../service.js';
 import type { IdentityTx } from '../db/client.js';
-import { previewPersonEvent, reactToPersonEvent } from '../people/cascade.js';
-import { applyAccessChange, applyAccountCreated, applyProfile, applyRoleDefined } from '../people/projection.js';
+import { personLifecycle } from '../people/cascade.js';
+import { applyAccessChange, applyAccountCreated, applyRoleDefined } from '../people/projection.js';
 import { applyInvitationEvent } from '../invitations/projection.js';
 import { announceAccessChange, type Revocation } from '../sessions/revoke.js';
 import { applyLocally } from '../logins/manage.js';
 
 const SERVICE = 'identity';
-/** The step each lifecycle event is reported under, also when a stale one is ignored. */
-const STEP_OF: Partial<Record<string, string>> = {
-  'user.deactivated': 'refuse_logins', 'user.archived': 'make_password_unusable',
-  'user.reactivated': 'keep_login_as_is', 'user.restored': 'require_new_password',
-};
 
 /** What identity consumes (the catalogue's consumers). Handlers log and call one command. */
 export function identitySubscriptions(ctx: IdentityContext): Omit<SubscriptionOptions, 'group'>[] {
@@ -31,31 +26,12 @@ export function identitySubscriptions(ctx: IdentityContext): Omit<SubscriptionOp
       applyLocally(ctx, revocation);
     };
 
-  const personLifecycle = inTransaction(async (tx, event, started) => {
-    if (event.type === 'cascade.preview_requested') {
-      const s = await previewPersonEvent(tx, event);
-      await recordStep(tx, { service: SERVICE, step: s.step, outcome: 'previewed', counts: s.counts, startedAt: started, cause: event, dryRun: true });
-      return null;
-    }
-    const personEvent = event as PersonEvent;
-    const fresh = await advancePersonProjection(tx, personEvent);
-    if (personEvent.type === 'user.created' || personEvent.type === 'user.updated') {
-      await applyProfile(tx, personEvent);
-      return null;
-    }
-    if (!fresh) {
-      ctx.logger.info({ eventId: event.id, type: event.type, version: event.subjectversion }, 'stale person event ignored');
-      await recordStep(tx, {
-        service: SERVICE, step: STEP_OF[personEvent.type] ?? 'person_lifecycle', outcome: 'stale_ignored', counts: {}, startedAt: started, cause: event,
-        detail: 'a newer version of the person was already applied',
-      });
-      return null;
-    }
-    const s = await reactToPersonEvent(tx, personEvent);
+  const lifecycle = personLifecycle(ctx.logger);
+  const lifecycleEvent = inTransaction(async (tx, event, started) => {
+    if (event.type !== 'cascade.preview_requested' && !isPersonEvent(event)) return null;
+    const s = await applyPersonLifecycleEvent(tx, lifecycle, event, started);
     if (!s) return null;
-    ctx.logger.info({ personId: personEvent.data.personId, type: event.type, step: s.step, counts: s.counts }, 'person event applied');
-    const touched = Object.values(s.counts).some((n) => n > 0);
-    await recordStep(tx, { service: SERVICE, step: s.step, outcome: touched ? 'applied' : 'no_change', counts: s.counts, startedAt: started, cause: event, detail: s.detail ?? null });
+    ctx.logger.info({ personId: event.data.personId, type: event.type, step: s.step, counts: s.counts }, 'person event applied');
     return s.revocation ?? null;
   });
 
@@ -83,7 +59,7 @@ export function identitySubscriptions(ctx: IdentityContext): Omit<SubscriptionOp
   });
 
   const handlers: [readonly string[], (event: RosterEvent) => Promise<void>][] = [
-    [[...PERSON_EVENT_TYPES, 'cascade.preview_requested'], personLifecycle],
+    [[...PERSON_EVENT_TYPES, 'cascade.preview_requested'], lifecycleEvent],
     [['access.granted', 'access.revoked', 'role.changed'], accessChange],
     [['account.created', 'role.defined', 'invitation.created', 'invitation.updated', 'invitation.withdrawn'], projections],
   ];

@@ -1,8 +1,10 @@
 import type { EventOf } from '@roster/contracts';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
-import type { PersonEvent } from '@roster/platform/people-projection';
+import type { BusLogger } from '@roster/platform/bus/types';
+import type { CascadeEffect, PersonEvent, PersonLifecycle } from '@roster/platform/people-projection';
 import type { IdentityTx } from '../db/client.js';
 import { revokeAllSessions, SYSTEM, type Revocation } from '../sessions/revoke.js';
+import { applyProfile } from './projection.js';
 
 /** What identity did (or would do) for one person event: the step's name, counts and detail. */
 export interface IdentityStep {
@@ -73,4 +75,25 @@ export async function previewPersonEvent(tx: IdentityTx, event: EventOf<'cascade
     return { step: 'make_password_unusable', counts: { peopleBlocked: 1, passwordsReset: login ? 1 : 0, sessionsRevoked } };
   }
   return { step: 'refuse_logins', counts: { peopleBlocked: 1, loginsDisabled: login?.enabled ? 1 : 0, sessionsRevoked } };
+}
+
+/**
+ * Identity's column of the cascade table on the platform's person lifecycle mechanism (inbox,
+ * versioned projection, stale events reported, one step per effect); names and addresses follow
+ * their own profile version, so an older `user.updated` never overwrites a newer one.
+ */
+export function personLifecycle(logger: BusLogger): PersonLifecycle<IdentityStep, IdentityTx> {
+  const effect = (step: string): CascadeEffect<IdentityStep, IdentityTx> => ({ step, apply: reactToPersonEvent });
+  return {
+    service: 'identity',
+    logger,
+    effects: {
+      'user.deactivated': effect('refuse_logins'), 'user.archived': effect('make_password_unusable'),
+      'user.reactivated': effect('keep_login_as_is'), 'user.restored': effect('require_new_password'),
+    },
+    preview: previewPersonEvent,
+    recordProfile: async (tx, event) => {
+      if (event.type === 'user.created' || event.type === 'user.updated') await applyProfile(tx, event);
+    },
+  };
 }

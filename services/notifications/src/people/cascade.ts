@@ -1,15 +1,8 @@
 import type { EventOf } from '@roster/contracts';
 import type { SqlTx } from '@roster/platform/db/database';
-import type { PersonEvent } from '@roster/platform/people-projection';
+import type { CascadeEffect, StepReport } from '@roster/platform/people-projection';
 import { countActiveMonitorsOf, flagMonitorsOf } from '../monitors/monitors.js';
 import { ownersOf } from './recipients.js';
-
-/** One of notifications' cascade steps (the platform's CascadeEffect shape). */
-export interface NotificationsCascadeEffect {
-  step: string;
-  apply(tx: SqlTx, event: PersonEvent): Promise<Record<string, number>>;
-  preview(tx: SqlTx, event: EventOf<'cascade.preview_requested'>): Promise<Record<string, number>>;
-}
 
 const count = async (tx: SqlTx, sql: string, ...values: unknown[]): Promise<number> => {
   const [row] = await tx.$queryRawUnsafe<{ n: bigint }[]>(sql, ...values);
@@ -32,7 +25,7 @@ const QUEUED_TO = `FROM message WHERE tenant_id = $1::uuid AND recipient_person_
  * send), their schedule e-mails and reminders stop (the subscriptions stay, for a reactivation),
  * and the event e-mail monitors they hold are flagged for review and reported to the owners.
  */
-export const stopMessagesToPerson: NotificationsCascadeEffect = {
+export const stopMessagesToPerson: CascadeEffect = {
   step: 'stop_messages',
   async apply(tx, event) {
     const { personId } = event.data;
@@ -43,28 +36,32 @@ export const stopMessagesToPerson: NotificationsCascadeEffect = {
     );
     const subscriptions = await subscriptionsOf(tx, event.tenantid, personId);
     const monitors = await flagMonitorsOf(tx, event, personId);
-    return { messagesCancelled: cancelled, ...subscriptions, ...monitors };
+    return { counts: { messagesCancelled: cancelled, ...subscriptions, ...monitors } };
   },
-  async preview(tx, event) {
-    const { personId } = event.data;
-    const monitorsFlagged = await countActiveMonitorsOf(tx, event.tenantid, personId);
-    // The same counts as apply: owners are told only when there are monitors to review.
-    const ownersTold = monitorsFlagged > 0 ? (await ownersOf(tx, event.tenantid, personId)).length : 0;
-    return {
+};
+
+/** B1: what a deactivation or archive would stop, changing nothing (the same counts as `stopMessagesToPerson`). */
+export async function previewStopOfMessages(tx: SqlTx, event: EventOf<'cascade.preview_requested'>): Promise<StepReport & { step: string }> {
+  const { personId } = event.data;
+  const monitorsFlagged = await countActiveMonitorsOf(tx, event.tenantid, personId);
+  // Owners are told only when there are monitors to review.
+  const ownersTold = monitorsFlagged > 0 ? (await ownersOf(tx, event.tenantid, personId)).length : 0;
+  return {
+    step: 'stop_messages',
+    counts: {
       messagesCancelled: await count(tx, `SELECT count(*) AS n ${QUEUED_TO}`, event.tenantid, personId),
       ...(await subscriptionsOf(tx, event.tenantid, personId)),
       monitorsFlagged,
       ownersTold,
-    };
-  },
-};
+    },
+  };
+}
 
 /** A reactivated person receives messages again; their subscriptions resume. Flagged monitors stay with the owners' review. */
-export const resumeMessagesToPerson: NotificationsCascadeEffect = {
+export const resumeMessagesToPerson: CascadeEffect = {
   step: 'resume_messages',
   async apply(tx, event) {
     const s = await subscriptionsOf(tx, event.tenantid, event.data.personId);
-    return { recipientsResumed: 1, scheduleEmailsResumed: s.scheduleEmailsStopped, remindersResumed: s.remindersStopped };
+    return { counts: { recipientsResumed: 1, scheduleEmailsResumed: s.scheduleEmailsStopped, remindersResumed: s.remindersStopped } };
   },
-  preview: async () => ({ recipientsResumed: 1 }),
 };

@@ -2,66 +2,54 @@ import type { EventOf, RosterEvent } from '@roster/contracts';
 import type { SqlClient, SqlTx } from '@roster/platform/db/database';
 import type { BusLogger } from '@roster/platform/bus/types';
 import { claimInbox } from '@roster/platform/inbox';
-import { advancePersonProjection, PERSON_EVENT_TYPES, type PersonEvent, type PersonEventType } from '@roster/platform/people-projection';
-import { recordStep } from '@roster/platform/steps';
+import {
+  applyPersonLifecycleEvent, isPersonEvent, PERSON_EVENT_TYPES, type CascadeEffect, type PersonEvent, type PersonLifecycle,
+} from '@roster/platform/people-projection';
 import { fireMonitors } from '../monitors/monitors.js';
-import { resumeMessagesToPerson, stopMessagesToPerson, type NotificationsCascadeEffect } from './cascade.js';
+import { previewStopOfMessages, resumeMessagesToPerson, stopMessagesToPerson } from './cascade.js';
 import { displayName } from './recipients.js';
 
-const EFFECTS: Partial<Record<PersonEventType, NotificationsCascadeEffect>> = {
-  'user.deactivated': stopMessagesToPerson,
-  'user.archived': stopMessagesToPerson,
-  'user.reactivated': resumeMessagesToPerson,
-  'user.restored': resumeMessagesToPerson,
+/** A deactivation also fires the event e-mail monitors watching for it ("… was deactivated."). */
+const deactivation: CascadeEffect = {
+  step: stopMessagesToPerson.step,
+  async apply(tx, event) {
+    const report = await stopMessagesToPerson.apply(tx, event);
+    const [person] = await tx.$queryRawUnsafe<{ first_name: string | null; last_name: string | null }[]>(
+      'SELECT first_name, last_name FROM person_projection WHERE id = $1::uuid AND tenant_id = $2::uuid', event.data.personId, event.tenantid,
+    );
+    const name = displayName(person ? { firstName: person.first_name, lastName: person.last_name } : null);
+    await fireMonitors(tx, event, `${name} was deactivated.`);
+    return report;
+  },
 };
-const PREVIEWS: Record<'deactivate' | 'archive', NotificationsCascadeEffect> = { deactivate: stopMessagesToPerson, archive: stopMessagesToPerson };
 
 export const PERSON_TYPES = [...PERSON_EVENT_TYPES, 'cascade.preview_requested'] as const;
 
 /**
- * The platform's person lifecycle handling (inbox, versioned projection, one cascade step per
- * effect, previews) plus what only notifications keeps: names, e-mail, phone and the daily
- * reminder opt-in of `user.created` / `user.updated`, applied only when the event is the newest
- * version (rule 3), and the first membership of a created staff member.
+ * Notifications' column of the cascade table on the platform's person lifecycle mechanism, plus
+ * what only notifications keeps: names, e-mail, phone and the daily reminder opt-in of
+ * `user.created` / `user.updated`, applied only when the event is the newest version (rule 3),
+ * and the first membership of a created staff member.
  */
 export async function handlePersonEvent(db: SqlClient, logger: BusLogger, event: RosterEvent): Promise<void> {
   const started = performance.now();
+  const lifecycle: PersonLifecycle = {
+    service: 'notifications',
+    logger,
+    effects: { 'user.deactivated': deactivation, 'user.archived': stopMessagesToPerson, 'user.reactivated': resumeMessagesToPerson, 'user.restored': resumeMessagesToPerson },
+    preview: previewStopOfMessages,
+    recordProfile: async (tx, e, fresh) => {
+      if (fresh) await applyProfile(tx, e);
+    },
+  };
   await db.$transaction(async (tx) => {
     if (!(await claimInbox(tx, 'notifications', event))) return;
-    if (event.type === 'cascade.preview_requested') {
-      const effect = PREVIEWS[event.data.action];
-      const counts = await effect.preview(tx, event);
-      await recordStep(tx, { service: 'notifications', step: effect.step, outcome: 'previewed', counts, startedAt: started, cause: event, dryRun: true });
-      return;
-    }
-    if (!(PERSON_EVENT_TYPES as string[]).includes(event.type)) return;
-    const personEvent = event as PersonEvent;
-    const fresh = await advancePersonProjection(tx, personEvent);
-    if (fresh && (personEvent.type === 'user.created' || personEvent.type === 'user.updated')) await applyProfile(tx, personEvent);
-    const effect = EFFECTS[personEvent.type];
-    if (!effect) return;
-    if (!fresh) {
-      logger.info({ eventId: event.id, type: event.type, version: event.subjectversion }, 'stale person event ignored');
-      await recordStep(tx, {
-        service: 'notifications', step: effect.step, outcome: 'stale_ignored', counts: {}, startedAt: started, cause: event,
-        detail: 'a newer version of the person was already applied',
-      });
-      return;
-    }
-    const counts = await effect.apply(tx, personEvent);
-    if (personEvent.type === 'user.deactivated') {
-      const person = await tx.$queryRawUnsafe<{ first_name: string | null; last_name: string | null }[]>(
-        'SELECT first_name, last_name FROM person_projection WHERE id = $1::uuid AND tenant_id = $2::uuid', personEvent.data.personId, event.tenantid,
-      );
-      const name = displayName(person[0] ? { firstName: person[0].first_name, lastName: person[0].last_name } : null);
-      await fireMonitors(tx, event, `${name} was deactivated.`);
-    }
-    const touched = Object.values(counts).some((n) => n > 0);
-    await recordStep(tx, { service: 'notifications', step: effect.step, outcome: touched ? 'applied' : 'no_change', counts, startedAt: started, cause: event });
+    if (event.type === 'cascade.preview_requested' || isPersonEvent(event)) await applyPersonLifecycleEvent(tx, lifecycle, event, started);
   });
 }
 
-async function applyProfile(tx: SqlTx, event: EventOf<'user.created'> | EventOf<'user.updated'>): Promise<void> {
+async function applyProfile(tx: SqlTx, event: PersonEvent): Promise<void> {
+  if (event.type !== 'user.created' && event.type !== 'user.updated') return;
   const d = event.data;
   await tx.$executeRawUnsafe(
     'UPDATE person_projection SET first_name = $3, last_name = $4, email = $5, phone = $6 WHERE id = $1::uuid AND tenant_id = $2::uuid',
