@@ -385,5 +385,44 @@ describe('SCIM 2.0 provisioning (B3, directory on Postgres)', () => {
       assert.equal((await t.call('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'New' })).status, 403);
       assert.equal((await t.call('GET', '/Groups/client')).status, 404);
     });
+
+    it('P2, L7: a token acts with at most its issuer\'s rank — an admin\'s token cannot make an owner, nor change, deactivate or delete one', async () => {
+      const t = await tenant();
+      const adminId = await db.$transaction(async (tx) => (await createPersonInTx(tx, t.tenantId, {
+        kind: 'staff', firstName: 'Ada', lastName: 'Admin', email: `ada-${randomUUID()}@walkies.example`, accountId: t.rootAccountId, roleKey: 'admin',
+      }, OPERATOR)).id);
+      const admin = tokens.bearer({ tenantId: t.tenantId, personId: adminId, roles: ['admin'] });
+      const issued = await http('POST', '/scim-tokens', admin, { name: 'Entra (by an admin)' }, 'application/json');
+      assert.equal(issued.status, 201, JSON.stringify(issued.body));
+      assert.deepEqual([issued.body.issuerRank, t.token.issuerRank], [90, 100]);
+      const byAdmin = (method: string, path: string, body?: unknown) => http(method, `/scim/v2${path}`, { authorization: `Bearer ${issued.body.token as string}` }, body);
+      const sam = await createUser(t, { userName: `sam-${randomUUID()}@corp.example`, name: { givenName: 'Sam', familyName: 'Sitter' } });
+      const audit = () => db.auditEntry.count({ where: { tenantId: t.tenantId } });
+      const auditBefore = await audit();
+
+      const refused = [
+        await byAdmin('PATCH', '/Groups/owner', { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [{ value: adminId }] }] }),
+        await byAdmin('PATCH', '/Groups/manager', { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [{ value: t.ownerId }] }] }),
+        await byAdmin('PATCH', `/Users/${t.ownerId}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: false }] }),
+        await byAdmin('PATCH', `/Users/${t.ownerId}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'name.familyName', value: 'Gone' }] }),
+        await byAdmin('DELETE', `/Users/${t.ownerId}`),
+      ];
+      assert.deepEqual(refused.map((r) => [r.status, r.body.schemas?.[0]]), refused.map(() => [403, ERROR]), JSON.stringify(refused.map((r) => r.body)));
+      assert.match(refused[0]!.body.detail, /Group owner is a role ranked above the issuer/);
+      assert.match(refused[2]!.body.detail, new RegExp(`User ${t.ownerId} holds the role owner`));
+      const owner = (await readPerson(db, t.tenantId, t.ownerId))!;
+      assert.deepEqual([owner.status, owner.lastName, owner.memberships.map((m) => m.roleKey)], ['active', 'Owner', ['owner']]);
+      assert.deepEqual((await readPerson(db, t.tenantId, adminId))!.memberships.map((m) => m.roleKey), ['admin']);
+      assert.equal(await audit(), auditBefore, 'nothing was written');
+
+      // Within its rank the admin's token works as any other: staff and roles up to admin.
+      const promoted = await byAdmin('PATCH', '/Groups/admin', { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [{ value: sam.id }] }] });
+      assert.equal(promoted.status, 200, JSON.stringify(promoted.body));
+      const deactivated = await byAdmin('PATCH', `/Users/${sam.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: false }] });
+      assert.equal(deactivated.status, 200, JSON.stringify(deactivated.body));
+      // And the owner's token reaches the owner.
+      const renamed = await t.call('PATCH', `/Users/${t.ownerId}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'name.familyName', value: 'Owens' }] });
+      assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+    });
   });
 });

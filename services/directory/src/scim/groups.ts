@@ -1,6 +1,7 @@
 import type { DirectoryDb } from '../db/client.js';
 import { grantAccess, revokeAccess } from '../memberships/access.js';
 import { rolesByKey, type RoleView } from '../roles/definitions.js';
+import { requireRoleWithinRank, requireWithinRank } from './rank.js';
 import { invalidValue, mutability, ScimError, scimNotFound } from './errors.js';
 import { matchesFilter } from './filter-memory.js';
 import { parseFilter } from './filter.js';
@@ -95,6 +96,10 @@ async function changeMembers(db: DirectoryDb, client: ScimClient, role: RoleView
   const had = new Set(before.map((m) => m.value));
   const added = [...wanted].filter((id) => !had.has(id));
   const removed = [...had].filter((id) => !wanted.has(id));
+  if (added.length + removed.length > 0) {
+    requireRoleWithinRank(client, role);
+    await requireWithinRank(db, client, [...added, ...removed]);
+  }
   const operations: string[] = [];
   try {
     if (added.length) {

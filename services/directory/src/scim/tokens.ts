@@ -12,7 +12,8 @@ import { ScimError } from './errors.js';
 /**
  * B3: a tenant's SCIM bearer tokens. Issued by an owner (or a holder of roles.manage) and shown
  * once; kept as their SHA-256 (hex). A token carries where the people it provisions land: an
- * account (the tenant's root unless given) and a role (`staff` unless given).
+ * account (the tenant's root unless given) and a role (`staff` unless given), and its issuer's
+ * rank, above which it acts on no one.
  */
 export const SCIM_ACTOR: Actor = { kind: 'scim', personId: null, impersonatorId: null };
 const PREFIX = 'scim_';
@@ -20,7 +21,7 @@ const PREFIX = 'scim_';
 export type ScimTokenRow = Awaited<ReturnType<DirectoryDb['scimToken']['findUniqueOrThrow']>>;
 
 export const scimTokenDto = (t: ScimTokenRow) => ({
-  id: t.id, name: t.name, accountId: t.accountId, roleKey: t.roleKey, createdBy: t.createdBy,
+  id: t.id, name: t.name, accountId: t.accountId, roleKey: t.roleKey, issuerRank: t.issuerRank, createdBy: t.createdBy,
   createdAt: t.createdAt.toISOString(), lastUsedAt: t.lastUsedAt?.toISOString() ?? null, revokedAt: t.revokedAt?.toISOString() ?? null,
 });
 
@@ -49,7 +50,7 @@ export async function issueScimToken(
     if (role.rank > caller.rank) throw forbidden(`the role "${roleKey}" is above your own: a token you issue cannot hand it out`);
     const token = `${PREFIX}${randomBytes(32).toString('base64url')}`;
     const row = await tx.scimToken.create({
-      data: { id: randomUUID(), tenantId, name: input.name, tokenHash: hashOf(token), accountId, roleKey, createdBy: caller.actor.personId },
+      data: { id: randomUUID(), tenantId, name: input.name, tokenHash: hashOf(token), accountId, roleKey, issuerRank: caller.rank, createdBy: caller.actor.personId },
     });
     await recordAudit(tx, { tenantId, actor: caller.actor, action: 'scim_token.issued', subjectId: row.id, accountIds: [accountId], detail: { name: row.name, roleKey } });
     return { token, row };
@@ -79,6 +80,8 @@ export interface ScimClient {
   tenantId: string;
   accountId: string;
   roleKey: string;
+  /** The token acts on no one ranked above its issuer (P2, L7): see scim/rank.ts. */
+  issuerRank: number;
 }
 
 /** Checks `Authorization: Bearer scim_…` against the stored hashes; a SCIM 401 otherwise. */
@@ -91,5 +94,5 @@ export async function authenticateScim(db: DirectoryDb, authorization: string | 
   if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
     await db.scimToken.updateMany({ where: { id: row.id }, data: { lastUsedAt: new Date() } });
   }
-  return { tokenId: row.id, tenantId: row.tenantId, accountId: row.accountId, roleKey: row.roleKey };
+  return { tokenId: row.id, tenantId: row.tenantId, accountId: row.accountId, roleKey: row.roleKey, issuerRank: row.issuerRank };
 }

@@ -6,6 +6,7 @@ import { invalidValue, ScimError, scimNotFound } from './errors.js';
 import { filterToSql } from './filter-sql.js';
 import { parseFilter } from './filter.js';
 import { applyPatch, type PatchOperation } from './patch.js';
+import { requireWithinRank } from './rank.js';
 import { SCIM_ACTOR, type ScimClient } from './tokens.js';
 import {
   LIST_SCHEMA, USER_COLUMNS, USER_FILTER_ATTRIBUTES, USER_FROM, USER_NAME_SQL, USER_SHAPE, userModelOf, userResource,
@@ -137,23 +138,28 @@ async function applyUserModel(db: DirectoryDb, client: ScimClient, current: User
   return { user: await getUser(db, client, current.id, baseUrl), operationId };
 }
 
-export async function replaceUser(db: DirectoryDb, client: ScimClient, id: string, body: unknown, baseUrl: string): Promise<UserChange> {
+/** The User a change is about: 404 when the token's tenant has no such User, 403 above the token's rank. */
+async function userToChange(db: DirectoryDb, client: ScimClient, id: string): Promise<UserRow> {
   const current = await readUser(db, client.tenantId, id);
   if (!current) throw scimNotFound(`User ${id}`);
+  await requireWithinRank(db, client, [current.id]);
+  return current;
+}
+
+export async function replaceUser(db: DirectoryDb, client: ScimClient, id: string, body: unknown, baseUrl: string): Promise<UserChange> {
+  const current = await userToChange(db, client, id);
   const model = userModelOf(body);
   return applyUserModel(db, client, current, model, baseUrl);
 }
 
 export async function patchUser(db: DirectoryDb, client: ScimClient, id: string, operations: PatchOperation[], baseUrl: string): Promise<UserChange> {
-  const current = await readUser(db, client.tenantId, id);
-  if (!current) throw scimNotFound(`User ${id}`);
+  const current = await userToChange(db, client, id);
   const patched = applyPatch(userResource(current, baseUrl), operations, USER_SHAPE);
   return applyUserModel(db, client, current, userModelOf(patched), baseUrl);
 }
 
 /** DELETE /Users/{id}: the person is archived (P6), which runs the archive cascade. */
 export async function deleteUser(db: DirectoryDb, client: ScimClient, id: string): Promise<string> {
-  const current = await readUser(db, client.tenantId, id);
-  if (!current) throw scimNotFound(`User ${id}`);
+  await userToChange(db, client, id);
   return lifecycle(db, client.tenantId, id, 'archive').catch((error: unknown) => { throw asScimError(error); });
 }
