@@ -93,12 +93,20 @@ describe('SCIM 2.0 provisioning (B3, directory on Postgres)', () => {
       assert.equal(await db.auditEntry.count({ where: { tenantId: t.tenantId, action: { in: ['scim_token.issued', 'scim_token.revoked'] } } }), 2);
     });
 
-    it('only an owner or a holder of roles.manage issues tokens; no token, a JWT or an unknown token is a SCIM 401', async () => {
+    it('only an owner or an admin (tenant-wide) issues tokens; no token, a JWT or an unknown token is a SCIM 401', async () => {
       const t = await tenant();
       const manager = tokens.bearer({ tenantId: t.tenantId, roles: ['manager'] });
       const res = await http('POST', '/scim-tokens', manager, { name: 'x' }, 'application/json');
       assert.equal(res.status, 403);
       assert.match(res.type, /problem\+json/);
+      // A custom role holding roles.manage in one branch: a token would reach every branch's staff.
+      const hr = await http('POST', '/roles', t.owner, { key: 'branch_hr', name: 'Branch HR', permissions: ['roles.manage', 'people.read'] }, 'application/json');
+      assert.equal(hr.status, 201, JSON.stringify(hr.body));
+      const branchHr = tokens.bearer({ tenantId: t.tenantId, personId: randomUUID(), roles: ['branch_hr'], permissions: ['roles.manage', 'people.read'] });
+      const byBranch = await http('POST', '/scim-tokens', branchHr, { name: 'x' }, 'application/json');
+      assert.equal(byBranch.status, 403, JSON.stringify(byBranch.body));
+      assert.match(byBranch.body.detail, /whole tenant/);
+      assert.equal(await db.scimToken.count({ where: { tenantId: t.tenantId } }), 1, 'only the owner\'s token');
       const bad = await http('POST', '/scim-tokens', t.owner, { name: 'x', roleKey: 'client' }, 'application/json');
       assert.equal(bad.status, 400);
       for (const headers of [{}, t.owner, { authorization: 'Bearer scim_not-a-token' }]) {

@@ -10,7 +10,7 @@ import { findRole } from '../roles/definitions.js';
 import { ScimError } from './errors.js';
 
 /**
- * B3: a tenant's SCIM bearer tokens. Issued by an owner (or a holder of roles.manage) and shown
+ * B3: a tenant's SCIM bearer tokens. Issued by an owner or an admin (tenant-wide) and shown
  * once; kept as their SHA-256 (hex). A token carries where the people it provisions land: an
  * account (the tenant's root unless given) and a role (`staff` unless given), and its issuer's
  * rank, above which it acts on no one.
@@ -28,8 +28,9 @@ export const scimTokenDto = (t: ScimTokenRow) => ({
 const hashOf = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
 
 function requireTokenIssuer(caller: Caller): void {
-  if (!caller.principal.permissions.has('roles.manage') && !caller.principal.roles.includes('owner')) {
-    throw forbidden('SCIM tokens are issued by an owner or someone holding roles.manage');
+  // A token reaches every staff member of the tenant: someone whose roles reach one branch cannot issue one.
+  if (!caller.tenantWide || (!caller.principal.permissions.has('roles.manage') && !caller.principal.roles.includes('owner'))) {
+    throw forbidden('a SCIM token reaches the whole tenant: it is issued by an owner or an admin');
   }
 }
 
