@@ -69,6 +69,7 @@ const schema = z.object({
   PUBLIC_URL: z.url().default('http://localhost:4001'),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
   TEMPORARY_PASSWORD_TTL_HOURS: z.coerce.number().min(0.01).max(24 * 90).default(72),
+  SESSION_RETENTION_DAYS: z.coerce.number().min(1).max(3650).optional(),
   TRUST_PROXY: trustProxy.optional(),
 });
 
@@ -116,6 +117,8 @@ export interface ServiceConfig {
   accessTokenTtlSeconds: number;
   /** Identity only: a temporary password not used within this time stops working (L3). */
   temporaryPasswordTtlHours: number;
+  /** Identity only: how long ended sessions are kept before deletion; unset = identity's default (7 days). */
+  sessionRetentionDays: number | undefined;
   /** Proxies whose X-Forwarded-For gives the client's address (req.ip); none by default. */
   trustProxy: TrustProxy;
 }
@@ -167,6 +170,7 @@ export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv, default
     publicUrl: c.PUBLIC_URL.replace(/\/+$/, ''),
     accessTokenTtlSeconds: c.ACCESS_TOKEN_TTL_SECONDS,
     temporaryPasswordTtlHours: c.TEMPORARY_PASSWORD_TTL_HOURS,
+    sessionRetentionDays: c.SESSION_RETENTION_DAYS,
     trustProxy: c.TRUST_PROXY ?? false,
   };
 }

@@ -34,6 +34,12 @@ describe('service configuration', () => {
     assert.throws(() => loadConfig('identity', { DB_PREPARED_STATEMENTS: 'maybe' }, 4001), /DB_PREPARED_STATEMENTS/);
   });
 
+  it('keeps ended sessions the identity default unless SESSION_RETENTION_DAYS says otherwise (at least a day)', () => {
+    assert.equal(loadConfig('identity', {}, 4001).sessionRetentionDays, undefined);
+    assert.equal(loadConfig('identity', { IDENTITY_SESSION_RETENTION_DAYS: '30' }, 4001).sessionRetentionDays, 30);
+    assert.throws(() => loadConfig('identity', { SESSION_RETENTION_DAYS: '0' }, 4001), /SESSION_RETENTION_DAYS/);
+  });
+
   it('trusts no proxy unless TRUST_PROXY says which (L8: behind an ingress, throttling needs the client\'s address)', () => {
     const trust = (value: string | undefined, prefixed = false) =>
       loadConfig('identity', value === undefined ? {} : { [prefixed ? 'IDENTITY_TRUST_PROXY' : 'TRUST_PROXY']: value }, 4001).trustProxy;

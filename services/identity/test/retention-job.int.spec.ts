@@ -94,11 +94,25 @@ describe('identity: the retention job in the running service (Postgres)', () => 
     assert.deepEqual(await left(), { sessions: 0, refreshTokens: 0, loginThrottles: 0 });
   });
 
+  it('SESSION_RETENTION_DAYS keeps ended sessions longer: 30 days keeps one ended 10 days ago, not one ended 40 days ago', async () => {
+    await migratePostgres(database.url, identityService.migrationsDir);
+    await sql.query(`INSERT INTO session (id, tenant_id, person_id, created_at, expires_at)
+                     SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), now() - interval '90 days', now() - make_interval(days => d)
+                       FROM unnest(ARRAY[10, 40]) AS d`);
+    const run = await start({ SESSION_RETENTION_DAYS: '30' });
+    await waitFor('the run of the service', () => removedBy(run.lines).length > 0);
+    await run.service.stop();
+    assert.deepEqual(removedBy(run.lines), [{ sessions: 1, refreshTokens: 0, loginThrottles: 0 }]);
+    const { rows } = await sql.query<{ days: number }>(`SELECT round(extract(epoch FROM now() - expires_at) / 86400)::int AS days FROM session`);
+    assert.deepEqual(rows.map((r) => r.days), [10], 'the session within 30 days stays (the default 7 would have removed it)');
+    await sql.query('DELETE FROM session');
+  });
+
   /** The production definition with a schedule a test can wait for: first run at once. */
-  async function start() {
+  async function start(env: Record<string, string> = {}) {
     const { logger, lines } = capturedLogger();
     const definition = { ...identityService, background: (ctx: Parameters<typeof startRetention>[0]) => startRetention(ctx, { firstAfterMs: 0, everyMs: 60_000 }) };
-    const service = await startService(definition, { bus, logger, env: { PORT: '0', DATABASE_URL: database.url, ...testTokens().env } });
+    const service = await startService(definition, { bus, logger, env: { PORT: '0', DATABASE_URL: database.url, ...testTokens().env, ...env } });
     running = service;
     return { service, lines };
   }
@@ -119,7 +133,7 @@ describe('identity: the retention job in the running service (Postgres)', () => 
         return 0;
       },
     } as unknown as IdentityDb;
-    const job = startRetention({ prisma: db, logger }, { firstAfterMs: 0, everyMs: 20 });
+    const job = startRetention({ prisma: db, logger, config: { sessionRetentionDays: undefined } }, { firstAfterMs: 0, everyMs: 20 });
     await waitFor('a run after the failures', () => attempts >= 6);
     await job.stop();
     const retention = lines.filter((l) => l.msg.startsWith('retention'));

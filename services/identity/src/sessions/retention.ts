@@ -7,7 +7,7 @@ import { FAILURE_WINDOW_SECONDS } from './throttle.js';
  * Identity forgets what it no longer needs (issue 4, rule 7, L8): every login opens a session and
  * every refresh stores a refresh token, so without this the tables only grow.
  *
- * - A session that expired or was revoked is kept SESSION_RETENTION_MS for investigation (who was
+ * - A session that expired or was revoked is kept 7 days (SESSION_RETENTION_DAYS) for investigation (who was
  *   logged in, when and why it ended), then deleted with its refresh tokens. Forgetting them keeps
  *   replays refused: `refreshSession` answers 401 for an unknown token exactly as for one of an
  *   ended family. What is lost is only the side effect of replaying a *used* token of a family that
@@ -25,7 +25,9 @@ import { FAILURE_WINDOW_SECONDS } from './throttle.js';
  * The clean-up runs across all tenants on purpose: rows are chosen by age only, nothing is read
  * out or returned, and per-tenant passes would scan the same indexes once per tenant.
  */
-export const SESSION_RETENTION_MS = 7 * 24 * 3_600_000;
+const DAY_MS = 24 * 3_600_000;
+/** The default retention of ended sessions; SESSION_RETENTION_DAYS sets another. */
+export const SESSION_RETENTION_MS = 7 * DAY_MS;
 /** Rows per statement: a huge backlog is removed in short transactions that never hold long locks. */
 export const RETENTION_BATCH_SIZE = 5_000;
 
@@ -111,12 +113,15 @@ async function inBatches(batch: number, keepGoing: () => boolean, deleteOne: () 
  * Timers are unref'd (they never keep a process alive); a failed run is logged and retried at the
  * next tick; stop waits for the batch in flight, so the database is still open for it.
  */
-export function startRetention(ctx: Pick<IdentityContext, 'prisma' | 'logger'>, schedule: RetentionSchedule = RETENTION_SCHEDULE): { stop(): Promise<void> } {
+export function startRetention(
+  ctx: Pick<IdentityContext, 'prisma' | 'logger'> & { config: Pick<IdentityContext['config'], 'sessionRetentionDays'> }, schedule: RetentionSchedule = RETENTION_SCHEDULE): { stop(): Promise<void> } {
+  const days = ctx.config.sessionRetentionDays;
+  const retentionMs = days === undefined ? SESSION_RETENTION_MS : days * DAY_MS;
   let stopped = false;
   let running: Promise<void> | null = null;
   const tick = () => {
     if (stopped || running) return; // a slow run is not overtaken by the next tick
-    running = runAndLog(ctx.prisma, ctx.logger, () => !stopped).finally(() => {
+    running = runAndLog(ctx.prisma, ctx.logger, { retentionMs, keepGoing: () => !stopped }).finally(() => {
       running = null;
     });
   };
@@ -134,10 +139,10 @@ export function startRetention(ctx: Pick<IdentityContext, 'prisma' | 'logger'>, 
   };
 }
 
-async function runAndLog(db: IdentityDb, logger: Logger, keepGoing: () => boolean): Promise<void> {
+async function runAndLog(db: IdentityDb, logger: Logger, options: RetentionOptions): Promise<void> {
   const started = Date.now();
   try {
-    const removed = await runRetention(db, { keepGoing });
+    const removed = await runRetention(db, options);
     if (removed.sessions + removed.refreshTokens + removed.loginThrottles > 0) {
       logger.info({ ...removed, durationMs: Date.now() - started }, 'retention: ended sessions and expired login failures removed');
     }
