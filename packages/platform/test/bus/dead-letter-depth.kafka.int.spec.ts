@@ -4,6 +4,7 @@ import { after, describe, it } from 'node:test';
 import { KafkaBus } from '../../src/bus/kafka.js';
 import { deleteKafkaNamespaces } from '../support/brokers.js';
 import { uniqueName } from '../support/events.js';
+import { waitFor } from '../support/wait.js';
 import { deadLetterDepthSuite, scrapeWhileBrokerDown } from './dead-letter-depth.suite.js';
 
 const url = process.env.TEST_KAFKA_URL ?? 'kafka://127.0.0.1:9092';
@@ -44,6 +45,8 @@ describe('dead-letter depth on Kafka: bounded and tidy', () => {
       let why: unknown;
       for (let i = 0; i < 20 && depth === undefined; i++) depth = await bus.deadLetterDepth('directory').catch((error) => void (why = error));
       assert.equal(depth, 0, `no depth: ${String(why)}`);
+      // An empty topic is counted without waiting for the scanner, which may still be joining its group.
+      await waitFor('the scanner to join its consumer group', async () => (await scanners()).length > 0);
       assert.equal((await scanners()).length, 1, 'one scanner for the bus');
       await bus.close();
       assert.deepEqual(await scanners(), [], 'its group is gone with the bus');
