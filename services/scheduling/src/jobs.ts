@@ -1,13 +1,7 @@
+import { startPeriodicJobs } from '@roster/platform/periodic';
 import type { SchedulingContext } from './service.js';
 import { publishTodaysDigests } from './digest/daily-digest.js';
 import { extendScheduleHorizons } from './schedules/generation.js';
-
-interface Job {
-  name: string;
-  firstAfterMs: number;
-  everyMs: number;
-  run(): Promise<unknown>;
-}
 
 /**
  * Scheduling's periodic work, on every replica: extending schedule horizons (advisory lock +
@@ -17,33 +11,8 @@ interface Job {
 export function startScheduledJobs(ctx: SchedulingContext): { stop(): Promise<void> } {
   // Digests wait a minute after start: a service that just started (a deploy, a test) lets the
   // day's visits arrive first, and the first run claims each sitter's day for good.
-  const jobs: Job[] = [
+  return startPeriodicJobs([
     { name: 'extend schedule horizons', firstAfterMs: 10_000, everyMs: 15 * 60_000, run: () => extendScheduleHorizons(ctx.prisma, new Date(), ctx.logger) },
     { name: 'daily schedule digests', firstAfterMs: 60_000, everyMs: 5 * 60_000, run: () => publishTodaysDigests(ctx) },
-  ];
-  let stopped = false;
-  const running = new Set<Promise<unknown>>();
-  const timers = jobs.map((job) => {
-    const tick = () => {
-      if (stopped) return;
-      const run = job.run().catch((error: unknown) => ctx.logger.warn({ err: error, job: job.name }, 'scheduled job failed; retrying at the next tick'));
-      running.add(run);
-      void run.finally(() => running.delete(run));
-    };
-    const first = setTimeout(tick, job.firstAfterMs);
-    const every = setInterval(tick, job.everyMs);
-    first.unref();
-    every.unref();
-    return [first, every] as const;
-  });
-  return {
-    async stop() {
-      stopped = true;
-      for (const [first, every] of timers) {
-        clearTimeout(first);
-        clearInterval(every);
-      }
-      await Promise.allSettled([...running]);
-    },
-  };
+  ], ctx.logger);
 }

@@ -1,4 +1,4 @@
-import type { Logger } from '@roster/platform/logging';
+import { startPeriodicJobs } from '@roster/platform/periodic';
 import type { IdentityDb } from '../db/client.js';
 import type { IdentityContext } from '../service.js';
 import { FAILURE_WINDOW_SECONDS } from './throttle.js';
@@ -109,44 +109,22 @@ async function inBatches(batch: number, keepGoing: () => boolean, deleteOne: () 
 }
 
 /**
- * Identity's background clean-up (the service definition's `background`), on every replica.
- * Timers are unref'd (they never keep a process alive); a failed run is logged and retried at the
- * next tick; stop waits for the batch in flight, so the database is still open for it.
+ * Identity's background clean-up (the service definition's `background`), on every replica, as a
+ * platform periodic job: a failed run is logged and retried at the next tick; stop waits for the
+ * batch in flight.
  */
 export function startRetention(
   ctx: Pick<IdentityContext, 'prisma' | 'logger'> & { config: Pick<IdentityContext['config'], 'sessionRetentionDays'> }, schedule: RetentionSchedule = RETENTION_SCHEDULE): { stop(): Promise<void> } {
   const days = ctx.config.sessionRetentionDays;
   const retentionMs = days === undefined ? SESSION_RETENTION_MS : days * DAY_MS;
-  let stopped = false;
-  let running: Promise<void> | null = null;
-  const tick = () => {
-    if (stopped || running) return; // a slow run is not overtaken by the next tick
-    running = runAndLog(ctx.prisma, ctx.logger, { retentionMs, keepGoing: () => !stopped }).finally(() => {
-      running = null;
-    });
-  };
-  const first = setTimeout(tick, schedule.firstAfterMs);
-  const every = setInterval(tick, schedule.everyMs);
-  first.unref();
-  every.unref();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(first);
-      clearInterval(every);
-      await running;
+  return startPeriodicJobs([{
+    name: 'retention run', ...schedule,
+    run: async (keepGoing) => {
+      const started = Date.now();
+      const removed = await runRetention(ctx.prisma, { retentionMs, keepGoing });
+      if (removed.sessions + removed.refreshTokens + removed.loginThrottles > 0) {
+        ctx.logger.info({ ...removed, durationMs: Date.now() - started }, 'retention: ended sessions and expired login failures removed');
+      }
     },
-  };
-}
-
-async function runAndLog(db: IdentityDb, logger: Logger, options: RetentionOptions): Promise<void> {
-  const started = Date.now();
-  try {
-    const removed = await runRetention(db, options);
-    if (removed.sessions + removed.refreshTokens + removed.loginThrottles > 0) {
-      logger.info({ ...removed, durationMs: Date.now() - started }, 'retention: ended sessions and expired login failures removed');
-    }
-  } catch (error) {
-    logger.warn({ err: error }, 'retention run failed; retrying at the next tick');
-  }
+  }], ctx.logger);
 }
