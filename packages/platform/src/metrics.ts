@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BusObserver } from './bus/types.js';
+import { beforeDeadline } from './deadline.js';
 
 export interface ServiceMetrics {
   registry: Registry;
@@ -49,16 +50,6 @@ const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
 export const DEAD_LETTER_DEPTH_CACHE_MS = 5_000;
 /** A scrape waits this long at most for the broker's dead-letter depth. */
 export const DEAD_LETTER_DEPTH_TIMEOUT_MS = 3_000;
-
-/** Resolves with `work`'s outcome, or rejects after `ms` (the work goes on and is ignored). */
-function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  work.catch(() => undefined);
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
 
 /**
  * The Prometheus metrics of one service instance, in a registry of its own (several services can
@@ -129,7 +120,7 @@ export function createMetrics(service: string): ServiceMetrics {
       await Promise.all(depthGroups.map((group) => {
         const asked = depthAsked.get(group);
         if (asked && now - asked.at < depthCacheMs) return asked.answer;
-        const answer = within(depthTimeoutMs, Promise.resolve().then(() => source(group)))
+        const answer = beforeDeadline(now + depthTimeoutMs, Promise.resolve().then(() => source(group)), `no answer within ${depthTimeoutMs} ms`)
           .then((depth) => deadLetterDepth.set({ group }, depth), () => undefined); // unknown: keep the last value
         depthAsked.set(group, { at: now, answer });
         return answer;

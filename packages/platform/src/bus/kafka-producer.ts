@@ -3,6 +3,7 @@ import kafkajs from 'kafkajs';
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { errorReason } from './dispatch.js';
 import type { BusLogger } from './types.js';
+import { beforeDeadline as raceDeadline } from '../deadline.js';
 
 const { Partitioners } = kafkajs;
 
@@ -29,19 +30,9 @@ const rootCause = (error: unknown): { name?: string; type?: string } => {
 
 export type TopicMessages = { topic: string; messages: Message[] }[];
 
-/** Races `work` against a deadline; the work itself goes on (kafkajs cannot cancel a request). */
-export async function beforeDeadline<T>(deadline: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('kafka: no answer from the broker in time')), Math.max(0, deadline - Date.now()));
-  });
-  work.catch(() => undefined); // a late failure of abandoned work is not unhandled
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** The platform's `beforeDeadline`, with the Kafka bus's message (kafkajs cannot cancel a request). */
+export const beforeDeadline = <T>(deadline: number, work: Promise<T>): Promise<T> =>
+  raceDeadline(deadline, work, 'kafka: no answer from the broker in time');
 
 export interface KafkaSenderOptions {
   kafka: Kafka;
