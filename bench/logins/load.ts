@@ -6,6 +6,7 @@
 //   out: {"ops": 1234, "perSecond": 154.2, "p50": 25.1, "p99": 40.3, "cpuMs": 310}
 import http from 'node:http';
 import { createInterface } from 'node:readline';
+import { percentile } from '../stats.js';
 
 interface Run { url: string; users: string[]; password: string; concurrency: number; seconds: number }
 
@@ -25,8 +26,6 @@ function postLogin(target: URL, body: string): Promise<number> {
   });
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-
 async function run({ url, users, password, concurrency, seconds }: Run) {
   const target = new URL(url);
   const bodies = users.map((username) => JSON.stringify({ username, password }));
@@ -45,7 +44,6 @@ async function run({ url, users, password, concurrency, seconds }: Run) {
   }));
   const elapsed = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
-  latencies.sort((a, b) => a - b);
   return { ops: latencies.length, perSecond: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuMs: (used.user + used.system) / 1000 };
 }
 

@@ -29,6 +29,7 @@ import { testTokens } from '../../packages/platform/test/support/tokens.js';
 import { createEvent } from '@roster/contracts';
 import { identityService } from '../../services/identity/src/service.js';
 import { ARGON2_OPTIONS } from '../../services/identity/src/passwords/hashing.js';
+import { percentile } from '../stats.js';
 import { cpuSince, readCpu, type CpuReading } from './cpu.js';
 import { startMinimalLoginServer } from './floor.js';
 
@@ -40,7 +41,6 @@ const LEVELS = [CONCURRENCY, 2 * CONCURRENCY];
 const ROUNDS = int('BENCH_ROUNDS', 3);
 const progress = (m: string) => console.error(`[logins] ${m}`);
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 /** Runs `task` with `concurrency` workers for `seconds`; returns ops/s and latency percentiles (ms). */
 async function saturate(seconds: number, concurrency: number, task: (worker: number, i: number) => Promise<void>) {
@@ -56,7 +56,6 @@ async function saturate(seconds: number, concurrency: number, task: (worker: num
     }
   }));
   const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
   return { ops: latencies.length, perSecond: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpu: cpuSince(cpu), clientCpuMs: 0 };
 }
 
@@ -157,7 +156,7 @@ try {
     }
   }
   await identity.ctx.prisma.loginThrottle.deleteMany({});
-  const med = (v: number[]) => percentile([...v].sort((a, b) => a - b), 50);
+  const median = (v: number[]) => percentile(v, 50);
 
   // Token verification as every service does it per request, with 10,000 revoked subjects known.
   progress('token verification');
@@ -181,7 +180,6 @@ try {
   // other load changes within seconds); the median of those ratios is the figure that counts.
   type Run = { round: number; what: string; level: number; perSecond: number; p50: number; p99: number; ops: number; cpu: CpuReading; clientCpuMs: number };
   const runs = results as unknown as Run[];
-  const median = (v: number[]) => percentile([...v].sort((a, b) => a - b), 50);
   const f = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
   const SERVERS = [
     ['login', 'identity: POST /sessions'],
@@ -232,8 +230,8 @@ try {
     '',
     '| failed login (L8) | p50 ms |',
     '|---|---:|',
-    `| known username, wrong password | ${f(med(failures.known))} |`,
-    `| unknown username (dummy hash) | ${f(med(failures.unknown))} |`,
+    `| known username, wrong password | ${f(median(failures.known))} |`,
+    `| unknown username (dummy hash) | ${f(median(failures.unknown))} |`,
     '',
     '| token check per request | µs |',
     '|---|---:|',

@@ -15,7 +15,8 @@ import { SERVICES } from '../../tests/e2e/revocation-scenario.js';
 import { cleanKafka, cleanRabbitMq } from '../bus/adapters.js';
 import { RawAmqpPath } from '../bus/raw-amqp.js';
 import { RawKafkaPath } from '../bus/raw-kafka.js';
-import { measureRevocations, percentile, rawLatency, type Revocations } from './measure.js';
+import { percentile } from '../stats.js';
+import { measureRevocations, rawLatency, type Revocations } from './measure.js';
 
 const REVOCATIONS = Number(process.env['BENCH_REVOCATIONS'] ?? 30);
 const RAW_SAMPLES = Number(process.env['BENCH_RAW_SAMPLES'] ?? 200);

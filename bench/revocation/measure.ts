@@ -11,11 +11,6 @@ import type { BusPath } from '../bus/adapters.js';
 /** Deactivations before the measured ones: JIT, connections, plans. */
 const WARM_UP = 3;
 
-export const percentile = (values: number[], p: number): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-};
-
 /** The broker alone: one event at a time, publish() call → consumer handler start (ms). */
 export async function rawLatency(path: BusPath, samples: number): Promise<number[]> {
   let waiting: { id: string; resolve: () => void } | null = null;

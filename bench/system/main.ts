@@ -22,7 +22,8 @@ import { config as busConfig } from '../bus/config.js';
 import { publishInBatches, Tracker } from '../bus/measure.js';
 import { RawAmqpPath } from '../bus/raw-amqp.js';
 import { RawKafkaPath } from '../bus/raw-kafka.js';
-import { measureRevocations, percentile as revocationPercentile } from '../revocation/measure.js';
+import { measureRevocations } from '../revocation/measure.js';
+import { percentile } from '../stats.js';
 import { directoryPoster, sustainedCascades, type CascadeResult, type Tenant } from './cascades.js';
 import { SystemMeter, type Transport } from './resources.js';
 import { sitterLeaves, type SitterResult } from './sitters.js';
@@ -101,8 +102,8 @@ const results: Record<string, unknown> = {
 const ms = (n: number) => `${Math.round(n).toLocaleString('en')} ms`;
 
 function revocationRows(transport: Transport, everywhere: number[]): void {
-  const p50 = revocationPercentile(everywhere, 50);
-  const p99 = revocationPercentile(everywhere, 99);
+  const p50 = percentile(everywhere, 50);
+  const p99 = percentile(everywhere, 99);
   const how = `deactivate request → the token refused by all four services (polled every ${config.pollMs} ms); ${everywhere.length} people, one at a time, on the quiet system before the cascade load`;
   rows.push({ measure: `${transport}: revocation p50`, value: p50, unit: 'ms', note: how });
   rows.push({ measure: `${transport}: revocation p99`, value: p99, unit: 'ms', note: `${p99 <= 250 ? '✓' : '✗'} goal ≤ 250 ms; max ${ms(Math.max(...everywhere))}` });
