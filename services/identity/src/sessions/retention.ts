@@ -7,8 +7,8 @@ import { FAILURE_WINDOW_SECONDS } from './throttle.js';
  * Identity forgets what it no longer needs (issue 4, rule 7, L8): every login opens a session and
  * every refresh stores a refresh token, so without this the tables only grow.
  *
- * - A session that expired or was revoked is kept 7 days (SESSION_RETENTION_DAYS) for investigation (who was
- *   logged in, when and why it ended), then deleted with its refresh tokens. Forgetting them keeps
+ * - A session that expired or was revoked is kept 7 days (SESSION_RETENTION_DAYS) for investigation
+ *   (who was logged in, when and why it ended), then deleted with its refresh tokens. Forgetting them keeps
  *   replays refused: `refreshSession` answers 401 for an unknown token exactly as for one of an
  *   ended family. What is lost is only the side effect of replaying a *used* token of a family that
  *   expired (not revoked) without ever being revoked: it no longer revokes the person's other
