@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// `npm test`: every *.spec.ts under packages/*/test, services/*/test and bench, run by Node's test
-// runner on the TypeScript sources (tsx, with the `roster-source` export condition).
+// `npm test`: every *.spec.ts under packages/, services/, tests/ and bench/, run by jest (jest.config.mjs)
+// on the TypeScript sources (tsx, with the `roster-source` export condition), a fresh process per file.
 //
 //   npm test                     everything (needs Postgres, RabbitMQ and Kafka: see README)
 //   npm test -- rabbitmq bus     only spec files whose path contains every word given
+//   npm test -- scim -t archived options starting with - go to jest (here: tests named like 'archived')
 //
 // Suites that need a server are never skipped when it is missing: this script checks first and
 // fails with what to start, so that a missing broker cannot pass for a green run.
@@ -16,7 +17,9 @@ import { join, relative } from 'node:path';
 import { reachable, SERVERS } from './lib/servers.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
-const filters = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const argv = process.argv.slice(2);
+const firstOptionAt = argv.findIndex((a) => a.startsWith('-'));
+const filters = firstOptionAt < 0 ? argv : argv.slice(0, firstOptionAt);
 
 function* walk(dir) {
   for (const name of readdirSync(dir)) {
@@ -54,13 +57,15 @@ for (const server of servers) {
 }
 if (missing) process.exit(1);
 
+// Options for jest: everything from the first argument that starts with '-' (with its values).
+const jestOptions = firstOptionAt < 0 ? [] : argv.slice(firstOptionAt);
 const args = [
-  '--conditions=roster-source',
-  '--import', 'tsx',
-  '--test',
-  '--test-reporter=spec',
-  `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 1}`,
-  ...files,
+  join(root, 'node_modules/jest/bin/jest.js'),
+  '--config', join(root, 'jest.config.mjs'),
+  `--maxWorkers=${process.env.TEST_CONCURRENCY ?? 1}`,
+  ...(process.env.CI ? ['--ci'] : []),
+  ...jestOptions,
+  '--runTestsByPath', ...files,
 ];
 const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } });
 process.exit(result.status ?? 1);

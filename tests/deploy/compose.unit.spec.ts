@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { DCLinter } from 'dclint';
 import { parse } from 'yaml';
 import { configVariables, entryPointProblem, isReadVariable, read, ROOT, SERVICES } from './support.js';

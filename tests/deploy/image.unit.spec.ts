@@ -1,7 +1,7 @@
 // Dockerfile: there is no Docker engine here, so the image is checked as text against what the
 // build produces and what the services need at run time.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { entryPointProblem, read, SERVICES } from './support.js';
 
 const dockerfile = read('Dockerfile');

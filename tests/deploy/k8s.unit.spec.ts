@@ -3,7 +3,7 @@
 // the build produces, variables the services read, the probes and ports they serve.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import type { ServiceName } from '@roster/contracts';
 import { loadConfig } from '@roster/platform/config';
 import { validateObject } from './kube-schema.js';

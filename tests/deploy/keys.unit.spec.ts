@@ -2,7 +2,7 @@
 // service given it starts, identity's tokens verify with the public JWKS, and what is sealed to
 // the public sealing key opens with notifications' private one (rule 5, rule 7).
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { parsePublicKeys, parseSigningKeys } from '@roster/platform/auth/keys';
 import { TokenSigner } from '@roster/platform/auth/signer';
 import { staticKeys, TokenVerifier } from '@roster/platform/auth/verifier';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { waitFor } from '../../packages/platform/test/support/wait.js';
 import { startSystem, type System, type SystemOptions } from './support/system.js';
 
@@ -17,7 +17,7 @@ export function deactivationSlice(name: string, options: () => Promise<SystemOpt
     let accountId: string;
     let owner: Record<string, string>;
 
-    before(async () => {
+    beforeAll(async () => {
       system = await startSystem(await options());
       const tenant = await fetch(`${system.url('directory')}/tenants`, {
         method: 'POST',
@@ -29,7 +29,7 @@ export function deactivationSlice(name: string, options: () => Promise<SystemOpt
       ({ tenantId, rootAccountId: accountId } = created);
       owner = system.tokens.bearer({ tenantId, personId: created.ownerId, roles: ['owner'] });
     });
-    after(async () => {
+    afterAll(async () => {
       await system?.stop();
     });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { sample } from '../../packages/platform/test/support/metrics.js';
 import { waitFor } from '../../packages/platform/test/support/wait.js';
 import { addUpcomingVisits, listVisits, NODE_TS, provisionTenant, query } from './faults-support.js';
@@ -38,14 +38,14 @@ export function redriveStory(name: string, busUrl: string): void {
     const deadLetterDepth = async (): Promise<number | undefined> =>
       sample(await (await fetch(`${system.url('scheduling')}/metrics`)).text(), 'roster_dead_letter_depth', { group: 'scheduling' });
 
-    before(async () => {
+    beforeAll(async () => {
       system = await startSystem({ busUrl, database: 'postgres' });
       ({ tenantId, accountId } = await provisionTenant(system.url('directory'), system.operator, 'Redrive Pets'));
       headers = { ...system.operator(tenantId), 'content-type': 'application/json' };
     });
-    after(async () => system?.stop());
+    afterAll(async () => system?.stop());
 
-    it('lists the dead letter with its reason and attempts, redrives it, and the operation completes once', { timeout: 180_000 }, async () => {
+    it('lists the dead letter with its reason and attempts, redrives it, and the operation completes once', async () => {
       const created = await fetch(`${system.url('directory')}/people`, {
         method: 'POST', headers, body: JSON.stringify({ kind: 'staff', firstName: 'Rob', lastName: 'Redrive', accountId, roleKey: 'staff' }),
       });
@@ -116,6 +116,6 @@ export function redriveStory(name: string, busUrl: string): void {
       assert.deepEqual(steps.map((r) => r.service).sort(), ['identity', 'notifications', 'scheduling'], 'one step per service');
       const after = await roster(['dead-letters', 'list', 'scheduling', '--json'], env);
       assert.ok(!(JSON.parse(after.stdout) as Listed[]).some((d) => d.eventId === event!.id && !d.redriven), 'nothing left to redrive');
-    });
+    }, 180_000);
   });
 }

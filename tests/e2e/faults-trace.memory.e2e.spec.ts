@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { MemoryBus } from '@roster/platform/bus/memory';
 import { waitFor } from '../../packages/platform/test/support/wait.js';
 import { OPERATOR_KEY, startSystem, type System } from './support/system.js';
@@ -28,7 +28,7 @@ describe('roster trace: the timeline of a deactivation cascade (B4)', () => {
   let clientId: string;
   let headers: Record<string, string>;
 
-  before(async () => {
+  beforeAll(async () => {
     system = await startSystem({ busUrl: 'memory:', sharedBus: new MemoryBus(), database: 'pglite' });
     ({ tenantId, accountId } = await provisionTenant(system.url('directory'), system.operator, 'Timeline Pets'));
     headers = { ...system.operator(tenantId), 'content-type': 'application/json' };
@@ -37,7 +37,7 @@ describe('roster trace: the timeline of a deactivation cascade (B4)', () => {
     });
     clientId = ((await client.json()) as { id: string }).id;
   });
-  after(async () => system?.stop());
+  afterAll(async () => system?.stop());
 
   const deactivateSitter = async () => {
     const created = await fetch(`${system.url('directory')}/people`, {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { ServiceName } from '@roster/contracts';
 import { MemoryBus } from '@roster/platform/bus/memory';
 import { waitFor } from '../../packages/platform/test/support/wait.js';
@@ -20,13 +20,13 @@ describe('a deactivation moves the SRE metrics of every service (rule 9)', () =>
   let accountId: string;
   let headers: Record<string, string>;
 
-  before(async () => {
+  beforeAll(async () => {
     bus = new MemoryBus();
     system = await startSystem({ busUrl: 'memory:', sharedBus: bus, database: 'pglite' });
     ({ tenantId, accountId } = await provisionTenant(system.url('directory'), system.operator, 'Metric Pets'));
     headers = { ...system.operator(tenantId), 'content-type': 'application/json' };
   });
-  after(async () => system?.stop());
+  afterAll(async () => system?.stop());
 
   const metrics = async (service: ServiceName) => (await fetch(`${system.url(service)}/metrics`)).text();
 

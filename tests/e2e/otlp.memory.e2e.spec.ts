@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { waitFor } from '../../packages/platform/test/support/wait.js';
 import type { System } from './support/system.js';
 
@@ -27,7 +27,7 @@ describe('spans reach an OTLP/HTTP collector', () => {
   let receiver: Server;
   let system: System;
 
-  before(async () => {
+  beforeAll(async () => {
     receiver = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -49,7 +49,7 @@ describe('spans reach an OTLP/HTTP collector', () => {
     const { MemoryBus } = await import('@roster/platform/bus/memory');
     system = await startSystem({ busUrl: 'memory:', sharedBus: new MemoryBus(), database: 'pglite' });
   });
-  after(async () => {
+  afterAll(async () => {
     await system?.stop();
     await new Promise((resolve) => receiver?.close(resolve));
     delete process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { migratePostgres } from '@roster/platform/db/database';
 import { deleteRabbitNamespaces } from '../../packages/platform/test/support/brokers.js';
@@ -68,7 +68,7 @@ describe('two replicas of every service (Postgres + RabbitMQ)', () => {
   const of = (service: Service) => replicas.filter((r) => r.service === service);
   const logs = () => replicas.map((r) => `--- ${r.service}#${r.index} (${r.url})\n${r.output.slice(-3000)}`).join('\n');
 
-  before(async () => {
+  beforeAll(async () => {
     // One fresh database per service, migrated once, shared by the service's replicas.
     for (const service of SERVICES) {
       const db = await createTestDatabase(`roster_replicas_${service}`);
@@ -114,7 +114,7 @@ describe('two replicas of every service (Postgres + RabbitMQ)', () => {
     }
   });
 
-  after(async () => {
+  afterAll(async () => {
     for (const r of replicas) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGTERM');
     await Promise.race([Promise.all(replicas.map((r) => r.exit)), sleep(15_000, undefined, { ref: false })]);
     for (const r of replicas) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');

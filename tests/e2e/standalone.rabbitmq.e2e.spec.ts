@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { deleteRabbitNamespaces } from '../../packages/platform/test/support/brokers.js';
 import { createTestDatabase, type TestDatabase } from '../../packages/platform/test/support/postgres.js';
 import { waitFor } from '../../packages/platform/test/support/wait.js';
@@ -16,11 +16,11 @@ describe('a service alone in production mode (Postgres + RabbitMQ)', () => {
   let database: TestDatabase;
   let child: ChildProcess | undefined;
   let output = '';
-  before(async () => {
+  beforeAll(async () => {
     database = await createTestDatabase('roster_standalone');
   });
   const namespace = `standalone-${randomUUID().slice(0, 8)}`;
-  after(async () => {
+  afterAll(async () => {
     child?.kill('SIGKILL');
     await database?.drop();
     await deleteRabbitNamespaces(AMQP, [namespace]);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { MemoryBus } from '@roster/platform/bus/memory';
@@ -16,13 +16,13 @@ describe('a cascade is one trace, from the HTTP request to the consumer\'s datab
   let telemetry: Telemetry;
   let system: System;
 
-  before(async () => {
+  beforeAll(async () => {
     telemetry = startTelemetry({ service: 'e2e-test', exporter });
     // Imported after tracing starts, as a service's main does.
     const { startSystem } = await import('./support/system.js');
     system = await startSystem({ busUrl: 'memory:', sharedBus: new MemoryBus(), database: 'pglite' });
   });
-  after(async () => {
+  afterAll(async () => {
     await system?.stop();
     await telemetry?.shutdown();
   });

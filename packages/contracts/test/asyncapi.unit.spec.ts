@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { beforeAll, describe, it } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
 import { DiagnosticSeverity, Parser, type AsyncAPIDocumentInterface, type Diagnostic } from '@asyncapi/parser';
 import { parse as parseYaml } from 'yaml';
@@ -36,7 +36,7 @@ const runScript = (...args: string[]) =>
 describe('AsyncAPI document of the catalogue', () => {
   let parsed: AsyncAPIDocumentInterface;
 
-  before(async () => {
+  beforeAll(async () => {
     const { document, diagnostics } = await new Parser().parse(renderAsyncApiYaml());
     const errors = diagnostics.filter((d: Diagnostic) => d.severity === DiagnosticSeverity.Error);
     assert.deepEqual(

@@ -1,5 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-
 export interface WorkLoopOptions {
   /** One pass over the work; returns how many items it took (more are looked for at once when > 0). */
   pass(): Promise<number>;
@@ -55,15 +53,21 @@ export class WorkLoop {
       } catch (error) {
         failures++;
         await this.o.onFailure(error, failures);
-        await sleep(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)));
+        await this.idle(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)));
         continue;
       }
       if (taken > 0 || this.pendingNudge) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.o.pollIntervalMs);
-        this.wake = () => (clearTimeout(timer), resolve());
-      });
-      this.wake = undefined;
+      await this.idle(this.o.pollIntervalMs);
     }
+  }
+
+  /** Waits, cut short by nudge() or stop(); not at all once stopped (a stop during a pass must not wait a poll interval). */
+  private async idle(ms: number): Promise<void> {
+    if (!this.active) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => (clearTimeout(timer), resolve());
+    });
+    this.wake = undefined;
   }
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createMetrics, DEAD_LETTER_DEPTH_CACHE_MS } from '../src/metrics.js';
 import { deadLetterGroups } from '../src/service.js';

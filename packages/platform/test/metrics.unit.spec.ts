@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { MemoryBus } from '../src/bus/memory.js';
 import { createMetrics } from '../src/metrics.js';
 import { deactivation } from './support/events.js';

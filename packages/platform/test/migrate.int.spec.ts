@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import pg from 'pg';
 import { migratePostgres } from '../src/db/database.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
@@ -17,12 +17,12 @@ const write = (dir: string, name: string, sql: string) => {
 describe('migrations (Postgres)', () => {
   let database: TestDatabase;
   let dir: string;
-  before(async () => {
+  beforeAll(async () => {
     database = await createTestDatabase('roster_migrate');
     dir = mkdtempSync(join(tmpdir(), 'roster-migrations-'));
     write(dir, '20260101000000_init', 'CREATE TABLE thing (id INT PRIMARY KEY);\nCREATE INDEX thing_idx ON thing (id);\n');
   });
-  after(async () => database?.drop());
+  afterAll(async () => database?.drop());
 
   const rows = async () => {
     const c = new pg.Client({ connectionString: database.url });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { createLogger } from '../src/logging.js';
 import { startPeriodicJobs } from '../src/periodic.js';
 import { waitFor } from './support/wait.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { preparedStatementNames } from '../src/db/database.js';
 
 describe('prepared statement names (each connection parses and plans a statement once)', () => {

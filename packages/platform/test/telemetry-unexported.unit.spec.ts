@@ -1,13 +1,13 @@
 // Its own file (own process): no exporter is attached when the first spans start.
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from '@jest/globals';
 import { trace } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { currentTraceparent, startTelemetry, withSpan } from '../src/telemetry.js';
 
 describe('tracing with no exporter attached (no OTLP endpoint, no test exporter)', () => {
   const telemetry = startTelemetry({ service: 'identity' });
-  after(() => telemetry.shutdown());
+  afterAll(() => telemetry.shutdown());
 
   it('records no span, yet every operation still has a trace id for logs and events', async () => {
     let recording = true;

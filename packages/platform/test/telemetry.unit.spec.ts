@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from '@jest/globals';
 import express from 'express';
 import pg from 'pg';
 import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
@@ -16,7 +16,7 @@ import { waitFor } from './support/wait.js';
 
 const exporter = new InMemorySpanExporter();
 const telemetry = startTelemetry({ service: 'identity', exporter });
-after(() => telemetry.shutdown());
+afterAll(() => telemetry.shutdown());
 
 const spans = (): ReadableSpan[] => exporter.getFinishedSpans();
 const spanNamed = (name: string, trace?: string): ReadableSpan | undefined =>

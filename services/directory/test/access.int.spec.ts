@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { waitFor } from '../../../packages/platform/test/support/wait.js';
 import { startDirectory, type DirectoryUnderTest } from './support/directory.js';
 
 // P4, B4: memberships in bulk, both ways, each an operation whose status follows every event's step.
 describe('directory: access to accounts in bulk (Postgres)', () => {
   let d: DirectoryUnderTest;
-  before(async () => {
+  beforeAll(async () => {
     d = await startDirectory('roster_dir_access');
   });
-  after(async () => d?.stop());
+  afterAll(async () => d?.stop());
 
   const setup = async () => {
     const t = await d.tenant();

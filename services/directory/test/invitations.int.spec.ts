@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { createEvent, type EventEnvelope, type EventOf } from '@roster/contracts';
 import { MemoryBus } from '@roster/platform/bus/memory';
 import { open, parseSealingPrivateKeys } from '@roster/platform/crypto/sealing';
@@ -27,7 +27,7 @@ describe('invitations (P8, directory on Postgres)', () => {
   let directory: RunningService<DirectoryDb>;
   let db: DirectoryDb;
 
-  before(async () => {
+  beforeAll(async () => {
     database = await createTestDatabase('roster_invitations');
     directory = await startService(directoryService, {
       bus, env: { ...tokens.env, PORT: '0', DATABASE_URL: database.url, DB_MIGRATE: 'true', LOG_LEVEL: 'silent' },
@@ -38,7 +38,7 @@ describe('invitations (P8, directory on Postgres)', () => {
       handler: async (e) => void seen.push(e),
     });
   });
-  after(async () => {
+  afterAll(async () => {
     await directory?.stop();
     await database?.drop();
   });
@@ -258,7 +258,7 @@ describe('invitations (P8, directory on Postgres)', () => {
 
   describe('bad input: a precise 4xx, nothing changed, nothing emitted', () => {
     let t: Awaited<ReturnType<typeof tenant>>;
-    before(async () => {
+    beforeAll(async () => {
       t = await tenant();
     });
     const nothingChanged = async (fn: () => Promise<{ status: number; type: string; body: Json }>, status: number, detail: RegExp) => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { createEvent } from '@roster/contracts';
 import { MemoryBus } from '@roster/platform/bus/memory';
 import { startService, type RunningService } from '@roster/platform/service';
@@ -16,13 +16,13 @@ describe('operation status from cascade steps (directory, Postgres)', () => {
   let database: TestDatabase;
   let directory: RunningService<DirectoryDb>;
   const bus = new MemoryBus();
-  before(async () => {
+  beforeAll(async () => {
     database = await createTestDatabase('roster_operations');
     directory = await startService(directoryService, {
       bus, env: { PORT: '0', DATABASE_URL: database.url, DB_MIGRATE: 'true', ROSTER_OPERATOR_KEY: KEY, LOG_LEVEL: 'silent' },
     });
   });
-  after(async () => {
+  afterAll(async () => {
     await directory?.stop();
     await database?.drop();
   });

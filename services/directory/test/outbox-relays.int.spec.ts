@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { EventEnvelope } from '@roster/contracts';
 import { MemoryBus } from '@roster/platform/bus/memory';
 import { migratePostgres, openDatabase, type Database } from '@roster/platform/db/database';
@@ -17,14 +17,14 @@ const silent = { debug() {}, info() {}, warn() {}, error() {} };
 describe('outbox relays of two replicas on one database (Postgres)', () => {
   let database: TestDatabase;
   const dbs: Database<DirectoryDb>[] = [];
-  before(async () => {
+  beforeAll(async () => {
     database = await createTestDatabase('roster_relays');
     await migratePostgres(database.url, directoryService.migrationsDir);
     for (let i = 0; i < 2; i++) {
       dbs.push(await openDatabase({ url: database.url, migrationsDir: directoryService.migrationsDir, migrate: false, poolSize: 4 }, directoryService.makeClient));
     }
   });
-  after(async () => {
+  afterAll(async () => {
     await Promise.allSettled(dbs.map((d) => d.close()));
     await database?.drop();
   });

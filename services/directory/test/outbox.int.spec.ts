@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { RosterEvent } from '@roster/contracts';
 import { MemoryBus } from '@roster/platform/bus/memory';
 import { migratePostgres } from '@roster/platform/db/database';
@@ -15,11 +15,11 @@ import { directoryService } from '../src/service.js';
 // even when the process dies between the commit and the publish.
 describe('transactional outbox (directory, Postgres)', () => {
   let database: TestDatabase;
-  before(async () => {
+  beforeAll(async () => {
     database = await createTestDatabase('roster_outbox');
     await migratePostgres(database.url, directoryService.migrationsDir);
   });
-  after(async () => database?.drop());
+  afterAll(async () => database?.drop());
 
   it('publishes after a restart what a process committed and could not publish before dying', async () => {
     const tenantId = randomUUID();

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { startDirectory, type DirectoryUnderTest, type Who } from './support/directory.js';
 
 // P1, P5, P6, B1 through HTTP on Postgres: tenants, the account tree, people and their lifecycle.
 describe('directory: tenants, accounts, people, lifecycle (Postgres)', () => {
   let d: DirectoryUnderTest;
-  before(async () => {
+  beforeAll(async () => {
     d = await startDirectory('roster_dir_people');
   });
-  after(async () => d?.stop());
+  afterAll(async () => d?.stop());
 
   it('P1: the operator provisions a tenant: root account and owner, announced; a wrong key changes nothing', async () => {
     const bad = await d.call(null, 'POST', '/tenants', { name: 'X', owner: { firstName: 'A', lastName: 'B', email: 'a@b.example' } });

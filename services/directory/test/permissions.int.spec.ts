@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { BUILT_IN_ROLE_KEYS } from '@roster/contracts';
 import { startDirectory, type DirectoryUnderTest, type Who } from './support/directory.js';
 
@@ -15,7 +15,7 @@ describe('directory: permission matrix (P2, P3, Postgres)', () => {
   let t: Awaited<ReturnType<DirectoryUnderTest['tenant']>>;
   const ids: Record<string, string> = {};
   const as: Record<string, Who> = {};
-  before(async () => {
+  beforeAll(async () => {
     d = await startDirectory('roster_dir_matrix');
     t = await d.tenant('Matrix');
     const account = async (name: string, kind: string, parentId?: string) => (await d.call(t.owner, 'POST', '/accounts', { name, kind, parentId })).body.id as string;
@@ -42,7 +42,7 @@ describe('directory: permission matrix (P2, P3, Postgres)', () => {
     ids.operation = (await d.call(t.owner, 'POST', `/people/${ids.southSitter}/deactivate`, { dryRun: true })).body.operationId;
     assert.equal((await d.call(t.owner, 'POST', '/roles', { key: 'walker', name: 'Walker', permissions: ['visits.read_own'] })).status, 201);
   });
-  after(async () => d?.stop());
+  afterAll(async () => d?.stop());
 
   type Endpoint = [name: string, call: (who: Who) => Promise<number>];
   const status = (p: Promise<{ status: number }>) => p.then((r) => r.status);

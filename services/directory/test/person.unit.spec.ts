@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { HttpProblem } from '@roster/platform/http/problem';
 import { decideLifecycle, type LifecycleAction, type PersonStatus } from '../src/people/person.js';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { parse as referenceParse } from 'scim2-parse-filter';
 import { ScimError } from '../src/scim/errors.js';
 import { parseFilter } from '../src/scim/filter.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { scimPatch, type ScimPatchOperation } from 'scim-patch';
 import { ScimError } from '../src/scim/errors.js';
 import { applyPatch, parsePatchRequest, type PatchOperation } from '../src/scim/patch.js';

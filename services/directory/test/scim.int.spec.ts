@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { filter as referenceFilter, parse as referenceParse } from 'scim2-parse-filter';
 import type { EventEnvelope, EventOf } from '@roster/contracts';
 import { MemoryBus } from '@roster/platform/bus/memory';
@@ -31,7 +31,7 @@ describe('SCIM 2.0 provisioning (B3, directory on Postgres)', () => {
   let directory: RunningService<DirectoryDb>;
   let db: DirectoryDb;
 
-  before(async () => {
+  beforeAll(async () => {
     database = await createTestDatabase('roster_scim');
     directory = await startService(directoryService, {
       bus, env: { ...tokens.env, PORT: '0', DATABASE_URL: database.url, DB_MIGRATE: 'true', LOG_LEVEL: 'silent' },
@@ -42,7 +42,7 @@ describe('SCIM 2.0 provisioning (B3, directory on Postgres)', () => {
       handler: async (e) => void seen.push(e),
     });
   });
-  after(async () => {
+  afterAll(async () => {
     await directory?.stop();
     await database?.drop();
   });
@@ -235,7 +235,7 @@ describe('SCIM 2.0 provisioning (B3, directory on Postgres)', () => {
   describe('listing', () => {
     let t: Awaited<ReturnType<typeof tenant>>;
     let all: Json[];
-    before(async () => {
+    beforeAll(async () => {
       t = await tenant();
       const people: Json[] = [
         { userName: 'alice@corp.example', name: { givenName: 'Alice', familyName: 'Smith' }, externalId: 'ext-1', phoneNumbers: [{ value: '+1 555 0001', type: 'mobile' }] },
@@ -303,7 +303,7 @@ describe('SCIM 2.0 provisioning (B3, directory on Postgres)', () => {
   describe('bad input: a SCIM error, nothing changed', () => {
     let t: Awaited<ReturnType<typeof tenant>>;
     let user: Json;
-    before(async () => {
+    beforeAll(async () => {
       t = await tenant();
       user = await createUser(t, { userName: 'fay@corp.example', name: { givenName: 'Fay', familyName: 'Fixed' } });
     });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { createEvent } from '@roster/contracts';
 import { waitFor } from '../../../packages/platform/test/support/wait.js';
 import { startDirectory, type DirectoryUnderTest } from './support/directory.js';
@@ -9,7 +9,7 @@ describe('directory: search, assignment, audit, logins (Postgres)', () => {
   let d: DirectoryUnderTest;
   let t: Awaited<ReturnType<DirectoryUnderTest['tenant']>>;
   const ids: Record<string, string> = {};
-  before(async () => {
+  beforeAll(async () => {
     d = await startDirectory('roster_dir_search');
     t = await d.tenant('Search');
     const add = async (key: string, body: Record<string, unknown>) => {
@@ -25,7 +25,7 @@ describe('directory: search, assignment, audit, logins (Postgres)', () => {
     await d.call(t.owner, 'POST', `/people/${ids.bob}/deactivate`, {});
     await d.call(t.owner, 'POST', `/people/${ids.carl}/archive`, {});
   });
-  after(async () => d?.stop());
+  afterAll(async () => d?.stop());
 
   const names = async (query: string) => {
     const res = await d.call(t.owner, 'GET', `/people?${query}`);

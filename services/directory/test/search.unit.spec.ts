@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { fragmentOf, statusesFor } from '../src/people/search.js';
 
 // P6, P7: which people a list shows, and what a search fragment is matched as.

@@ -3,7 +3,7 @@
 // Each is refused with the right status and changes nothing.
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import jwt from 'jsonwebtoken';
 import { generateSigningJwk, parseSigningKeys } from '@roster/platform/auth/keys';
 import { TokenSigner } from '@roster/platform/auth/signer';
@@ -18,12 +18,12 @@ describe('identity refuses forged, foreign, expired and revoked tokens and bad i
   let personId: string;
   let session: { accessToken: string; refreshToken: string };
 
-  before(async () => {
+  beforeAll(async () => {
     h = await startIdentity();
     personId = await h.person({ tenantId, roleKey: 'manager' });
     session = await h.loginWithPassword(tenantId, personId, `target-${personId.slice(0, 6)}`, 'a decent passphrase', h.tokens.bearer({ tenantId, roles: ['admin'] }));
   });
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
   });
 

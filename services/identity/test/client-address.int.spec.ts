@@ -2,7 +2,7 @@
 // request comes through; X-Forwarded-For counts only from the proxies TRUST_PROXY trusts.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { ADDRESS_POLICY } from '../src/sessions/throttle.js';
 import { startIdentity, type IdentityHarness } from './support/identity.js';
 
@@ -32,10 +32,10 @@ const lockedOut = (reply: { status: number; body: { retryAfter?: number } }, who
 
 describe('identity: the per-address limit behind a trusted proxy (TRUST_PROXY=loopback, Postgres)', () => {
   let h: IdentityHarness;
-  before(async () => {
+  beforeAll(async () => {
     h = await startIdentity({ env: { TRUST_PROXY: 'loopback' } });
   });
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
   });
 
@@ -57,10 +57,10 @@ describe('identity: the per-address limit behind a trusted proxy (TRUST_PROXY=lo
 
 describe('identity: the per-address limit with no trusted proxy (TRUST_PROXY unset, Postgres)', () => {
   let h: IdentityHarness;
-  before(async () => {
+  beforeAll(async () => {
     h = await startIdentity();
   });
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
   });
 

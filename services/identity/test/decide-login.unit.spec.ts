@@ -1,6 +1,6 @@
 // L3, L6, P5, P6: what a correct password opens, given the login and the person (given/when/then).
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { decideLogin, type LoginState } from '../src/sessions/decide.js';
 
 const now = Date.parse('2026-12-01T10:00:00Z');

@@ -2,7 +2,7 @@
 // reason, for at most 15 minutes, with `act` in the token and both names on what they do.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import jwt from 'jsonwebtoken';
 import { startIdentity, type IdentityHarness } from './support/identity.js';
 
@@ -16,7 +16,7 @@ describe('identity: impersonation (Postgres)', () => {
   let staffId: string;
   let ownerId: string;
 
-  before(async () => {
+  beforeAll(async () => {
     h = await startIdentity();
     const bootstrap = h.tokens.bearer({ tenantId, roles: ['owner'] });
     ownerId = await h.person({ tenantId, roleKey: 'owner' });
@@ -28,7 +28,7 @@ describe('identity: impersonation (Postgres)', () => {
     manager = await h.loginWithPassword(tenantId, managerId, `mgr-${managerId.slice(0, 6)}`, 'manager of things', bootstrap);
     await h.loginWithPassword(tenantId, staffId, `stf-${staffId.slice(0, 6)}`, 'staff walking dogs', bootstrap);
   });
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
   });
 

@@ -3,7 +3,7 @@
 // and unknown tokens get precise answers.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { createEvent } from '@roster/contracts';
 import { startIdentity, type IdentityHarness } from './support/identity.js';
 
@@ -14,10 +14,10 @@ describe('identity: invitation acceptance (Postgres)', () => {
   const tenantId = randomUUID();
   const accountId = randomUUID();
 
-  before(async () => {
+  beforeAll(async () => {
     h = await startIdentity();
   });
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
   });
 

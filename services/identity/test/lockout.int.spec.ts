@@ -2,7 +2,7 @@
 // lockout; the answers are the same whether or not the username exists.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { USERNAME_POLICY } from '../src/sessions/throttle.js';
 import { startIdentity, type IdentityHarness } from './support/identity.js';
 
@@ -10,10 +10,10 @@ describe('identity: lockout and rate limits (Postgres)', () => {
   let h: IdentityHarness;
   const tenantId = randomUUID();
 
-  before(async () => {
+  beforeAll(async () => {
     h = await startIdentity();
   });
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
   });
 

@@ -2,7 +2,7 @@
 // new passwords, switching logins off and on.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { startIdentity, type IdentityHarness } from './support/identity.js';
 
 describe('identity: granting and managing logins (Postgres)', () => {
@@ -10,10 +10,10 @@ describe('identity: granting and managing logins (Postgres)', () => {
   const tenantId = randomUUID();
   const admin = () => h.tokens.bearer({ tenantId, roles: ['admin'] });
 
-  before(async () => {
+  beforeAll(async () => {
     h = await startIdentity();
   });
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
   });
 

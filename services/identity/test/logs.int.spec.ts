@@ -2,7 +2,7 @@
 // login flow is captured and searched for every password and token that flowed through it.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { createLogger } from '@roster/platform/logging';
 import { startIdentity, type IdentityHarness } from './support/identity.js';
 
@@ -11,11 +11,11 @@ describe('identity logs no password and no token (rule 5)', () => {
   const lines: string[] = [];
   const tenantId = randomUUID();
 
-  before(async () => {
+  beforeAll(async () => {
     const logger = createLogger('identity', { level: 'trace', destination: { write: (line: string) => void lines.push(line) } });
     h = await startIdentity({ logger });
   });
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
   });
 

@@ -1,6 +1,6 @@
 // Password policy, temporary passwords and usernames (L1, L2, L3): pure rules.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { checkPassword, generateTemporaryPassword, PASSWORD_MAX_LENGTH } from '../src/passwords/policy.js';
 import { isValidUsername, normalizeUsername, usernameCandidates } from '../src/usernames/normalize.js';
 import { usernameForInvitee } from '../src/invitations/accept.js';

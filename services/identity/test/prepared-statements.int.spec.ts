@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { openDatabase } from '@roster/platform/db/database';
 import { createTestDatabase, type TestDatabase } from '../../../packages/platform/test/support/postgres.js';
 import { makeClient } from '../src/db/client.js';
@@ -11,10 +11,10 @@ const migrationsDir = fileURLToPath(new URL('../prisma/migrations', import.meta.
 // never with DB_PREPARED_STATEMENTS=false (poolers that move a client between server connections).
 describe('prepared statements on Postgres (DB_PREPARED_STATEMENTS)', () => {
   let database: TestDatabase;
-  before(async () => {
+  beforeAll(async () => {
     database = await createTestDatabase('roster_identity_prepared');
   });
-  after(async () => {
+  afterAll(async () => {
     await database?.drop();
   });
 

@@ -3,7 +3,7 @@
 // leaves the login as it is, previews change nothing; access changes update the token's roles.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { createEvent } from '@roster/contracts';
 import { lifecycle, startIdentity, type IdentityHarness } from './support/identity.js';
 
@@ -14,10 +14,10 @@ describe('identity reacts to person lifecycle and access events (Postgres)', () 
   const tenantId = randomUUID();
   const admin = () => h.tokens.bearer({ tenantId, roles: ['admin'] });
 
-  before(async () => {
+  beforeAll(async () => {
     h = await startIdentity();
   });
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
   });
 

@@ -2,7 +2,7 @@
 // `background` hook): it logs what each run removed, a run in progress finishes before the
 // database closes when the service stops, and a failing run is logged, never fatal.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { MemoryBus } from '@roster/platform/bus/memory';
@@ -39,12 +39,12 @@ describe('identity: the retention job in the running service (Postgres)', () => 
   let running: RunningService<IdentityDb> | undefined;
   const bus = new MemoryBus();
 
-  before(async () => {
+  beforeAll(async () => {
     database = await createTestDatabase('roster_identity_retention');
     sql = new pg.Client({ connectionString: database.url });
     await sql.connect();
   });
-  after(async () => {
+  afterAll(async () => {
     await running?.stop();
     await bus.close();
     await sql?.end();

@@ -3,7 +3,7 @@
 // token of a forgotten session stays refused, and reuse detection keeps working on live ones.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { runRetention, SESSION_RETENTION_MS } from '../src/sessions/retention.js';
 import { hashRefreshToken } from '../src/sessions/tokens.js';
 import { startIdentity, type IdentityHarness } from './support/identity.js';
@@ -19,10 +19,10 @@ describe('identity: retention of sessions, refresh tokens and login failures (Po
   const tenantId = randomUUID();
   const admin = () => h.tokens.bearer({ tenantId, roles: ['admin'] });
 
-  before(async () => {
+  beforeAll(async () => {
     h = await startIdentity();
   });
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
   });
 

@@ -2,7 +2,7 @@
 // stays listed (it verifies and is published): tokens signed before the rotation keep working.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import jwt from 'jsonwebtoken';
 import { generateSigningJwk } from '@roster/platform/auth/keys';
 import { createTestDatabase, type TestDatabase } from '../../../packages/platform/test/support/postgres.js';
@@ -12,10 +12,10 @@ import { startIdentity, type IdentityHarness } from './support/identity.js';
 describe('identity: signing key rotation (Postgres)', () => {
   let database: TestDatabase;
   let h: IdentityHarness | undefined;
-  before(async () => {
+  beforeAll(async () => {
     database = await createTestDatabase('roster_identity_rotation');
   });
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
     await database?.drop();
   });

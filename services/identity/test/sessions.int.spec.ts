@@ -2,7 +2,7 @@
 // refresh tokens and reuse detection, logout, password change, /me, discovery documents.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import jwt from 'jsonwebtoken';
 import { startIdentity, type IdentityHarness } from './support/identity.js';
 
@@ -10,10 +10,10 @@ describe('identity: logins, temporary passwords, sessions and tokens (Postgres)'
   let h: IdentityHarness;
   const tenantId = randomUUID();
 
-  before(async () => {
+  beforeAll(async () => {
     h = await startIdentity({ env: { TEMPORARY_PASSWORD_TTL_HOURS: '48' } });
   });
-  after(async () => {
+  afterAll(async () => {
     await h?.stop();
   });
 

@@ -1,6 +1,6 @@
 // L8: the backoff schedule (pure).
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { ADDRESS_POLICY, backoffSeconds, USERNAME_POLICY } from '../src/sessions/throttle.js';
 
 describe('login backoff (L8)', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import request from 'supertest';
 import { waitFor } from '../../../packages/platform/test/support/wait.js';
 import { startSmtpServer, type TestSmtpServer } from './support/smtp.js';
@@ -14,11 +14,11 @@ describe('credentials messages (L4, L5, N1, rule 5; Postgres + real SMTP)', () =
   let system: NotificationsSystem;
   const tenantId = randomUUID();
 
-  before(async () => {
+  beforeAll(async () => {
     smtp = await startSmtpServer();
     system = await startNotifications({ SMTP_URL: smtp.url, MAIL_FROM: 'Acme Sitters <hello@acme.test>', PUBLIC_URL: 'https://app.acme.test' });
   });
-  after(async () => {
+  afterAll(async () => {
     await system?.stop();
     await smtp?.close();
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import request from 'supertest';
 import { runtimeOf } from '../src/runtime.js';
 import { waitFor } from '../../../packages/platform/test/support/wait.js';
@@ -39,11 +39,11 @@ describe('SMTP failover (B6; Postgres + real SMTP)', () => {
   let system: NotificationsSystem;
   const tenantId = randomUUID();
 
-  before(async () => {
+  beforeAll(async () => {
     live = await startSmtpServer();
     system = await startNotifications({ SMTP_URL: `${await deadSmtpUrl()},${live.url}` });
   });
-  after(async () => {
+  afterAll(async () => {
     await system?.stop();
     await live?.close();
   });
@@ -69,11 +69,11 @@ describe('sending: retries, permanent failures, claims that outlive their replic
   const tenantId = randomUUID();
   const owner = () => system.tokens.bearer({ tenantId, roles: ['owner'] });
 
-  before(async () => {
+  beforeAll(async () => {
     smtp = await startSmtpServer();
     system = await startNotifications({ SMTP_URL: smtp.url });
   });
-  after(async () => {
+  afterAll(async () => {
     await system?.stop();
     await smtp?.close();
   });

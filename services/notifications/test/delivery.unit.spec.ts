@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { normalizeAddress } from '../src/messages/addresses.js';
 import { classifySmtpError } from '../src/messages/providers.js';
 

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { MemoryBus } from '@roster/platform/bus/memory';
 import { parseSealingPublicKey, seal } from '@roster/platform/crypto/sealing';
 import { createLogger } from '@roster/platform/logging';
@@ -28,7 +28,7 @@ describe('embedded default: messages as files under the data folder (N1, rule 5;
   const tokens = testTokens();
   const tenantId = randomUUID();
 
-  before(async () => {
+  beforeAll(async () => {
     database = await createTestDatabase('roster_notifications');
     dataDir = mkdtempSync(join(tmpdir(), 'roster-outbox-'));
     const destination = new Writable({ write(chunk, _enc, done) { logLines.push(String(chunk)); done(); } });
@@ -37,7 +37,7 @@ describe('embedded default: messages as files under the data folder (N1, rule 5;
       env: { PORT: '0', DATABASE_URL: database.url, DB_MIGRATE: 'true', ROSTER_DATA_DIR: dataDir, ...tokens.env },
     });
   });
-  after(async () => {
+  afterAll(async () => {
     await service?.stop();
     await new Promise((r) => setTimeout(r, 200));
     await database?.drop();

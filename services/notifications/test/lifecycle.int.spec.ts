@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import request from 'supertest';
 import type { RosterEvent } from '@roster/contracts';
 import { waitFor } from '../../../packages/platform/test/support/wait.js';
@@ -35,7 +35,7 @@ describe('cascades: managers told, schedule e-mails, monitors, deactivated peopl
     ],
   });
 
-  before(async () => {
+  beforeAll(async () => {
     smtp = await startSmtpServer();
     system = await startNotifications({ SMTP_URL: smtp.url });
     await system.publish(
@@ -46,7 +46,7 @@ describe('cascades: managers told, schedule e-mails, monitors, deactivated peopl
     );
     await waitFor('people and accounts', async () => (await system.service.ctx.prisma.personProjection.count()) === 4 && (await system.service.ctx.prisma.accountProjection.count()) === 3);
   });
-  after(async () => {
+  afterAll(async () => {
     await system?.stop();
     await smtp?.close();
   });

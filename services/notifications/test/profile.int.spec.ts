@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import request from 'supertest';
 import { waitFor } from '../../../packages/platform/test/support/wait.js';
 import { startSmtpServer, type TestSmtpServer } from './support/smtp.js';
@@ -12,11 +12,11 @@ describe('person projection: addresses and opt-ins follow the newest profile (ru
   let system: NotificationsSystem;
   const tenantId = randomUUID();
 
-  before(async () => {
+  beforeAll(async () => {
     smtp = await startSmtpServer();
     system = await startNotifications({ SMTP_URL: smtp.url });
   });
-  after(async () => {
+  afterAll(async () => {
     await system?.stop();
     await smtp?.close();
   });

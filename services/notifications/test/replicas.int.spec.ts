@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import request from 'supertest';
 import type { RunningService } from '@roster/platform/service';
 import type { NotificationsDb } from '../src/db/client.js';
@@ -19,12 +19,12 @@ describe('two workers on one database: a single send per scheduled message (N2, 
   const tenantId = randomUUID();
   const count = (address: string) => smtp.received.filter((m) => m.to.includes(address)).length;
 
-  before(async () => {
+  beforeAll(async () => {
     smtp = await startSmtpServer();
     system = await startNotifications({ SMTP_URL: smtp.url });
     second = await system.replica();
   });
-  after(async () => {
+  afterAll(async () => {
     await system?.stop();
     await smtp?.close();
   });

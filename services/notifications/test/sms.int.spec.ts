@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import request from 'supertest';
 import type { EventOf } from '@roster/contracts';
 import { signCallback } from '../src/http/callbacks.js';
@@ -20,7 +20,7 @@ describe('invitations, SMS and provider callbacks (P8, N1, B6; Postgres, real SM
   const tenantId = randomUUID();
   const accountId = randomUUID();
 
-  before(async () => {
+  beforeAll(async () => {
     smtp = await startSmtpServer();
     down = await startSmsStandIn();
     down.failWith = 503;
@@ -32,7 +32,7 @@ describe('invitations, SMS and provider callbacks (P8, N1, B6; Postgres, real SM
     await system.publish(event('account.created', tenantId, accountId, { accountId, name: 'Northside Walkers', kind: 'branch', parentId: null, actor: SYSTEM }));
     await waitFor('the account', () => system.service.ctx.prisma.accountProjection.findUnique({ where: { id: accountId } }));
   });
-  after(async () => {
+  afterAll(async () => {
     await system?.stop();
     await Promise.all([smtp?.close(), down?.close(), acme?.close()]);
   });

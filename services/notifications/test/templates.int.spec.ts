@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import request from 'supertest';
 import { waitFor } from '../../../packages/platform/test/support/wait.js';
 import { startSmtpServer, type TestSmtpServer } from './support/smtp.js';
@@ -14,11 +14,11 @@ describe('templates API (N3; Postgres + real SMTP)', () => {
   const otherTenant = randomUUID();
   const owner = () => system.tokens.bearer({ tenantId, roles: ['owner'] });
 
-  before(async () => {
+  beforeAll(async () => {
     smtp = await startSmtpServer();
     system = await startNotifications({ SMTP_URL: smtp.url });
   });
-  after(async () => {
+  afterAll(async () => {
     await system?.stop();
     await smtp?.close();
   });

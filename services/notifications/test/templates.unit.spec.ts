@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { DEFAULT_TEMPLATES, sampleVariables } from '../src/templates/defaults.js';
 import { checkVariables, renderTemplate, TemplateError, validateTemplate } from '../src/templates/render.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { EventOf } from '@roster/contracts';
 import { waitFor } from '../../../packages/platform/test/support/wait.js';
 import { hoursFromNow, manager, SchedulingHarness } from './support/harness.js';
@@ -8,8 +8,8 @@ import { hoursFromNow, manager, SchedulingHarness } from './support/harness.js';
 // The scheduling column of the cascade table, fed by real directory events on the memory bus.
 describe('deactivation cascades in scheduling (cascade table, B1, rule 3; Postgres)', () => {
   const h = new SchedulingHarness();
-  before(() => h.start('roster_cascade'));
-  after(() => h.stop());
+  beforeAll(() => h.start('roster_cascade'));
+  afterAll(() => h.stop());
 
   const visit = async (tenantId: string, clientId: string, sitterId: string | null, startH: number) => {
     const r = await h.http('POST', '/visits', manager(tenantId), { clientId, sitterId, startsAt: hoursFromNow(startH), endsAt: hoursFromNow(startH + 1) });

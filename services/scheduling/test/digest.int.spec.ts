@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { EventOf } from '@roster/contracts';
 import { publishDailyDigests, publishTodaysDigests } from '../src/digest/daily-digest.js';
 import { manager, SchedulingHarness } from './support/harness.js';
@@ -8,8 +8,8 @@ import { manager, SchedulingHarness } from './support/harness.js';
 // N2: one schedule.digest per active sitter per day, the day local to the visits' zone.
 describe('daily schedule digest (N2; Postgres)', () => {
   const h = new SchedulingHarness();
-  before(() => h.start('roster_digest'));
-  after(() => h.stop());
+  beforeAll(() => h.start('roster_digest'));
+  afterAll(() => h.stop());
 
   const digests = (sitterId: string) => h.published.filter((e) => e.type === 'schedule.digest' && e.subject === sitterId) as EventOf<'schedule.digest'>[];
   const visit = async (tenantId: string, clientId: string, sitterId: string | null, startsAt: string, endsAt: string, timeZone: string, service?: string) => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { createEvent } from '@roster/contracts';
 import { MemoryBus } from '@roster/platform/bus/memory';
 import { startService, type RunningService } from '@roster/platform/service';
@@ -17,14 +17,14 @@ describe('inbox: every event delivered three times has its effect once (scheduli
   const bus = new MemoryBus();
   const steps: string[] = [];
 
-  before(async () => {
+  beforeAll(async () => {
     database = await createTestDatabase('roster_inbox');
     await bus.subscribe({ group: 'watcher', types: ['cascade.step.completed'], handler: async (e) => void steps.push(e.id) });
     scheduling = await startService(schedulingService, {
       bus, env: { PORT: '0', DATABASE_URL: database.url, DB_MIGRATE: 'true', LOG_LEVEL: 'silent' },
     });
   });
-  after(async () => {
+  afterAll(async () => {
     await scheduling?.stop();
     if (database) await waitForNoSessions(database.name);
     await database?.drop();

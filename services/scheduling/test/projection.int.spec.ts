@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { createEvent } from '@roster/contracts';
 import { hoursFromNow, manager, SchedulingHarness } from './support/harness.js';
 
@@ -10,8 +10,8 @@ const SYSTEM = { kind: 'system', personId: null, impersonatorId: null } as const
 // account tree, client assignments), order-proof (rule 3).
 describe('what scheduling knows of people: memberships, areas, assignments (rule 1, P3; Postgres)', () => {
   const h = new SchedulingHarness();
-  before(() => h.start('roster_projection'));
-  after(() => h.stop());
+  beforeAll(() => h.start('roster_projection'));
+  afterAll(() => h.stop());
 
   const access = (type: 'access.granted' | 'access.revoked', tenantId: string, personId: string, accountId: string, time: Date, roleKey = 'staff') =>
     type === 'access.granted'

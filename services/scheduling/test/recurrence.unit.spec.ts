@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { DateTime } from 'luxon';
 import { InvalidRecurrence, occurrencesBetween, parseRecurrence, wallClockToInstant } from '../src/schedules/recurrence.js';
 

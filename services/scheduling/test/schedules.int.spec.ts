@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { DateTime } from 'luxon';
 import { extendScheduleHorizons, HORIZON_DAYS } from '../src/schedules/generation.js';
 import { hoursFromNow, manager, SchedulingHarness } from './support/harness.js';
@@ -8,8 +8,8 @@ import { hoursFromNow, manager, SchedulingHarness } from './support/harness.js';
 // S1, B7: recurring schedules generate visits over a rolling horizon, across DST, never twice.
 describe('recurring schedules and default sitters (S1, B7; Postgres)', () => {
   const h = new SchedulingHarness();
-  before(() => h.start('roster_schedules'));
-  after(() => h.stop());
+  beforeAll(() => h.start('roster_schedules'));
+  afterAll(() => h.stop());
 
   const schedule = (tenantId: string, body: Record<string, unknown>) => h.http('POST', '/schedules', manager(tenantId), body);
   const visitsOf = async (tenantId: string, scheduleId: string) => {

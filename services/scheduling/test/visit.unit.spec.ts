@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { HttpProblem } from '@roster/platform/http/problem';
 import type { Principal } from '@roster/platform/auth/claims';
 import { BUILT_IN_ROLES } from '@roster/contracts';

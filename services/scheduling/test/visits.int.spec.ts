@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { createEvent } from '@roster/contracts';
 import { hoursFromNow, manager, SchedulingHarness } from './support/harness.js';
 
 // S1, S2 over HTTP on Postgres: visits created, listed in scope, assigned, completed, surcharged.
 describe('visits (S1, S2) through HTTP (scheduling, Postgres)', () => {
   const h = new SchedulingHarness();
-  before(() => h.start('roster_visits'));
-  after(() => h.stop());
+  beforeAll(() => h.start('roster_visits'));
+  afterAll(() => h.stop());
 
   const newVisit = (clientId: string, sitterId: string | null | undefined, startH = 24, body: Record<string, unknown> = {}) => ({
     clientId, ...(sitterId !== undefined ? { sitterId } : {}), startsAt: hoursFromNow(startH), endsAt: hoursFromNow(startH + 1), ...body,

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { SERVICES, type ServiceName } from '@roster/contracts';
 import { ChildService } from '../faults-support.js';
 import { startSystem, type System, type SystemOptions } from '../support/system.js';
@@ -21,7 +21,7 @@ export function workflowSuite(name: string, options: () => Promise<SystemOptions
     let phones: Phones;
     let roster: Roster;
 
-    before(async () => {
+    beforeAll(async () => {
       mailbox = await startMailbox();
       phones = await startSmsProvider();
       const o = await options();
@@ -40,7 +40,7 @@ export function workflowSuite(name: string, options: () => Promise<SystemOptions
       }
       roster = new Roster(system, mailbox);
     });
-    after(async () => {
+    afterAll(async () => {
       await Promise.allSettled(children.map((c) => c.stop()));
       await system?.stop();
       await mailbox?.close();

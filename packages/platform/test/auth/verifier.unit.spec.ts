@@ -3,7 +3,7 @@
 // expired, another issuer, older than the subject's not-before.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import jwt from 'jsonwebtoken';
 import { generateKeyEnv } from '../../src/auth/dev-keys.js';
 import { parsePublicKeys, parseSigningKeys } from '../../src/auth/keys.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from '@jest/globals';
 import { KafkaBus } from '../../src/bus/kafka.js';
 import { deleteKafkaNamespaces } from '../support/brokers.js';
 import { uniqueName } from '../support/events.js';
@@ -19,7 +19,7 @@ const makeBus = async (namespace: string) => {
 };
 
 // Leave nothing behind: the topics and consumer groups (the redrive cursors, the depth scanners).
-after(async () => {
+afterAll(async () => {
   await deleteKafkaNamespaces(brokers, namespaces);
 });
 

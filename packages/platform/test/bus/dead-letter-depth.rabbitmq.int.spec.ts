@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from '@jest/globals';
 import amqplib from 'amqplib';
 import { RabbitMqBus } from '../../src/bus/rabbitmq.js';
 import { createMetrics } from '../../src/metrics.js';
@@ -17,7 +17,7 @@ const makeBus = async (namespace: string) => {
   return bus;
 };
 
-after(async () => {
+afterAll(async () => {
   assert.deepEqual(await deleteRabbitNamespaces(url, namespaces), [], 'the tests leave no broker object behind');
 });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from '@jest/globals';
 import { createEvent } from '@roster/contracts';
 import type { Bus, Subscription } from '../../src/bus/types.js';
 import { createMetrics, type ServiceMetrics } from '../../src/metrics.js';
@@ -54,7 +54,7 @@ export function deadLetterDepthSuite(name: string, target: DeadLetterDepthTarget
     const timeout = target.timeoutMs ?? 15_000;
     const buses: Bus[] = [];
     const subscriptions: Subscription[] = [];
-    after(async () => {
+    afterAll(async () => {
       await Promise.allSettled(subscriptions.map((s) => s.close()));
       await Promise.allSettled(buses.map((b) => b.close()));
     });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import kafkajs from 'kafkajs';
@@ -35,7 +35,7 @@ const makeBus = async (namespace: string) => {
 
 // Leave nothing behind: every topic and consumer group of the namespaces used here. A group whose
 // member died with the broker (in the restart test) stays non-empty until its session times out.
-after(async () => {
+afterAll(async () => {
   await admin.disconnect();
   await deleteKafkaNamespaces(brokers, namespaces);
 });

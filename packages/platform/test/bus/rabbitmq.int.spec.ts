@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from '@jest/globals';
 import amqplib from 'amqplib';
 import { createEvent } from '@roster/contracts';
 import { encode } from '../../src/bus/codec.js';
@@ -75,7 +75,7 @@ async function connectionsOf(instanceId: string): Promise<string[]> {
 // ---- clean-up: every exchange and queue of the namespaces used here ------------------------
 
 
-after(async () => {
+afterAll(async () => {
   await Promise.allSettled(buses.map((bus) => bus.close()));
   if (brokerStopped || !(await portAccepts())) await startBroker();
   assert.deepEqual(await deleteRabbitNamespaces(url, namespaces), [], 'the tests leave no broker object behind');
@@ -236,7 +236,7 @@ describe('rabbitmq adapter', () => {
     await sub.close();
   });
 
-  it('publish() during an outage waits for the broker and completes; past its deadline it rejects', { timeout: 120_000 }, async () => {
+  it('publish() during an outage waits for the broker and completes; past its deadline it rejects', async () => {
     const publisher = await makeBus(namespace);
     const impatient = await makeBus(namespace, { publishTimeoutMs: 300 });
     const consumer = await makeBus(namespace);
@@ -260,5 +260,5 @@ describe('rabbitmq adapter', () => {
     await waitFor('the events published during the outage', () => events.every((e) => handled.has(e.id)), 30_000, 50);
     assert.ok(publisher.isHealthy() && consumer.isHealthy());
     await sub.close();
-  });
+  }, 120_000);
 });

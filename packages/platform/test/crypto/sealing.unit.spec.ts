@@ -1,6 +1,6 @@
 // Rule 5: a secret in an event is sealed to notifications' public key; only its private key opens it.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { generateSealingJwks, open, parseSealingPrivateKeys, parseSealingPublicKey, seal, SealingError } from '../../src/crypto/sealing.js';
 
 describe('sealed secrets (rule 5)', () => {
