@@ -7,7 +7,7 @@ export default {
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/\\.data/'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   runner: '<rootDir>/scripts/jest/runner.mjs',
-  testSequencer: '<rootDir>/scripts/jest/sequencer.cjs',
+  testSequencer: '<rootDir>/scripts/jest/sequencer.mjs',
   // Integration and end-to-end tests start real services and brokers: a test has minutes, not 5 s.
   testTimeout: 300_000,
   reporters: ['default', '<rootDir>/scripts/jest/summary-reporter.mjs'],

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { MemoryBus } from '@roster/platform/bus/index';
 import { loadOrCreateKeyEnv } from '@roster/platform/auth/dev-keys';
 import { startService } from '@roster/platform/service';
+import { stopOnSignals } from '@roster/platform/shutdown';
 import { directoryService } from '@roster/directory';
 import { identityService } from '@roster/identity';
 import { schedulingService } from '@roster/scheduling';
@@ -51,12 +52,14 @@ Try: curl ${running[1].url}/readyz
 Stop with Ctrl-C.
 `);
 
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, async () => {
-    if (stopping) return;
-    stopping = true;
-    await Promise.allSettled([...running].reverse().map((s) => s.stop()));
-    process.exit(0);
-  });
-}
+// Ctrl-C or SIGTERM: every service stops within SHUTDOWN_TIMEOUT_MS, a second signal exits at once.
+const { stop } = stopOnSignals({
+  stop: async () => void (await Promise.allSettled(running.map((s) => s.stop()))),
+  timeoutMs: running[0].ctx.config.shutdownTimeoutMs,
+});
+// Started by a parent that went away without passing its signal on (a shell wrapper killed, a
+// terminal closed): the stack is nobody's any more, so it stops too rather than keep the ports.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) stop('parent process gone');
+}, 500).unref();

@@ -156,7 +156,7 @@ export function createLogger(service: string, options: { level?: string; destina
       serializers: { err: (value: unknown) => (value instanceof Error ? redactValue(value) : value) },
       mixin: logContext,
     },
-    options.destination,
+    options.destination ?? stdoutDestination(),
   );
   // Children are created from the root by prototype, so they inherit these overrides.
   const child = logger.child as unknown as (this: Logger, bindings: Bindings, options?: ChildLoggerOptions) => Logger;
@@ -168,6 +168,32 @@ export function createLogger(service: string, options: { level?: string; destina
     setBindings.call(this, redactRecord(bindings));
   };
   return logger;
+}
+
+let stdout: DestinationStream | undefined;
+/**
+ * Where log lines go by default: stdout, written synchronously (nothing lost in a crash, lines in
+ * order), but never held hostage by its reader. A reader that stops reading (a closed terminal,
+ * a stuck pipe) makes writes fail with EAGAIN; pino's default retries that forever, blocking the
+ * whole process (a SIGTERM then never gets handled). Here a write is retried for at most a second,
+ * then the line waits in a bounded buffer (16 MiB; beyond it lines are dropped) and the service
+ * goes on; a reader that went away for good (EPIPE) just stops getting lines.
+ */
+export function stdoutDestination(): DestinationStream {
+  if (stdout) return stdout;
+  let episodeStart = 0;
+  let lastRetry = 0;
+  const boundedRetry = (): boolean => {
+    const now = Date.now();
+    if (now - lastRetry > 500) episodeStart = now; // a new episode of back-pressure
+    lastRetry = now;
+    return now - episodeStart < 1_000;
+  };
+  const destination = pino.destination({ fd: 1, sync: true, retryEAGAIN: boundedRetry, maxLength: 16 * 1024 * 1024 } as Parameters<typeof pino.destination>[0]);
+  // EAGAIN past the retries, EPIPE: not a reason to crash; the line stays buffered or is gone.
+  destination.on('error', () => undefined);
+  stdout = destination;
+  return destination;
 }
 
 function logContext(): Record<string, string> {

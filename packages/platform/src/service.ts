@@ -12,6 +12,8 @@ import { createHttpApp } from './http/app.js';
 import { createLogger, redactUrl, type Logger } from './logging.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { OutboxRelay } from './outbox.js';
+import { beforeDeadline } from './deadline.js';
+import { stopOnSignals } from './shutdown.js';
 import { runAsService, startTelemetry } from './telemetry.js';
 
 export interface ServiceContext<C extends SqlClient> {
@@ -131,20 +133,32 @@ async function start<C extends SqlClient>(def: ServiceDefinition<C>, options: St
   logger.info({ url, database: redactUrl(config.databaseUrl), bus: redactUrl(config.busUrl) }, `${def.name} listening`);
 
   let stopping: Promise<void> | undefined;
+  // One budget for the whole stop (SHUTDOWN_TIMEOUT_MS): each stage gets what the earlier ones
+  // left, and a stage that does not settle in time is left behind (its work is redone after a
+  // restart: unacknowledged events come again, unsent messages stay queued), never waited for.
   const stop = () =>
     (stopping ??= (async () => {
+      // Half a second less than the process's own deadline (stopOnSignals), so that a slow stage
+      // is reported and the rest still closes before the process exits regardless.
+      const deadline = Date.now() + Math.max(100, config.shutdownTimeoutMs - 500);
+      const stage = async (name: string, work: () => Promise<unknown> | undefined) => {
+        try {
+          await beforeDeadline(deadline, Promise.resolve().then(work), `${name} did not finish within SHUTDOWN_TIMEOUT_MS`);
+        } catch (error) {
+          logger.warn({ err: error }, `${def.name} stop: ${name} left behind`);
+        }
+      };
       logger.info({}, `${def.name} stopping`);
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
-      await Promise.all(subscriptions.map((s) => s.close()));
-      await background?.stop();
-      await relay.stop(config.shutdownTimeoutMs);
-      // unref: a stop that finished early must not keep the process alive until the timer fires.
-      await Promise.race([closed, new Promise((r) => setTimeout(r, config.shutdownTimeoutMs).unref())]);
+      await stage('closing the subscriptions', () => Promise.all(subscriptions.map((s) => s.close())));
+      await stage('stopping background work', () => background?.stop());
+      await stage('flushing the outbox', () => relay.stop(Math.max(0, deadline - Date.now())));
+      await stage('finishing open requests', () => closed);
       server.closeAllConnections();
-      if (ownsBus) await bus.close();
-      await db.close();
-      await telemetry.shutdown();
+      if (ownsBus) await stage('closing the bus', () => bus.close());
+      await stage('closing the database', () => db.close());
+      await stage('flushing telemetry', () => telemetry.shutdown());
       logger.info({}, `${def.name} stopped`);
     })());
   return { name: def.name, url, ctx, stop };
@@ -209,14 +223,7 @@ export async function runStandalone<C extends SqlClient>(def: ServiceDefinition<
     console.error(`${def.name} failed to start: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   }
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      running.stop().then(() => process.exit(0), (error) => {
-        running.ctx.logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      });
-    });
-  }
+  stopOnSignals({ stop: running.stop, timeoutMs: running.ctx.config.shutdownTimeoutMs });
 }
 
 /** `node services/<name>/dist/migrate.js`: applies the service's committed migrations to DATABASE_URL and exits. */

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { applyMigrations, type MigrationReport, type SqlConnection } from './migrate.js';
+import { pgliteTemplate } from './pglite-template.js';
 
 /** The Prisma features the platform (outbox, inbox, steps) uses; every service's client has them. */
 export interface SqlTx {
@@ -134,7 +136,13 @@ async function openPglite<C extends SqlClient>(options: DatabaseOptions, makeCli
   if (!inMemory) mkdirSync(where, { recursive: true });
   // pg_trgm: the same search indexes as on Postgres (directory's people search, P7).
   const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
-  const pglite = await PGlite.create({ ...(inMemory ? {} : { dataDir: where }), extensions: { pg_trgm } });
+  // A new database starts from the template cluster instead of running initdb (pglite-template.ts).
+  const fresh = inMemory || !existsSync(join(where, 'PG_VERSION'));
+  const pglite = await PGlite.create({
+    ...(inMemory ? {} : { dataDir: where }),
+    ...(fresh ? { loadDataDir: await pgliteTemplate() } : {}),
+    extensions: { pg_trgm },
+  });
   let migrations: MigrationReport | null = null;
   if (options.migrate) {
     migrations = await applyMigrations({ query: (q, p) => pglite.query(q, p) as never, exec: (q) => pglite.exec(q) }, options.migrationsDir);
