@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { applyMigrations, type MigrationReport, type SqlConnection } from './migrate.js';
-import { pgliteTemplate } from './pglite-template.js';
+import { pgliteArtifacts, pgliteTemplate } from './pglite-template.js';
 
 /** The Prisma features the platform (outbox, inbox, steps) uses; every service's client has them. */
 export interface SqlTx {
@@ -141,6 +141,7 @@ async function openPglite<C extends SqlClient>(options: DatabaseOptions, makeCli
   const pglite = await PGlite.create({
     ...(inMemory ? {} : { dataDir: where }),
     ...(fresh ? { loadDataDir: await pgliteTemplate() } : {}),
+    ...(await pgliteArtifacts()),
     extensions: { pg_trgm },
   });
   let migrations: MigrationReport | null = null;
