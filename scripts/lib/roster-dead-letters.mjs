@@ -84,7 +84,8 @@ async function putBackRabbit(busUrl, namespace, deadLetters) {
 async function listKafka(busUrl, namespace, group) {
   const { Kafka, logLevel } = await import('kafkajs');
   const brokers = busUrl.replace(/^kafka:\/\//, '').split(',').filter(Boolean);
-  const kafka = new Kafka({ clientId: `roster-cli-${process.pid}`, brokers, logLevel: logLevel.NOTHING });
+  // Fail fast when the broker is not there: a person is waiting at the terminal.
+  const kafka = new Kafka({ clientId: `roster-cli-${process.pid}`, brokers, logLevel: logLevel.NOTHING, connectionTimeout: 3_000, retry: { retries: 2 } });
   const topic = `${namespace}.dead-letter`;
   const admin = kafka.admin();
   await admin.connect();

@@ -18,7 +18,13 @@ export function authHeaders(env, tenant) {
   throw new UsageError('no credentials: set ROSTER_TOKEN (a bearer token), or ROSTER_OPERATOR_KEY with --tenant <id>');
 }
 
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  /** The command whose --help explains the usage, when the error is about one. */
+  constructor(message, command) {
+    super(message);
+    this.command = command;
+  }
+}
 
 /** The operation with, per step, its offset from the command and its trace id, in time order. */
 export function timelineOf(operation) {
@@ -74,7 +80,7 @@ export async function fetchOperation(baseUrl, operationId, headers) {
   try {
     res = await fetch(url, { headers: { accept: 'application/json', ...headers } });
   } catch (error) {
-    throw new Error(`cannot reach the directory at ${baseUrl}: ${error.cause?.code ?? error.message}`);
+    throw new Error(`cannot reach the directory at ${baseUrl}: ${error.cause?.code ?? error.cause?.errors?.[0]?.code ?? error.cause?.message ?? error.message}`);
   }
   const text = await res.text();
   let body = null;
@@ -84,6 +90,9 @@ export async function fetchOperation(baseUrl, operationId, headers) {
     // not JSON: reported below
   }
   if (res.status === 404) throw new Error(`operation ${operationId} not found (for this tenant)`);
+  if (res.status === 401 || res.status === 403) {
+    throw new Error(`the directory refused the credentials (${res.status}): ${body?.detail ?? body?.title ?? 'no detail'}; check ROSTER_TOKEN, or ROSTER_OPERATOR_KEY and --tenant`);
+  }
   if (!res.ok) throw new Error(`the directory answered ${res.status}: ${body?.detail ?? body?.title ?? text.slice(0, 200)}`);
   return body;
 }
