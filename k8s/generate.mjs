@@ -140,7 +140,7 @@ metadata:
   name: ${name}
 spec:
   scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: ${name} }
-  # Replicas are safe (DESIGN rule 10): competing consumers, an outbox relay and scheduled jobs
+  # Replicas are safe (docs/design.md, rule 10): competing consumers, an outbox relay and scheduled jobs
   # that tolerate several instances. Two at least, so that one pod can always be disrupted.
   minReplicas: 2
   maxReplicas: 6

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run keys`: a fresh key set for one Roster installation — identity's token signing keys,
 // the public JWKS every service verifies with, notifications' sealing key pair — printed as
-// env lines to put in the cluster's secret store (README "Keys").
+// shell-quoted env lines to put in the cluster's secret store or to source (README "Keys").
 //
 // `npm run keys -- --dev` rewrites the DEVELOPMENT key set committed for docker-compose
 // (deploy/dev-keys/*.env) and the k8s dev overlays (k8s/components/dev-secrets): public in the
@@ -17,9 +17,12 @@ const files = {
   'notifications.env': { SEALING_PRIVATE_KEYS: keys.NOTIFICATIONS_SEALING_PRIVATE_KEYS },
 };
 const lines = (vars) => Object.entries(vars).map(([k, v]) => `${k}=${v}`).join('\n');
+// Printed for a shell (`set -a; . ./roster-keys.env; set +a`) and a secret store alike: the JSON
+// single-quoted (it holds no single quote), so that a shell does not strip its double quotes.
+const shellLines = (vars) => Object.entries(vars).map(([k, v]) => `${k}='${v}'`).join('\n');
 
 if (!process.argv.includes('--dev')) {
-  for (const [file, vars] of Object.entries(files)) console.log(`# ${file.replace('.env', '')}\n${lines(vars)}\n`);
+  for (const [file, vars] of Object.entries(files)) console.log(`# ${file.replace('.env', '')}\n${shellLines(vars)}\n`);
   process.exit(0);
 }
 

@@ -1,5 +1,5 @@
 /**
- * Writes `packages/contracts/asyncapi.yaml` from the contracts (DESIGN rule 4).
+ * Writes `packages/contracts/asyncapi.yaml` from the contracts (docs/design.md, rule 4).
  *
  *   npm run asyncapi                  regenerate the file
  *   npm run asyncapi -- --check       exit 1 when the committed file is out of date (CI)

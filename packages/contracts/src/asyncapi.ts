@@ -4,7 +4,7 @@ import { catalogue, EVENT_TYPES, topicOf, type EventDefinition, type EventType }
 import { CORE_ATTRIBUTES, envelopeAttributesSchema, EXTENSION_ATTRIBUTES, SERVICES, type ServiceName } from './envelope.js';
 
 /**
- * The AsyncAPI 3.0.0 document of the event catalogue (DESIGN rule 4), for teams whose services
+ * The AsyncAPI 3.0.0 document of the event catalogue (docs/design.md, rule 4), for teams whose services
  * subscribe. Built from the catalogue, the envelope and the zod payload schemas only: no clock, no
  * environment, so that the same contracts always give the same document (the committed
  * `asyncapi.yaml` is checked against it by `npm run asyncapi -- --check` and by the tests).

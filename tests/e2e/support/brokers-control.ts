@@ -1,6 +1,9 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { kafkaScriptEnv } from '../../../packages/platform/test/support/brokers.js';
+
+export { kafkaScriptEnv };
 
 /*
  * Restarting the broker a test was given, from its URL: the fault tests restart whichever
@@ -39,14 +42,6 @@ export async function restartRabbit(url: string, downMs = 1_000): Promise<void> 
   await new Promise((r) => setTimeout(r, downMs));
   await run('rabbitmqctl', ['-n', node, 'start_app'], { timeout: 120_000 });
   await run('rabbitmqctl', ['-n', node, 'await_startup'], { timeout: 120_000 });
-}
-
-/** Environment for scripts/kafka.sh to act on the broker of `url`: the default one on 9092, else `TEST_KAFKA_DATA` or /tmp/roster-kafka-<port>. */
-export function kafkaScriptEnv(url: string): NodeJS.ProcessEnv {
-  const { port } = new URL(url.replace(/^kafka:\/\//, 'http://').split(',')[0]!);
-  const p = port || '9092';
-  if (p === '9092' && !process.env.TEST_KAFKA_DATA) return { ...process.env, KAFKA_PORT: p };
-  return { ...process.env, KAFKA_PORT: p, ROSTER_KAFKA_DATA: process.env.TEST_KAFKA_DATA ?? `/tmp/roster-kafka-${p}` };
 }
 
 /** Kills the Kafka broker of `url` (SIGKILL, a crash), keeps it down `downMs`, starts it again on the same data and waits until it is ready. */

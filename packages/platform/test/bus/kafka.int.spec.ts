@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import kafkajs from 'kafkajs';
 import { KafkaBus } from '../../src/bus/kafka.js';
-import { deleteKafkaNamespaces } from '../support/brokers.js';
+import { deleteKafkaNamespaces, kafkaScriptEnv } from '../support/brokers.js';
 import { deactivation, uniqueName } from '../support/events.js';
 import { waitFor } from '../support/wait.js';
 import { busContract } from './bus.contract.js';
@@ -15,7 +15,8 @@ const url = process.env.TEST_KAFKA_URL ?? 'kafka://127.0.0.1:9092';
 const brokers = url.replace(/^kafka:\/\//, '').split(',').filter(Boolean);
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const run = promisify(execFile);
-const kafkaSh = (command: string) => run('bash', ['scripts/kafka.sh', command], { cwd: root });
+// The broker of `url` (npm test's own), never the default one on 9092 unless that is the one given.
+const kafkaSh = (command: string) => run('bash', ['scripts/kafka.sh', command], { cwd: root, env: kafkaScriptEnv(url) });
 
 const admin = new kafkajs.Kafka({ clientId: 'roster-kafka-test', brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
 const namespaces = new Set<string>();

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { afterAll, describe, it } from '@jest/globals';
 import amqplib from 'amqplib';
 import { createEvent } from '@roster/contracts';
@@ -11,12 +10,11 @@ import { encode } from '../../src/bus/codec.js';
 import { RabbitMqBus } from '../../src/bus/rabbitmq.js';
 import type { Bus, DeadLetter } from '../../src/bus/types.js';
 import { busContract } from './bus.contract.js';
-import { deleteRabbitNamespaces } from '../support/brokers.js';
+import { deleteRabbitNamespaces, rabbitmqctl, rabbitNode } from '../support/brokers.js';
 import { deactivation, uniqueName } from '../support/events.js';
 import { waitFor } from '../support/wait.js';
 
 const url = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-const run = promisify(execFile);
 const namespaces = new Set<string>();
 const buses: Bus[] = [];
 
@@ -34,7 +32,7 @@ async function makeBus(
 
 let brokerStopped = false;
 const startBrokerSync = () => {
-  if (brokerStopped) spawnSync('rabbitmqctl', ['start_app'], { stdio: 'ignore', timeout: 60_000 });
+  if (brokerStopped) spawnSync('rabbitmqctl', ['-n', rabbitNode, 'start_app'], { stdio: 'ignore', timeout: 60_000 });
 };
 process.on('exit', startBrokerSync); // even when the runner gives up on this file
 
@@ -49,11 +47,11 @@ const portAccepts = () => new Promise<boolean>((resolve) => {
 
 async function stopBroker(): Promise<void> {
   brokerStopped = true;
-  await run('rabbitmqctl', ['stop_app'], { timeout: 60_000 });
+  await rabbitmqctl(['stop_app']);
 }
 
 async function startBroker(): Promise<void> {
-  await run('rabbitmqctl', ['start_app'], { timeout: 60_000 });
+  await rabbitmqctl(['start_app']);
   await waitFor('RabbitMQ to accept connections', portAccepts, 60_000, 100);
   brokerStopped = false;
 }
@@ -68,7 +66,7 @@ async function restartBroker(): Promise<void> {
 
 /** The broker's ids of the connections of `instanceId` (the connection name carries it). */
 async function connectionsOf(instanceId: string): Promise<string[]> {
-  const { stdout } = await run('rabbitmqctl', ['list_connections', '-q', '--no-table-headers', 'pid', 'client_properties']);
+  const { stdout } = await rabbitmqctl(['list_connections', '-q', '--no-table-headers', 'pid', 'client_properties']);
   return stdout.split('\n').filter((line) => line.includes(instanceId)).map((line) => line.split('\t')[0]!);
 }
 
@@ -216,7 +214,7 @@ describe('rabbitmq adapter', () => {
     assert.ok(pid && others.length === 0, 'one connection per bus');
     // Publish in a steady stream of overlapping calls and kill the connection in the middle of it.
     let killed = false;
-    const kill = run('rabbitmqctl', ['close_connection', pid, 'killed by the test']).finally(() => void (killed = true));
+    const kill = rabbitmqctl(['close_connection', pid, 'killed by the test']).finally(() => void (killed = true));
     const ids: string[] = [];
     const calls: Promise<void>[] = [];
     while (!killed) {

@@ -4,9 +4,26 @@ import amqplib from 'amqplib';
 
 const run = promisify(execFile);
 
+/**
+ * The RabbitMQ node the tests use (rabbitmqctl -n): npm test's own node (TEST_RABBITMQ_NODE, set by
+ * scripts/test.mjs), never the machine's default one unless named.
+ */
+export const rabbitNode = process.env.TEST_RABBITMQ_NODE ?? 'rabbit@localhost';
+
+/** Environment for scripts/kafka.sh to act on the broker of `url`: the default one on 9092, else `TEST_KAFKA_DATA` or /tmp/roster-kafka-<port>. */
+export function kafkaScriptEnv(url: string): NodeJS.ProcessEnv {
+  const { port } = new URL(url.replace(/^kafka:\/\//, 'http://').split(',')[0]!);
+  const p = port || '9092';
+  if (p === '9092' && !process.env.TEST_KAFKA_DATA) return { ...process.env, KAFKA_PORT: p };
+  return { ...process.env, KAFKA_PORT: p, ROSTER_KAFKA_DATA: process.env.TEST_KAFKA_DATA ?? `/tmp/roster-kafka-${p}` };
+}
+
+/** rabbitmqctl against the tests' node. */
+export const rabbitmqctl = (args: string[], timeout = 60_000) => run('rabbitmqctl', ['-n', rabbitNode, ...args], { timeout });
+
 /** Names of the RabbitMQ queues or exchanges of a vhost (rabbitmqctl: the broker runs on this machine in tests). */
 export async function listRabbitNames(what: 'queues' | 'exchanges', vhost = '/'): Promise<string[]> {
-  const { stdout } = await run('rabbitmqctl', [`list_${what}`, '-q', '--no-table-headers', '-p', vhost, 'name'], { timeout: 30_000 });
+  const { stdout } = await rabbitmqctl([`list_${what}`, '-q', '--no-table-headers', '-p', vhost, 'name'], 30_000);
   return stdout.split('\n').map((line) => line.trim()).filter(Boolean);
 }
 
