@@ -121,7 +121,7 @@ describe('the README production recipe, on Postgres and RabbitMQ', () => {
     const { tenantId, ownerId, rootAccountId } = (await tenant.json()) as Record<string, string>;
     const password = 'Recipe-horse-battery-7';
     await until('identity to know the owner', async () => {
-      const r = await fetch(`${url('identity')}/logins`, { method: 'POST', headers: { ...operator, 'x-roster-tenant': tenantId }, body: JSON.stringify({ personId: ownerId, username: namespace, password }) });
+      const r = await fetch(`${url('identity')}/logins`, { method: 'POST', headers: { ...operator, 'x-roster-tenant': tenantId! }, body: JSON.stringify({ personId: ownerId, username: namespace, password }) });
       return r.status === 201 ? true : undefined;
     });
     const session = await fetch(`${url('identity')}/sessions`, { method: 'POST', headers: json, body: JSON.stringify({ username: namespace, password }) });
