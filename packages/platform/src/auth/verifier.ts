@@ -87,6 +87,10 @@ export class TokenVerifier {
     const claims = accessClaims.safeParse(payload);
     if (!claims.success) throw unauthorized('the token lacks Roster claims');
     const principal = principalFromClaims(claims.data);
+    // A token from the future (issue 15): only a signer with a wrong clock or a stolen key makes
+    // one, and its iat would outlive any not-before raised before that moment (B2).
+    const skewMs = (this.options.clockToleranceSeconds ?? 5) * 1000;
+    if (Math.max(claims.data.iat * 1000, principal.issuedAtMs) > Date.now() + skewMs) throw unauthorized('the token was issued in the future');
     const notBefore = this.options.notBefore.notBefore(principal.personId);
     if (notBefore !== undefined && principal.issuedAtMs < notBefore) throw unauthorized('the token was revoked');
     // An impersonation ends when the impersonating admin's own tokens are revoked.

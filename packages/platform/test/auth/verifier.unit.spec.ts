@@ -53,6 +53,20 @@ describe('access token verification (rule 7)', () => {
     await refused(verifier, `${good.slice(0, -4)}AAAA`, /invalid signature|not valid/);
   });
 
+  it('refuses a token issued in the future, by iat or iat_ms, beyond a 5 s clock skew (issue 15)', async () => {
+    const verifier = verifierWith();
+    const good = jwt.decode(signer.sign(request).token, { complete: true })!;
+    const signingKey = parseSigningKeys(keys.IDENTITY_JWT_SIGNING_KEYS)[0]!;
+    const resign = (claims: Record<string, unknown>) => jwt.sign({ ...(good.payload as object), ...claims }, signingKey.privateKey, { algorithm: 'ES256', keyid: good.header.kid });
+    const hourAhead = Date.now() + 3_600_000;
+    await refused(verifier, resign({ iat: Math.floor(hourAhead / 1000), iat_ms: hourAhead, exp: Math.floor(hourAhead / 1000) + 600 }), /issued in the future/);
+    await refused(verifier, resign({ iat_ms: hourAhead }), /issued in the future/);
+    await refused(verifier, resign({ iat: Math.floor(hourAhead / 1000) }), /issued in the future/);
+    // A clock a second or two ahead is not an attack.
+    const principal = await verifier.verify(resign({ iat: Math.floor((Date.now() + 2_000) / 1000), iat_ms: Date.now() + 2_000 }));
+    assert.equal(principal.personId, personId);
+  });
+
   it('refuses a token issued before the subject was revoked, and accepts one issued after (B2)', async () => {
     const notBefore = new NotBeforeList();
     const verifier = verifierWith(notBefore);
