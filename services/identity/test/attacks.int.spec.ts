@@ -96,6 +96,28 @@ describe('identity refuses forged, foreign, expired and revoked tokens and bad i
     assert.equal((await me(session.accessToken)).status, 200, 'the login was not switched off');
   });
 
+  it('a peer cannot take over an account with a new password sent elsewhere (issue 15, L5): only someone ranked above may ask for one', async () => {
+    const admin = h.tokens.bearer({ tenantId, roles: ['admin'] });
+    const victim = await h.person({ tenantId, roleKey: 'standard', email: `victim-${randomUUID().slice(0, 6)}@example.com` });
+    await h.grant(tenantId, victim, `victim-${victim.slice(0, 6)}`, admin);
+    const peer = await h.person({ tenantId, roleKey: 'standard' });
+    const before = h.published.length;
+    const asPeer = h.tokens.bearer({ tenantId, personId: peer, roles: ['standard'] });
+    const takeover = await h.call('POST', `/logins/${victim}/new-password`, { sendTo: 'attacker@evil.example' }, asPeer);
+    assert.equal(takeover.status, 403, JSON.stringify(takeover.body));
+    assert.match(takeover.body.detail, /ranks below yours/);
+    assert.equal((await h.call('POST', `/logins/${victim}/new-password`, {}, asPeer)).status, 403, 'not even to the address on file');
+    const ownLogin = h.tokens.bearer({ tenantId, personId: victim, roles: ['standard'] });
+    assert.equal((await h.call('POST', `/logins/${victim}/new-password`, { sendTo: 'elsewhere@evil.example' }, ownLogin)).status, 403, 'not for oneself either (PUT /password is for that)');
+    const newcomer = await h.person({ tenantId, roleKey: 'standard', email: `new-${randomUUID().slice(0, 6)}@example.com` });
+    assert.equal((await h.call('POST', '/logins', { personId: newcomer, username: `new-${newcomer.slice(0, 6)}`, sendTo: 'attacker@evil.example' }, asPeer)).status, 403, 'nor a first login for a peer');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(h.published.length, before, 'nothing emitted: no password was made');
+    // Someone ranked above still can (L5).
+    const byAdmin = await h.call('POST', `/logins/${victim}/new-password`, {}, admin);
+    assert.equal(byAdmin.status, 200, JSON.stringify(byAdmin.body));
+  });
+
   it('over-long passwords are refused before hashing (400), whatever the endpoint', async () => {
     const long = 'x'.repeat(257);
     const login = await h.call('POST', '/sessions', { username: 'anyone', password: 'y'.repeat(100_000) });

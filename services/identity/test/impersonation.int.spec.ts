@@ -23,7 +23,8 @@ describe('identity: impersonation (Postgres)', () => {
     adminId = await h.person({ tenantId, roleKey: 'admin' });
     managerId = await h.person({ tenantId, roleKey: 'manager' });
     staffId = await h.person({ tenantId, roleKey: 'staff' });
-    await h.loginWithPassword(tenantId, ownerId, `own-${ownerId.slice(0, 6)}`, 'owner of it all 1', bootstrap);
+    // An owner's login comes from the operator key: nobody ranks above an owner to grant it (issue 15).
+    await h.loginWithPassword(tenantId, ownerId, `own-${ownerId.slice(0, 6)}`, 'owner of it all 1');
     admin = await h.loginWithPassword(tenantId, adminId, `adm-${adminId.slice(0, 6)}`, 'admin acting soon', bootstrap);
     manager = await h.loginWithPassword(tenantId, managerId, `mgr-${managerId.slice(0, 6)}`, 'manager of things', bootstrap);
     await h.loginWithPassword(tenantId, staffId, `stf-${staffId.slice(0, 6)}`, 'staff walking dogs', bootstrap);

@@ -32,7 +32,11 @@ export async function cleaningCompanyWorkflow(roster: Roster): Promise<void> {
     return r.status === 403 || null;
   });
   const credentials = await roster.mailbox.waitFor('frontdesk@customer.example', /login|credentials/i);
-  assert.equal(roster.mailbox.to('nora@customer.example').length, 0, 'sent to the address given, not the one on file');
+  // The person is told at the address on file, without the password (issue 15: no silent takeover).
+  const notice = await roster.mailbox.waitFor('nora@customer.example', /sent elsewhere/i);
+  assert.match(notice.text, /nora\.north/);
+  assert.match(notice.text, /frontdesk@customer\.example/);
+  assert.ok(!notice.text.includes(temporaryPasswordIn(credentials.text)), 'the notice carries no password');
   const first = await roster.login('nora.north', temporaryPasswordIn(credentials.text));
   await roster.expect(200, 'identity', 'PUT', '/password', { token: first.accessToken, body: { currentPassword: temporaryPasswordIn(credentials.text), newPassword: NEW_PASSWORD } });
   const contact = (await roster.login('nora.north', NEW_PASSWORD)).accessToken;

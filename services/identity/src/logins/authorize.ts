@@ -9,8 +9,10 @@ import type { Caller } from './caller.js';
  * - the operator, only to a tenant's owner (bootstrapping a tenant);
  * - a person holding `logins.grant` through an account-wide role, anyone of the tenant;
  * - a supervisor (scope own_areas), only people all of whose accounts are their areas or under them;
- * - never a salesperson, never through impersonation, never someone ranked above the caller
- *   (a credential sent to `sendTo` would otherwise hand over a more privileged account).
+ * - never a salesperson, never through impersonation, and only for someone ranked strictly below
+ *   the caller (issue 15): a credential sent to `sendTo` hands the account to whoever reads that
+ *   address, so a peer (a standard user for another, a sitter for another sitter) or anyone above
+ *   must not be able to ask for one. People change their own password with PUT /password.
  */
 export async function authorizeCredentialGrant(tx: IdentityTx, caller: Caller, target: PersonAccess, what: string): Promise<void> {
   if (caller.kind === 'operator') {
@@ -22,7 +24,8 @@ export async function authorizeCredentialGrant(tx: IdentityTx, caller: Caller, t
   refuseImpersonation(me, what);
   const myRoles = await resolveRoles(tx, me.tenantId, me.roles);
   const granting = myRoles.filter((r) => r.permissions.includes('logins.grant'));
-  if (rankOf(target.roles) > rankOf(myRoles)) throw forbidden(`you may not ${what} for someone whose role ranks above yours`);
+  if (target.personId === me.personId) throw forbidden(`you may not ${what} for yourself: change your password with PUT /password`);
+  if (rankOf(target.roles) >= rankOf(myRoles)) throw forbidden(`you may ${what} only for people whose role ranks below yours`);
   if (granting.some((r) => r.scope === 'account')) return;
   const areaRoles = granting.filter((r) => r.scope === 'own_areas').map((r) => r.key);
   if (areaRoles.length > 0) {

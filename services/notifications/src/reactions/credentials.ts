@@ -2,7 +2,7 @@ import type { EventOf } from '@roster/contracts';
 import type { SqlTx } from '@roster/platform/db/database';
 import { enqueueMessage, tally } from '../messages/enqueue.js';
 import { SECRET_USE } from '../messages/sender.js';
-import { findPerson } from '../people/recipients.js';
+import { findPerson, type Person } from '../people/recipients.js';
 import { DEFAULT_TEMPLATES } from '../templates/defaults.js';
 import type { Reaction } from './react.js';
 
@@ -41,5 +41,21 @@ export async function queueCredentials(tx: SqlTx, event: EventOf<'login.granted'
     },
     sealedSecret: d.secret,
   });
-  return { step, counts: tally([outcome]) };
+  const notice = await noticeAtAddressOnFile(tx, event, person, login?.username ?? '', d.delivery);
+  return { step, counts: tally(notice ? [outcome, notice] : [outcome]) };
+}
+
+/**
+ * Credentials sent to an address that is not the person's (`sendTo`, issue 15): the person is told
+ * at the e-mail address on file, so that a takeover does not go unnoticed.
+ */
+async function noticeAtAddressOnFile(
+  tx: SqlTx, event: EventOf<'login.granted'> | EventOf<'password.reset'>, person: Person | null, username: string, delivery: { to: string },
+) {
+  const onFile = [person?.email, person?.phone].filter(Boolean).map((a) => a!.toLowerCase());
+  if (!person?.email || onFile.includes(delivery.to.toLowerCase())) return null;
+  return enqueueMessage(tx, {
+    tenantId: event.tenantid, cause: event, template: 'credentials_sent_elsewhere', channel: 'email', recipientPersonId: person.id, to: person.email,
+    variables: { firstName: person.firstName ?? '', username, sentTo: delivery.to },
+  });
 }

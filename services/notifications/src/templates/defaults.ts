@@ -39,6 +39,13 @@ const definitions: TemplateDefinition[] = [
     body: 'Hello {{firstName}},\n\na new password was generated for {{username}}: {{password}}\n\nLog in at {{loginUrl}}{{#if expiresAt}} before {{expiresAt}}{{/if}}; you will then choose your own.\n',
   },
   {
+    key: 'credentials_sent_elsewhere', channel: 'email',
+    description: 'L4, L5: told at the address on file that login details went to another address',
+    variables: { firstName: 'string', username: 'string', sentTo: 'string' },
+    subject: 'Login details for your account were sent elsewhere',
+    body: 'Hello {{firstName}},\n\nlogin details for your account {{username}} were just sent to {{sentTo}}, not to this address.\n\nIf you did not ask for this, tell your administrator at once: whoever reads {{sentTo}} can sign in as you.\n',
+  },
+  {
     key: 'access_granted', channel: 'email', description: 'N3: access to an account granted',
     variables: { firstName: 'string', accountName: 'string', roleKey: 'string' },
     subject: 'You have access to {{accountName}}',
