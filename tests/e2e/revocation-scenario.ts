@@ -107,7 +107,8 @@ export function revocationScenario(name: string, options: () => Promise<SystemOp
       await waitFor('identity to switch the login off', async () =>
         (await call('identity', 'POST', '/sessions/refresh', { refreshToken: session.refreshToken })).status === 401, timeoutMs);
       const again = await call('identity', 'POST', '/sessions', { username: t.managerName, password: t.managerPassword });
-      assert.equal(again.status, 403, 'logging in again is refused');
+      assert.equal(again.status, 401, 'logging in again is refused, as with a wrong password (issue 15)');
+      assert.equal(again.body.type, 'https://roster.dev/problems/invalid-credentials');
       const owner = await statusEverywhere(t.owner.authorization.slice('Bearer '.length));
       for (const s of SERVICES) assert.notEqual(owner[s], 401, `the owner's token still works on ${s}`);
     });

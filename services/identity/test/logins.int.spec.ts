@@ -101,7 +101,13 @@ describe('identity: granting and managing logins (Postgres)', () => {
     const revoked = await h.next('sessions.revoked', (e) => e.data.personId === personId, since);
     assert.equal(revoked.data.reason, 'login_disabled');
     assert.equal((await h.call('GET', '/me', undefined, h.bearer(session.accessToken))).status, 401, 'at once');
-    assert.equal((await h.call('POST', '/sessions', { username, password: 'switch me off now' })).status, 403);
+    // Issue 15: the right password of a switched-off login answers as a wrong one does.
+    const right = await h.call('POST', '/sessions', { username, password: 'switch me off now' }, { 'x-forwarded-for': '203.0.113.7' });
+    const wrong = await h.call('POST', '/sessions', { username, password: 'not the password' }, { 'x-forwarded-for': '203.0.113.8' });
+    const unknown = await h.call('POST', '/sessions', { username: `nobody-${personId.slice(0, 6)}`, password: 'switch me off now' });
+    assert.equal(right.status, 401);
+    assert.deepEqual(right.body, wrong.body, 'nothing tells the right password from a wrong one');
+    assert.deepEqual({ ...right.body, instance: null }, { ...unknown.body, instance: null }, 'nor a switched-off login from an unknown username');
     assert.equal((await h.identity.ctx.prisma.personProjection.findUnique({ where: { id: personId } }))!.status, 'active');
 
     const standard = h.tokens.bearer({ tenantId, roles: ['standard'] });

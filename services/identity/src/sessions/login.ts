@@ -12,8 +12,6 @@ import { openSession, type SessionTokens } from './tokens.js';
 export const invalidCredentials = () =>
   new HttpProblem(401, 'invalid-credentials', 'Invalid credentials', 'the username or the password is wrong');
 
-const loginOff = () => new HttpProblem(403, 'login-disabled', 'Login switched off', 'this login is switched off; ask an administrator');
-
 async function accessOf(ctx: IdentityContext, login: LoginRow): Promise<PersonAccess | null> {
   if (!login.kind || !login.status) return null;
   const kind = login.kind === 'client' ? 'client' : 'staff';
@@ -52,7 +50,12 @@ export async function passwordLogin(ctx: IdentityContext, input: { username: str
   }, Date.now());
   if (decision.outcome === 'refused' || !person) {
     if (decision.outcome === 'refused' && decision.reason === 'temporary_expired') throw unauthorized('this temporary password has expired: ask for a new one');
-    throw loginOff();
+    // A switched-off login, or a deactivated or archived person, answers exactly as a wrong
+    // password does, and counts as a failure (issue 15): a distinct answer to the right password
+    // would confirm it to a guesser, who could use it once the login is back on. Their
+    // administrator, who switched it off, is who tells them.
+    await recordFailure(db, keys);
+    throw invalidCredentials();
   }
   // A temporary password is used once: the session exists only if this statement still found its hash.
   const tokens = await openSession(ctx, db, person, decision.passwordChangeRequired, decision.consumeTemporary ? login.password_hash : null);
