@@ -13,14 +13,18 @@ WORKDIR /app
 COPY package.json package-lock.json tsconfig.base.json ./
 COPY packages/contracts/package.json packages/contracts/
 COPY packages/platform/package.json packages/platform/
+COPY packages/cli/package.json packages/cli/
 COPY services/identity/package.json services/identity/
 COPY services/directory/package.json services/directory/
 COPY services/scheduling/package.json services/scheduling/
 COPY services/notifications/package.json services/notifications/
 COPY bench/package.json bench/
-COPY scripts/prisma-generate.mjs scripts/
-# --ignore-scripts: `prepare` (prisma generate) needs the schemas, which are not copied yet;
-# `npm run build` runs the generation below, offline (scripts/prisma-generate.mjs).
+COPY scripts/prisma-generate.mjs scripts/build.mjs scripts/
+COPY scripts/lib/build-stamp.mjs scripts/lib/
+# A local package (a dev dependency) standing in for one only `prisma dev` loads: README, "Node 20".
+COPY scripts/stubs scripts/stubs
+# --ignore-scripts: `prepare` (prisma generate, tsc) needs the sources, which are not copied yet;
+# `npm run build` runs it below, offline (scripts/build.mjs).
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY packages packages
 COPY services services
@@ -33,6 +37,8 @@ WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/packages/contracts/package.json packages/contracts/
 COPY --from=build /app/packages/platform/package.json packages/platform/
+COPY --from=build /app/packages/cli/package.json packages/cli/
+COPY --from=build /app/scripts/stubs scripts/stubs
 COPY --from=build /app/services/identity/package.json services/identity/
 COPY --from=build /app/services/directory/package.json services/directory/
 COPY --from=build /app/services/scheduling/package.json services/scheduling/
