@@ -43,7 +43,7 @@ describe('identity reacts to person lifecycle and access events (Postgres)', () 
 
     assert.equal((await h.call('GET', '/me', undefined, h.bearer(s1.accessToken))).status, 401);
     assert.equal((await h.call('POST', '/sessions/refresh', { refreshToken: s2.body.refreshToken })).status, 401);
-    assert.equal((await h.call('POST', '/sessions', { username, password: 'first device pass 1' })).status, 403);
+    assert.equal((await h.call('POST', '/sessions', { username, password: 'first device pass 1' })).status, 401, 'refused as a wrong password is (issue 15)');
 
     // user.reactivated: the login stays as it is (switched off), and the step says so.
     const reactivation = randomUUID();
@@ -52,7 +52,7 @@ describe('identity reacts to person lifecycle and access events (Postgres)', () 
     const kept = await stepFor(reactivation, since2);
     assert.equal(kept.data.step, 'keep_login_as_is');
     assert.match(kept.data.detail ?? '', /stays as it is: switched off/);
-    assert.equal((await h.call('POST', '/sessions', { username, password: 'first device pass 1' })).status, 403);
+    assert.equal((await h.call('POST', '/sessions', { username, password: 'first device pass 1' })).status, 401);
     assert.equal((await h.call('PATCH', `/logins/${personId}`, { enabled: true }, admin())).status, 200);
     assert.equal((await h.call('POST', '/sessions', { username, password: 'first device pass 1' })).status, 201);
   });

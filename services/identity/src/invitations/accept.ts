@@ -87,7 +87,7 @@ export async function acceptAsExistingPerson(ctx: IdentityContext, token: string
     await recordFailure(ctx.prisma, keys);
     throw invalidCredentials();
   }
-  await recordSuccess(ctx.prisma, username);
+  await recordSuccess(ctx.prisma, keys);
   if (login.tenantId !== peek.tenantId) throw conflict('your login belongs to another organisation: register as a new person instead');
   const result = await ctx.prisma.$transaction(async (tx) => {
       const invitation = await openInvitation(tx, token);

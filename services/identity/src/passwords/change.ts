@@ -35,7 +35,7 @@ export async function changePassword(
       await recordFailure(ctx.prisma, keys);
       throw invalidCredentials();
     }
-    await recordSuccess(ctx.prisma, login.username);
+    await recordSuccess(ctx.prisma, keys);
   }
   const passwordHash = await hashPassword(input.newPassword);
   let revocation: Revocation | null = null;

@@ -41,7 +41,7 @@ export async function passwordLogin(ctx: IdentityContext, input: { username: str
     await recordFailure(db, keys);
     throw invalidCredentials();
   }
-  if (usernameFailures > 0) await recordSuccess(db, username);
+  if (usernameFailures > 0) await recordSuccess(db, keys);
   const person = await accessOf(ctx, login);
   const decision = decideLogin({
     enabled: login.enabled, passwordTemporary: login.password_temporary,

@@ -24,6 +24,7 @@ export interface LoginLookup {
   login: LoginRow | null;
 }
 
+/** `throttleKeys[0]` is the username-from-this-address key, whose failures a success forgets. */
 export async function lookupLogin(db: SqlTx, username: string, throttleKeys: readonly string[]): Promise<LoginLookup> {
   const [row] = await db.$queryRawUnsafe<{ blocked_until: Date | null; username_failures: number; login: LoginRow | null }[]>(
     `SELECT
@@ -36,7 +37,7 @@ export async function lookupLogin(db: SqlTx, username: string, throttleKeys: rea
                            FROM membership_projection m WHERE m.person_id = l.person_id AND m.tenant_id = l.tenant_id), '[]'::json) AS memberships
             FROM login l LEFT JOIN person_projection p ON p.id = l.person_id AND p.tenant_id = l.tenant_id
            WHERE l.username = $1) x) AS login`,
-    username, throttleKeys, `u:${username}`,
+    username, throttleKeys, throttleKeys[0],
   );
   return { blockedUntil: row?.blocked_until ? new Date(row.blocked_until) : null, usernameFailures: row?.username_failures ?? 0, login: row?.login ?? null };
 }
