@@ -127,5 +127,27 @@ export function revocationScenario(name: string, options: () => Promise<SystemOp
       const live = await statusEverywhere(fresh.accessToken);
       for (const s of SERVICES) assert.notEqual(live[s], 401, `${s} accepts the new token`);
     });
+
+    it('logging out ends that session everywhere and no other (issue 16); an ended impersonation is refused everywhere (issue 15, B5)', async () => {
+      const t = await tenantWithManager(system, undefined, timeoutMs);
+      const laptop = await loginAs(system, t.managerName, t.managerPassword);
+      const phone = await loginAs(system, t.managerName, t.managerPassword);
+      const acting = await call('identity', 'POST', '/impersonations', { personId: t.managerId, reason: 'checking a support ticket' }, t.owner);
+      assert.equal(acting.status, 201, JSON.stringify(acting.body));
+
+      assert.equal((await call('identity', 'DELETE', '/sessions/current', undefined, { authorization: `Bearer ${laptop.accessToken}` })).status, 204);
+      await refusedEverywhere(laptop.accessToken);
+      const stillSignedIn = await statusEverywhere(phone.accessToken);
+      for (const s of SERVICES) assert.notEqual(stillSignedIn[s], 401, `the phone's session still works on ${s}`);
+      assert.equal((await call('identity', 'POST', '/sessions/refresh', { refreshToken: laptop.refreshToken })).status, 401, "the laptop's refresh token is dead");
+      assert.equal((await call('identity', 'POST', '/sessions/refresh', { refreshToken: phone.refreshToken })).status, 200, "the phone's still refreshes");
+
+      const started = performance.now();
+      assert.equal((await call('identity', 'DELETE', '/sessions/current', undefined, { authorization: `Bearer ${acting.body.accessToken}` })).status, 204);
+      await refusedEverywhere(acting.body.accessToken);
+      assert.ok(performance.now() - started < 1_000 || timeoutMs > 15_000, `the ended impersonation was refused everywhere within ${Math.round(performance.now() - started)} ms`);
+      const owner = await statusEverywhere(t.owner.authorization.slice('Bearer '.length));
+      for (const s of SERVICES) assert.notEqual(owner[s], 401, `the impersonating owner is still signed in on ${s}`);
+    });
   });
 }

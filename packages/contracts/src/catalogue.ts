@@ -102,7 +102,7 @@ export const catalogue = {
     consumers: ['directory', 'notifications'], stepsExpectedFrom: ['notifications'],
   }),
   'sessions.revoked': define({
-    type: 'sessions.revoked', version: 1, producers: ['identity'], subject: PERSON, payload: login.sessionsRevoked,
+    type: 'sessions.revoked', version: 2, producers: ['identity'], subject: PERSON, payload: login.sessionsRevoked,
     summary: "Every token of the person issued before notBefore is refused by every service (B2).",
     consumers: ['identity', 'directory', 'scheduling', 'notifications'], stepsExpectedFrom: [],
   }),

@@ -70,11 +70,12 @@ describe('identity refuses forged, foreign, expired and revoked tokens and bad i
     assert.equal((await me(foreign)).status, 401);
   });
 
-  it('a token older than its subject\'s not-before (after a logout) is refused, a newer one is not', async () => {
+  it('a logout refuses that session\'s tokens and no other session\'s (issue 16); a newer token of the session is not issued', async () => {
     const other = await h.call('POST', '/sessions', { username: `target-${personId.slice(0, 6)}`, password: 'a decent passphrase' });
     assert.equal((await h.call('DELETE', '/sessions/current', undefined, h.bearer(other.body.accessToken))).status, 204);
     assert.equal((await me(other.body.accessToken)).status, 401);
-    assert.equal((await me(session.accessToken)).status, 401, 'every access token of the person issued before the logout');
+    assert.equal((await h.call('POST', '/sessions/refresh', { refreshToken: other.body.refreshToken })).status, 401, 'the logged-out session does not refresh');
+    assert.equal((await me(session.accessToken)).status, 200, 'the person\'s other session keeps working');
     const refreshed = await h.call('POST', '/sessions/refresh', { refreshToken: session.refreshToken });
     assert.equal(refreshed.status, 200, 'the other session refreshes');
     session = refreshed.body;

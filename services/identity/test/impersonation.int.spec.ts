@@ -82,8 +82,14 @@ describe('identity: impersonation (Postgres)', () => {
 
   it('ending the impersonation leaves the impersonated user logged in; revoking the admin ends every impersonation of theirs', async () => {
     const first = (await impersonate(admin.accessToken, staffId)).body.accessToken as string;
+    const since = h.published.length;
     assert.equal((await h.call('DELETE', '/sessions/current', undefined, h.bearer(first))).status, 204);
+    // Ended means ended (issue 15): the token is refused from then on, and every service is told.
+    assert.equal((await h.call('GET', '/me', undefined, h.bearer(first))).status, 401, 'the ended impersonation\'s token is refused');
+    const ended = await h.next('sessions.revoked', (e) => e.data.personId === staffId, since);
+    assert.equal(ended.data.sessionId, (jwt.decode(first) as { sid: string }).sid, 'only that session (the impersonation) is revoked');
     assert.equal((await h.call('GET', '/me', undefined, h.bearer(manager.accessToken))).status, 200);
+    assert.equal((await h.call('GET', '/me', undefined, h.bearer(admin.accessToken))).status, 200, 'the admin is still signed in');
 
     const acting = (await impersonate(admin.accessToken, managerId)).body.accessToken as string;
     assert.equal((await h.call('GET', '/me', undefined, h.bearer(acting))).status, 200);

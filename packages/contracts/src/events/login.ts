@@ -43,4 +43,10 @@ export const sessionsRevoked = z.object({
     'access_changed',
   ]),
   sessionCount: z.number().int().nonnegative(),
+  /**
+   * Version 2: one session only (a logout, an ended impersonation): only the tokens of this session
+   * (their `sid`) issued before notBefore are refused; the person's other sessions keep working.
+   * Absent: every token of the person.
+   */
+  sessionId: id.optional(),
 });

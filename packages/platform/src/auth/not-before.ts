@@ -32,6 +32,12 @@ export class NotBeforeList {
   }
 }
 
+/**
+ * The not-before key of one session's tokens (their `sid`), beside the person ids in the same
+ * list and table: a logout or an ended impersonation retires that session's tokens only.
+ */
+export const sessionSubject = (sessionId: string): string => `session:${sessionId}`;
+
 /** Persists a not-before in the same transaction as whatever caused it; keeps the latest. */
 export async function persistNotBefore(tx: SqlTx, personId: string, atMs: number, reason: string): Promise<void> {
   await tx.$executeRawUnsafe(

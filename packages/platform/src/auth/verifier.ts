@@ -3,7 +3,7 @@ import jwt from 'jsonwebtoken';
 import { unauthorized } from '../http/problem.js';
 import { accessClaims, principalFromClaims, TOKEN_AUDIENCE, type Principal } from './claims.js';
 import { publicKeysFromJwks, TOKEN_ALGORITHM } from './keys.js';
-import type { NotBeforeList } from './not-before.js';
+import { sessionSubject, type NotBeforeList } from './not-before.js';
 
 /** Finds the verification key of a `kid` (undefined: unknown kid). */
 export type KeyResolver = (kid: string) => Promise<KeyObject | undefined>;
@@ -93,6 +93,9 @@ export class TokenVerifier {
     if (Math.max(claims.data.iat * 1000, principal.issuedAtMs) > Date.now() + skewMs) throw unauthorized('the token was issued in the future');
     const notBefore = this.options.notBefore.notBefore(principal.personId);
     if (notBefore !== undefined && principal.issuedAtMs < notBefore) throw unauthorized('the token was revoked');
+    // A revoked session (a logout, an ended impersonation): that session's tokens only.
+    const sessionNotBefore = this.options.notBefore.notBefore(sessionSubject(principal.sessionId));
+    if (sessionNotBefore !== undefined && principal.issuedAtMs < sessionNotBefore) throw unauthorized('the token was revoked');
     // An impersonation ends when the impersonating admin's own tokens are revoked.
     if (principal.impersonatorId) {
       const actorNotBefore = this.options.notBefore.notBefore(principal.impersonatorId);

@@ -96,7 +96,7 @@ describe('access token verification (rule 7)', () => {
 
   it('reads the revocation instant from each revoking event', () => {
     const event = deactivation(personId, 1, tenantId);
-    assert.deepEqual(revocationOf(event), { personId, atMs: Date.parse(event.time), reason: 'user.deactivated' });
+    assert.deepEqual(revocationOf(event), { subject: personId, atMs: Date.parse(event.time), reason: 'user.deactivated' });
   });
 
   it('says plainly when a service has no verification keys', async () => {

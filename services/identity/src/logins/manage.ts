@@ -20,7 +20,7 @@ const loginOf = async (tx: IdentityTx, tenantId: string, personId: string) => {
 
 /** Raises identity's own not-before at once (the bus brings the same to every other service). */
 export const applyLocally = (ctx: IdentityContext, revocation: Revocation | null): void => {
-  if (revocation) ctx.auth.notBefore.raise(revocation.personId, revocation.notBeforeMs);
+  if (revocation) ctx.auth.notBefore.raise(revocation.subject, revocation.notBeforeMs);
   ctx.relay.nudge();
 };
 

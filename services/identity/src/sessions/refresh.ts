@@ -3,7 +3,7 @@ import { unauthorized } from '@roster/platform/http/problem';
 import type { IdentityContext } from '../service.js';
 import { personAccess } from '../people/access.js';
 import { applyLocally } from '../logins/manage.js';
-import { revokeAllSessions, revokeOneSession, type Revocation } from './revoke.js';
+import { endImpersonation, revokeAllSessions, revokeOneSession, type Revocation } from './revoke.js';
 import { hashRefreshToken, newRefreshToken, signAccessToken, type SessionTokens } from './tokens.js';
 
 const refused = () => unauthorized('the refresh token is not valid');
@@ -58,11 +58,17 @@ export async function refreshSession(ctx: IdentityContext, refreshToken: string)
  */
 export async function logout(ctx: IdentityContext, me: Principal): Promise<void> {
   if (me.impersonatorId) {
-    await ctx.prisma.impersonation.updateMany({ where: { id: me.sessionId, tenantId: me.tenantId }, data: { expiresAt: new Date() } });
+    const ended = await ctx.prisma.$transaction((tx) => endImpersonation(tx, me.tenantId, me.personId, me.sessionId));
+    applyLocally(ctx, ended);
     ctx.logger.info({ personId: me.personId, impersonatorId: me.impersonatorId }, 'impersonation ended');
     return;
   }
-  const revocation = await ctx.prisma.$transaction((tx) => revokeOneSession(tx, me.tenantId, me.personId, me.sessionId));
-  applyLocally(ctx, revocation);
-  ctx.logger.info({ personId: me.personId, sessionId: me.sessionId }, 'logged out');
+  // Logging out also ends the impersonations this person is running: they act in the person's name.
+  const revocations = await ctx.prisma.$transaction(async (tx) => {
+    const own = await revokeOneSession(tx, me.tenantId, me.personId, me.sessionId);
+    const running = await tx.impersonation.findMany({ where: { tenantId: me.tenantId, impersonatorId: me.personId, expiresAt: { gt: new Date() } } });
+    return [own, ...(await Promise.all(running.map((i) => endImpersonation(tx, me.tenantId, i.personId, i.id))))];
+  });
+  for (const r of revocations) applyLocally(ctx, r);
+  ctx.logger.info({ personId: me.personId, sessionId: me.sessionId, impersonationsEnded: revocations.length - 1 }, 'logged out');
 }

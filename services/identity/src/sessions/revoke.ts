@@ -1,4 +1,5 @@
 import type { Actor } from '@roster/contracts';
+import { sessionSubject } from '@roster/platform/auth/not-before';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
 import type { IdentityTx } from '../db/client.js';
 
@@ -6,6 +7,8 @@ export type RevocationReason = 'logout' | 'login_disabled' | 'deactivated' | 'ar
 
 export interface Revocation {
   personId: string;
+  /** Whose tokens: the person's (every session), or one session's (`sessionSubject`). */
+  subject: string;
   notBeforeMs: number;
   sessionCount: number;
 }
@@ -22,23 +25,37 @@ export async function revokeAllSessions(
   const { count } = await tx.session.updateMany({ where: { personId, tenantId, revokedAt: null }, data: { revokedAt: now, revokedReason: reason } });
   await tx.login.updateMany({ where: { personId, tenantId }, data: { sessionsNotBefore: now, updatedAt: now } });
   await announce(tx, tenantId, personId, reason, now, count);
-  return { personId, notBeforeMs: now.getTime(), sessionCount: count };
+  return { personId, subject: personId, notBeforeMs: now.getTime(), sessionCount: count };
 }
 
 /**
- * Logout: ends this session (its refresh tokens die). Access tokens are per person, so the event
- * also retires the person's other access tokens; their sessions stay and simply refresh.
+ * Logout (issue 16): ends this session only. Its refresh tokens die, and `sessions.revoked` with
+ * its `sessionId` makes every service refuse the access tokens of this session (their `sid`); the
+ * person's other sessions keep working.
  */
 export async function revokeOneSession(tx: IdentityTx, tenantId: string, personId: string, sessionId: string, now = new Date()): Promise<Revocation> {
   const { count } = await tx.session.updateMany({ where: { id: sessionId, personId, tenantId, revokedAt: null }, data: { revokedAt: now, revokedReason: 'logout' } });
-  await announce(tx, tenantId, personId, 'logout', now, count);
-  return { personId, notBeforeMs: now.getTime(), sessionCount: count };
+  await announce(tx, tenantId, personId, 'logout', now, count, sessionId);
+  return { personId, subject: sessionSubject(sessionId), notBeforeMs: now.getTime(), sessionCount: count };
 }
 
-async function announce(tx: IdentityTx, tenantId: string, personId: string, reason: RevocationReason, now: Date, sessionCount: number): Promise<void> {
+/**
+ * Ending an impersonation (issue 15, L7, B5): its tokens (their `sid` is the impersonation's id)
+ * are refused everywhere within a second, like any revocation; the impersonated person's own
+ * sessions are untouched.
+ */
+export async function endImpersonation(tx: IdentityTx, tenantId: string, personId: string, impersonationId: string, now = new Date()): Promise<Revocation> {
+  const { count } = await tx.impersonation.updateMany({ where: { id: impersonationId, tenantId }, data: { expiresAt: now } });
+  await announce(tx, tenantId, personId, 'logout', now, count, impersonationId);
+  return { personId, subject: sessionSubject(impersonationId), notBeforeMs: now.getTime(), sessionCount: count };
+}
+
+async function announce(
+  tx: IdentityTx, tenantId: string, personId: string, reason: RevocationReason, now: Date, sessionCount: number, sessionId?: string,
+): Promise<void> {
   await stageEvents(tx, [eventFor('identity', {
     type: 'sessions.revoked', subject: personId, tenantId,
-    data: { personId, notBefore: now.toISOString(), reason, sessionCount },
+    data: { personId, notBefore: now.toISOString(), reason, sessionCount, ...(sessionId ? { sessionId } : {}) },
   })]);
 }
 
@@ -52,5 +69,5 @@ export const SYSTEM: Actor = { kind: 'system', personId: null, impersonatorId: n
 export async function announceAccessChange(tx: IdentityTx, tenantId: string, personId: string, now = new Date()): Promise<Revocation | null> {
   if (!(await tx.login.findFirst({ where: { personId, tenantId }, select: { personId: true } }))) return null;
   await announce(tx, tenantId, personId, 'access_changed', now, 0);
-  return { personId, notBeforeMs: now.getTime(), sessionCount: 0 };
+  return { personId, subject: personId, notBeforeMs: now.getTime(), sessionCount: 0 };
 }
