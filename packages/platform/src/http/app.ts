@@ -1,4 +1,5 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { isUuid, unstorableJson, unstorableText } from '@roster/contracts';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { z } from 'zod';
 import type { TrustProxy } from '../config.js';
@@ -84,6 +85,12 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     }
     next();
   });
+  // What Postgres cannot store never reaches a handler (issue 15): NUL, lone surrogates, absurd nesting.
+  app.use((req, _res, next) => {
+    const found = unstorableRequest(req);
+    if (found) return next(new HttpProblem(400, 'validation', 'Invalid request', `${found.path} ${found.problem}`, { errors: [{ path: found.path, message: found.problem }] }));
+    next();
+  });
   app.use(options.routes);
   app.use((req, _res, next) => next(notFound(`route ${req.method} ${req.path}`)));
   app.use(errorHandler(logger));
@@ -153,8 +160,23 @@ export function requireOperatorKey(req: Request, operatorKey: string | undefined
 export function operatorTenant(req: Request, operatorKey: string | undefined): string {
   requireOperatorKey(req, operatorKey, 'missing credentials: send Authorization: Bearer <token> or x-operator-key');
   const tenant = req.get('x-roster-tenant');
-  if (!tenant || !/^[0-9a-f-]{36}$/i.test(tenant)) {
+  if (!isUuid(tenant)) {
     throw new HttpProblem(400, 'tenant-required', 'Tenant required', 'the operator acts on one tenant: send its id in x-roster-tenant');
   }
   return tenant.toLowerCase();
+}
+
+/** The first unstorable text of a request: its path, query, body or tenant header. */
+function unstorableRequest(req: Request): { path: string; problem: string } | null {
+  let path: string;
+  try {
+    path = decodeURIComponent(req.path);
+  } catch {
+    return { path: 'path', problem: 'is not valid percent-encoding' };
+  }
+  const inPath = unstorableText(path);
+  if (inPath) return { path: 'path', problem: inPath };
+  return unstorableJson(req.query, 'query')
+    ?? (req.body !== undefined ? unstorableJson(req.body, 'body') : null)
+    ?? unstorableJson({ 'x-roster-tenant': req.get('x-roster-tenant') ?? '' }, 'header');
 }

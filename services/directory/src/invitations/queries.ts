@@ -1,3 +1,4 @@
+import { isUuid } from '@roster/contracts';
 import { HttpProblem } from '@roster/platform/http/problem';
 import type { Caller } from '../access/caller.js';
 import type { DirectoryDb } from '../db/client.js';
@@ -40,7 +41,7 @@ export async function listInvitations(
   } as const;
   const position = decodeCursor(query.cursor, fingerprintOf(query.status), ['string', 'string']) as [string, string] | null;
   const after = position ? { createdAt: new Date(position[0]), id: position[1] } : null;
-  if (after && (Number.isNaN(after.createdAt.getTime()) || !/^[0-9a-f-]{36}$/.test(after.id))) {
+  if (after && (Number.isNaN(after.createdAt.getTime()) || !isUuid(after.id))) {
     throw new HttpProblem(400, 'invalid-cursor', 'Invalid cursor', 'cursor: not a cursor this list gave for this query; start again without it');
   }
   const tenantId = caller.tenantId;

@@ -1,3 +1,4 @@
+import { isUuid } from '@roster/contracts';
 import { Router } from 'express';
 import { z } from 'zod';
 import { principalOf, requirePermission } from '@roster/platform/auth/middleware';
@@ -25,7 +26,7 @@ const encodeCursor = (r: Row) => Buffer.from(`${r.created_at.toISOString()}|${r.
 function decodeCursor(cursor: string): [Date, string] {
   const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
   const date = new Date(at ?? '');
-  if (!id || Number.isNaN(date.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) throw badRequest('cursor is not one this endpoint returned');
+  if (!id || Number.isNaN(date.getTime()) || !isUuid(id)) throw badRequest('cursor is not one this endpoint returned');
   return [date, id];
 }
 

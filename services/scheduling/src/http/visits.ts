@@ -21,6 +21,8 @@ const newVisitBody = z.strictObject({
   service: z.string().trim().min(1).max(100).optional(),
   timeZone: z.string().max(64).refine((z) => IANAZone.isValidZone(z), 'an IANA time zone such as Europe/London').optional(),
 }).superRefine((v, c) => {
+  // Zod runs this even when a field failed (and was not transformed): compare only real instants.
+  if (!(v.startsAt instanceof Date) || !(v.endsAt instanceof Date)) return;
   if (v.endsAt <= v.startsAt) c.addIssue({ code: 'custom', path: ['endsAt'], message: 'endsAt must be after startsAt' });
   else if (v.endsAt.getTime() - v.startsAt.getTime() > MAX_VISIT_MS) c.addIssue({ code: 'custom', path: ['endsAt'], message: 'a visit lasts at most 7 days' });
 });

@@ -1,3 +1,4 @@
+import { isUuid } from '@roster/contracts';
 import type { SqlTx } from '@roster/platform/db/database';
 import { badRequest } from '@roster/platform/http/problem';
 import { scopeCondition, VISIT_SCOPE, type VisitScope } from './scope.js';
@@ -66,7 +67,7 @@ export const encodeCursor = (at: Date, id: string) => Buffer.from(JSON.stringify
 export function decodeCursor(cursor: string): [string, string] {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    if (Number.isNaN(Date.parse(at)) || typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('shape');
+    if (Number.isNaN(Date.parse(at)) || typeof id !== 'string' || !isUuid(id)) throw new Error('shape');
     return [at, id];
   } catch {
     throw badRequest('cursor: not a cursor this list returned', { errors: [{ path: 'query.cursor', message: 'not a cursor this list returned' }] });

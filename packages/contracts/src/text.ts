@@ -1,0 +1,44 @@
+/**
+ * The text rule every service applies to what it is given (issue 15, rule 8): a string Postgres
+ * cannot store as text or jsonb — a NUL character, or half of a UTF-16 surrogate pair — is refused
+ * at the door with a 400 naming where it was, instead of failing at the database with a 500.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Why `text` cannot be stored, or null when it can. */
+export function unstorableText(text: string): string | null {
+  if (text.includes('\u0000')) return 'contains a NUL character';
+  if (LONE_SURROGATE.test(text)) return 'contains half of a UTF-16 surrogate pair';
+  return null;
+}
+
+/** How deep a JSON document may nest (objects and arrays), in every request. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * The first problem in a parsed JSON value (keys and strings at any depth, nesting deeper than
+ * MAX_JSON_DEPTH), with its path (`owner.email`, `items.3.name`), or null. Iterative: a hostile
+ * document cannot overflow the stack.
+ */
+export function unstorableJson(value: unknown, root = 'body'): { path: string; problem: string } | null {
+  const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value, path: root, depth: 0 }];
+  while (stack.length > 0) {
+    const { value: v, path, depth } = stack.pop()!;
+    if (typeof v === 'string') {
+      const problem = unstorableText(v);
+      if (problem) return { path, problem };
+    } else if (v !== null && typeof v === 'object') {
+      if (depth >= MAX_JSON_DEPTH) return { path, problem: `nests deeper than ${MAX_JSON_DEPTH} levels` };
+      for (const [key, child] of Object.entries(v)) {
+        const keyProblem = unstorableText(key);
+        if (keyProblem) return { path: `${path}.${key}`, problem: `has a key that ${keyProblem}` };
+        stack.push({ value: child, path: `${path}.${key}`, depth: depth + 1 });
+      }
+    }
+  }
+  return null;
+}
+
+/** A UUID as every service stores ids (36 characters, hex in 8-4-4-4-12 groups). */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID_PATTERN.test(value);
