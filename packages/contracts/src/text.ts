@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * The text rule every service applies to what it is given (issue 15, rule 8): a string Postgres
  * cannot store as text or jsonb — a NUL character, or half of a UTF-16 surrogate pair — is refused
@@ -42,3 +44,11 @@ export function unstorableJson(value: unknown, root = 'body'): { path: string; p
 /** A UUID as every service stores ids (36 characters, hex in 8-4-4-4-12 groups). */
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID_PATTERN.test(value);
+
+/**
+ * An e-mail address as every service takes it (rule 8): the directory for people, invitations and
+ * tenants' owners, identity for usernames made from an invitee's address. What one accepts, the
+ * others accept.
+ */
+export const emailAddress = z.email().max(320);
+export const isEmailAddress = (value: string): boolean => emailAddress.safeParse(value).success;

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { createEvent } from '@roster/contracts';
+import { createEvent, emailAddress } from '@roster/contracts';
 import { startIdentity, type IdentityHarness } from './support/identity.js';
 
 const SYSTEM = { kind: 'system' as const, personId: null, impersonatorId: null };
@@ -62,6 +62,19 @@ describe('identity: invitation acceptance (Postgres)', () => {
     }));
     const login = await h.call('POST', '/sessions', { username: email, password: registration.password });
     assert.equal(login.status, 201);
+  });
+
+  it('every address the directory accepts for an invitation can register with it as username (issue 15, rule 8): an apostrophe, 146 characters', async () => {
+    const id = randomUUID().slice(0, 6);
+    const long = `${'l'.repeat(60)}.${id}@${'d'.repeat(60)}.example.com`;
+    assert.ok(long.length >= 140, `${long.length} characters`);
+    for (const email of [`o'brien-${id}@example.com`, long]) {
+      assert.ok(emailAddress.safeParse(email).success, `the directory accepts ${email}`);
+      const { token } = await invite({ email });
+      const res = await h.call('POST', `/invitations/${token}/accept`, registration);
+      assert.equal(res.status, 201, `${email}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.username, email);
+    }
   });
 
   it('no e-mail: the username is the phone number\'s digits', async () => {

@@ -1,3 +1,4 @@
+import { emailAddress } from '@roster/contracts';
 import { Router } from 'express';
 import { z } from 'zod';
 import { parse, requireOperatorKey } from '@roster/platform/http/app';
@@ -22,7 +23,7 @@ const tenantBody = z.strictObject({
   owner: z.strictObject({
     firstName: z.string().trim().min(1).max(100),
     lastName: z.string().trim().min(1).max(100),
-    email: z.email().max(320),
+    email: emailAddress,
     phone: z.string().regex(/^\+?[0-9 ().-]{6,32}$/).optional(),
   }),
 });

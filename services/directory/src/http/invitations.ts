@@ -1,3 +1,4 @@
+import { emailAddress } from '@roster/contracts';
 import { Router } from 'express';
 import { z } from 'zod';
 import { parseSealingPublicKey, type SealingPublicKey } from '@roster/platform/crypto/sealing';
@@ -15,7 +16,7 @@ const roleKey = z.string().regex(/^[a-z][a-z0-9_]{1,63}$/, 'a role key such as m
 const invitee = z.strictObject({
   firstName: z.string().trim().min(1).max(100),
   lastName: z.string().trim().min(1).max(100),
-  email: z.email().max(320).optional(),
+  email: emailAddress.optional(),
   phone: z.string().regex(/^\+?[0-9 ().-]{6,32}$/, 'a phone number such as +44 20 7946 0958').optional(),
 }).refine((i) => i.email !== undefined || i.phone !== undefined, { message: 'give an email or a phone (or both): the invitation is sent to it' });
 const inviteBody = z.strictObject({

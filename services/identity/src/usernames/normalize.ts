@@ -1,3 +1,5 @@
+import { isEmailAddress } from '@roster/contracts';
+
 /**
  * Usernames (L2) are unique across all tenants, compared case-insensitively after Unicode
  * normalization: NFKC folds compatibility forms (full-width letters, ligatures), then lower case.
@@ -8,7 +10,12 @@ export const normalizeUsername = (raw: string): string => raw.normalize('NFKC').
 /** Letters and digits of any script, and `. _ - @ +`; 3 to 128 characters once normalized. */
 export const USERNAME_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N}._@+-]{2,127}$/u;
 
-export const isValidUsername = (normalized: string): boolean => USERNAME_PATTERN.test(normalized);
+/**
+ * A username is such a name, or any e-mail address the directory accepts (issue 15, rule 8): an
+ * invitee signs in with the address they were invited at, `o'brien@…` or 146 characters long
+ * included, so what an invitation accepts, accepting it accepts.
+ */
+export const isValidUsername = (normalized: string): boolean => USERNAME_PATTERN.test(normalized) || isEmailAddress(normalized);
 
 /** Names reduced to what a username may hold: `Zoë O'Brien` → `zoë`, `obrien`. */
 const part = (name: string | undefined): string =>
