@@ -142,7 +142,9 @@ describe('directory: tenants, accounts, people, lifecycle (Postgres)', () => {
     assert.match(archivedTwice.body.detail, /already archived/);
     const deactivateArchived = await d.call(t.owner, 'POST', `/people/${id}/deactivate`, {});
     assert.equal(deactivateArchived.status, 409);
-    assert.equal(deactivateArchived.body.status, 'archived');
+    // RFC 9457 (issue 16): `status` is the HTTP status; the person's state is an extension.
+    assert.equal(deactivateArchived.body.status, 409);
+    assert.equal(deactivateArchived.body.state, 'archived');
     assert.equal((await d.call(t.owner, 'POST', `/people/${id}/reactivate`, {})).status, 409);
     assert.equal((await d.call(t.owner, 'PATCH', `/people/${id}`, { firstName: 'Z' })).status, 409);
     assert.equal((await d.call(t.owner, 'POST', `/people/${id}/restore`, {})).status, 202);

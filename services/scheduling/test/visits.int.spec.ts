@@ -134,6 +134,8 @@ describe('visits (S1, S2) through HTTP (scheduling, Postgres)', () => {
     assert.deepEqual((await h.http('GET', '/visits?status=completed', sitter)).body.items.map((v: { id: string }) => v.id), [mine.id]);
     const reassign = await h.http('PATCH', `/visits/${mine.id}`, manager(tenantId), { sitterId: other.sitterId });
     assert.equal(reassign.status, 409, 'a completed visit keeps its sitter');
+    assert.equal(reassign.body.status, 409, 'RFC 9457: status is the HTTP status (issue 16)');
+    assert.equal(reassign.body.state, 'completed');
   });
 
   it('S1: surcharges are added to a visit and listed with it; bad amounts are refused', async () => {

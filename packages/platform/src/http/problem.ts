@@ -1,5 +1,7 @@
 import type { ZodError } from 'zod';
 
+const RFC9457_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'instance']);
+
 /** An RFC 9457 problem. Throw it from a handler; the error middleware answers with it. */
 export class HttpProblem extends Error {
   constructor(
@@ -10,16 +12,23 @@ export class HttpProblem extends Error {
     readonly extensions: Record<string, unknown> = {},
   ) {
     super(detail ?? title);
+    const reserved = Object.keys(extensions).filter((k) => RFC9457_MEMBERS.has(k));
+    if (reserved.length > 0) throw new Error(`problem extensions may not be named ${reserved.join(', ')} (RFC 9457 members)`);
   }
 
+  /**
+   * The document. RFC 9457's members (`type`, `title`, `status` — the HTTP status —, `detail`,
+   * `instance`) always win over extensions of the same name (issue 16: a person's state once
+   * overwrote `status`); an extension so named is refused when the problem is made.
+   */
   toJSON(instance?: string): Record<string, unknown> {
     return {
+      ...this.extensions,
       type: `https://roster.dev/problems/${this.slug}`,
       title: this.title,
       status: this.status,
       ...(this.detail ? { detail: this.detail } : {}),
       ...(instance ? { instance } : {}),
-      ...this.extensions,
     };
   }
 }

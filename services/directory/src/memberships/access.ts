@@ -77,7 +77,7 @@ export async function grantAccess(
     if (missingRoles.length) throw unknownReference('role', missingRoles);
     for (const g of grants) {
       const p = byId.get(g.personId)!;
-      if (p.status === 'archived') throw conflict(`person ${p.id} is archived: restore them before giving access`, { personId: p.id, status: p.status });
+      if (p.status === 'archived') throw conflict(`person ${p.id} is archived: restore them before giving access`, { personId: p.id, state: p.status });
       if (p.kind === 'client' && g.roleKey !== 'client') throw badRequest(`person ${p.id} is a client: clients hold the role client, not ${g.roleKey}`);
       if (p.kind === 'staff' && g.roleKey === 'client') throw badRequest(`person ${p.id} is staff: the role client is for clients`);
     }

@@ -128,7 +128,7 @@ export async function requireAssignableStaff(tx: DirectoryTx, tenantId: string, 
   const staff = await tx.person.findFirst({ where: { id: staffId, tenantId }, select: { kind: true, status: true } });
   if (!staff) throw unknownReference('person', [staffId]);
   if (staff.kind !== 'staff') throw badRequest(`${staffId} is a client; clients are assigned to staff members`);
-  if (staff.status !== 'active') throw conflict(`the staff member ${staffId} is ${staff.status}; assign the client to an active one`, { status: staff.status });
+  if (staff.status !== 'active') throw conflict(`the staff member ${staffId} is ${staff.status}; assign the client to an active one`, { state: staff.status });
 }
 
 const isUniqueViolation = (error: unknown): boolean => {
@@ -148,7 +148,7 @@ export interface ProfileChange {
 /** P1: changes a person's profile; announced with `user.updated` at the next version. Archived people are read-only. */
 export async function updatePerson(tx: DirectoryTx, tenantId: string, personId: string, change: ProfileChange, actor: Actor): Promise<PersonRow> {
   const person = await lockPerson(tx, tenantId, personId);
-  if (person.status === 'archived') throw conflict('the person is archived: restore them before editing', { status: person.status });
+  if (person.status === 'archived') throw conflict('the person is archived: restore them before editing', { state: person.status });
   const email = change.email === undefined ? person.email : change.email;
   const phone = change.phone === undefined ? person.phone : change.phone;
   await refuseDuplicates(tx, tenantId, {

@@ -29,7 +29,7 @@ const RULES: Record<LifecycleAction, { from: readonly PersonStatus[]; to: Person
 export function decideLifecycle(state: PersonState, command: LifecycleCommand): LifecycleDecision {
   const rule = RULES[command.type];
   if (!rule.from.includes(state.status)) {
-    throw conflict(`the person is ${state.status}: ${rule.explain}`, { status: state.status, action: command.type });
+    throw conflict(`the person is ${state.status}: ${rule.explain}`, { state: state.status, action: command.type });
   }
   return { eventType: rule.eventType, next: { status: rule.to, version: state.version + 1 } };
 }

@@ -30,12 +30,12 @@ export function decideVisit(state: VisitState, command: VisitCommand, actor: Vis
   switch (command.type) {
     case 'assign':
       if (!actor.manages) throw forbidden('assigning visits needs the permission visits.manage');
-      if (state.status === 'completed') throw conflict('the visit is completed: its sitter can no longer change', { status: state.status });
+      if (state.status === 'completed') throw conflict('the visit is completed: its sitter can no longer change', { state: state.status });
       return command.sitterId ? { type: 'assigned', sitterId: command.sitterId } : { type: 'unassigned' };
     case 'complete': {
       const own = state.sitterId === actor.personId && actor.completesOwn;
       if (!actor.manages && !own) throw forbidden('only the visit\'s own sitter (visits.complete_own) or a manager (visits.manage) may complete it');
-      if (state.status === 'completed') throw conflict('the visit is already completed', { status: state.status });
+      if (state.status === 'completed') throw conflict('the visit is already completed', { state: state.status });
       return { type: 'completed', by: actor.personId };
     }
   }
