@@ -28,7 +28,7 @@ describe('deactivation cascades in scheduling (cascade table, B1, rule 3; Postgr
     const upcoming = [await visit(tenantId, clientId, sitterId, 24), await visit(tenantId, clientId, sitterId, 48)];
     const past = await visit(tenantId, clientId, sitterId, -48);
     const completed = await visit(tenantId, clientId, sitterId, 72);
-    await h.http('POST', `/visits/${completed}/complete`, manager(tenantId));
+    await h.http('POST', `/visits/${completed}/complete`, manager(tenantId), { early: true });
     const othersVisit = await visit(tenantId, other.clientId, other.sitterId, 24);
     const schedule = await h.http('POST', '/schedules', manager(tenantId), {
       clientId: other.clientId, sitterId, rrule: 'FREQ=WEEKLY;BYDAY=MO', timeZone: 'Europe/London', startTime: '09:00', durationMinutes: 30,
@@ -132,7 +132,7 @@ describe('deactivation cascades in scheduling (cascade table, B1, rule 3; Postgr
     const past = await visit(tenantId, clientId, sitterId, -24);
     await h.http('POST', `/visits/${past}/surcharges`, manager(tenantId), { amount: 5, reason: 'Extra walk' });
     const completed = await visit(tenantId, clientId, sitterId, 40);
-    await h.http('POST', `/visits/${completed}/complete`, manager(tenantId));
+    await h.http('POST', `/visits/${completed}/complete`, manager(tenantId), { early: true });
     const schedule = (await h.http('POST', '/schedules', manager(tenantId), {
       clientId, rrule: 'FREQ=DAILY', timeZone: 'America/New_York', startTime: '18:00', durationMinutes: 45,
     })).body;

@@ -99,7 +99,7 @@ describe('recurring schedules and default sitters (S1, B7; Postgres)', () => {
     assert.deepEqual(after.map((r) => r.id), before.map((r) => r.id), 'same occurrences, same visits');
     assert.ok(after.every((r) => r.ends_at.getTime() - r.starts_at.getTime() === 3_600_000 && r.sitter_id === other.data.personId));
 
-    await h.http('POST', `/visits/${after[1]!.id}/complete`, manager(tenantId));
+    await h.http('POST', `/visits/${after[1]!.id}/complete`, manager(tenantId), { early: true });
     const moved = await h.http('PATCH', `/schedules/${s.id}`, manager(tenantId), { startTime: '10:30' });
     assert.equal(moved.status, 200);
     const rows = await visitsOf(tenantId, s.id);

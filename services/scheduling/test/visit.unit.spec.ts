@@ -10,15 +10,17 @@ const sitter = 'sitter-1';
 const manager: VisitActor = { personId: 'manager-1', manages: true, completesOwn: false };
 const theSitter: VisitActor = { personId: sitter, manages: false, completesOwn: true };
 const anotherSitter: VisitActor = { personId: 'sitter-2', manages: false, completesOwn: true };
-const scheduled: VisitState = { status: 'scheduled', sitterId: sitter };
-const completed: VisitState = { status: 'completed', sitterId: sitter };
+const begun = new Date('2030-01-07T09:00:00Z');
+const now = new Date('2030-01-07T09:30:00Z');
+const scheduled: VisitState = { status: 'scheduled', sitterId: sitter, startsAt: begun };
+const completed: VisitState = { status: 'completed', sitterId: sitter, startsAt: begun };
 
 const refused = (given: VisitState, when: VisitCommand, by: VisitActor, status: number) =>
   assert.throws(() => decideVisit(given, when, by), (e: unknown) => e instanceof HttpProblem && e.status === status);
 
 describe('a visit decides (S1, S2): given a state, when a command, then a decision or a refusal', () => {
   it('a manager assigns, reassigns and unassigns a scheduled visit', () => {
-    assert.deepEqual(decideVisit({ status: 'scheduled', sitterId: null }, { type: 'assign', sitterId: sitter }, manager), { type: 'assigned', sitterId: sitter });
+    assert.deepEqual(decideVisit({ status: 'scheduled', sitterId: null, startsAt: begun }, { type: 'assign', sitterId: sitter }, manager), { type: 'assigned', sitterId: sitter });
     assert.deepEqual(decideVisit(scheduled, { type: 'assign', sitterId: 'sitter-2' }, manager), { type: 'assigned', sitterId: 'sitter-2' });
     assert.deepEqual(decideVisit(scheduled, { type: 'assign', sitterId: null }, manager), { type: 'unassigned' });
   });
@@ -29,15 +31,25 @@ describe('a visit decides (S1, S2): given a state, when a command, then a decisi
   });
 
   it('a sitter completes their own visit, not another sitter\'s nor an unassigned one; a manager completes any', () => {
-    assert.deepEqual(decideVisit(scheduled, { type: 'complete' }, theSitter), { type: 'completed', by: sitter });
-    refused(scheduled, { type: 'complete' }, anotherSitter, 403);
-    refused({ status: 'scheduled', sitterId: null }, { type: 'complete' }, theSitter, 403);
-    assert.deepEqual(decideVisit({ status: 'scheduled', sitterId: null }, { type: 'complete' }, manager), { type: 'completed', by: manager.personId });
+    assert.deepEqual(decideVisit(scheduled, { type: 'complete', at: now }, theSitter), { type: 'completed', by: sitter });
+    refused(scheduled, { type: 'complete', at: now }, anotherSitter, 403);
+    refused({ status: 'scheduled', sitterId: null, startsAt: begun }, { type: 'complete', at: now }, theSitter, 403);
+    assert.deepEqual(decideVisit({ status: 'scheduled', sitterId: null, startsAt: begun }, { type: 'complete', at: now }, manager), { type: 'completed', by: manager.personId });
   });
 
   it('completing twice is a conflict', () => {
-    refused(completed, { type: 'complete' }, theSitter, 409);
-    refused(completed, { type: 'complete' }, manager, 409);
+    refused(completed, { type: 'complete', at: now }, theSitter, 409);
+    refused(completed, { type: 'complete', at: now }, manager, 409);
+  });
+
+  it('a visit that has not started cannot be completed by its sitter; a manager only early on purpose (issue 16)', () => {
+    const yearsAhead = { ...scheduled, startsAt: new Date('2033-01-07T09:00:00Z') };
+    refused(yearsAhead, { type: 'complete', at: now }, theSitter, 409);
+    refused(yearsAhead, { type: 'complete', at: now }, manager, 409);
+    refused(yearsAhead, { type: 'complete', at: now, early: true }, theSitter, 409);
+    assert.deepEqual(decideVisit(yearsAhead, { type: 'complete', at: now, early: true }, manager), { type: 'completed', by: manager.personId }, 'a manager, saying so');
+    assert.throws(() => decideVisit(yearsAhead, { type: 'complete', at: now }, theSitter), /has not started yet: it starts at 2033-01-07T09:00:00.000Z/);
+    assert.deepEqual(decideVisit(scheduled, { type: 'complete', at: begun }, theSitter), { type: 'completed', by: sitter }, 'from its first minute');
   });
 });
 

@@ -39,6 +39,10 @@ export async function petSittingWorkflow(roster: Roster): Promise<void> {
   const upcoming = [await visit(clients[0]!, 24), await visit(clients[1]!, 48), await visit(clients[1]!, 72)];
   // S2: the sitter sees their own schedule and marks a visit complete.
   await roster.expect(200, 'scheduling', 'POST', `/visits/${done}/complete`, { token: sitter });
+  // Not one that has not started (issue 16): a 409 that says when it starts.
+  const early = await roster.call('scheduling', 'POST', `/visits/${upcoming[0]}/complete`, { token: sitter });
+  assert.equal(early.status, 409, JSON.stringify(early.body));
+  assert.match(early.body.detail, /has not started yet/);
   const own = await roster.expect(200, 'scheduling', 'GET', `/visits?sitterId=${sitterId}`, { token: sitter });
   assert.equal(own.items.length, 5);
   await roster.expect(201, 'scheduling', 'POST', '/schedules', {

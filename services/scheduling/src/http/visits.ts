@@ -39,6 +39,8 @@ const listQuery = z.strictObject({
 }).refine((q) => !q.from || !q.to || q.to > q.from, { path: ['to'], message: 'to must be after from' });
 
 const assignBody = z.strictObject({ sitterId: uuid.nullable() });
+/** `early`: a manager records a visit done before it starts (otherwise a 409 until it has begun). */
+const completeBody = z.strictObject({ early: z.boolean().optional() });
 const surchargeBody = z.strictObject({
   amount: z.number().positive().max(100_000).refine((n) => Math.abs(Math.round(n * 100) - n * 100) < 1e-6, 'at most two decimals'),
   reason: z.string().trim().min(1).max(200),
@@ -83,7 +85,8 @@ export function visitsRouter(ctx: SchedulingContext): Router {
   router.post('/visits/:id/complete', auth, async (req, res) => {
     const me = principalOf(req);
     const id = parse(uuid, req.params.id, 'params');
-    res.json(await completeVisit(ctx.prisma, me, id));
+    const body = parse(completeBody, req.body ?? {});
+    res.json(await completeVisit(ctx.prisma, me, id, body.early ?? false));
   });
 
   router.post('/visits/:id/surcharges', auth, async (req, res) => {

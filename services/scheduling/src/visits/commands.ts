@@ -56,7 +56,7 @@ async function readVisit(tx: SqlTx, tenantId: string, id: string): Promise<Visit
   return row;
 }
 
-const stateOf = (v: VisitRow): VisitState => ({ status: v.status === 'completed' ? 'completed' : 'scheduled', sitterId: v.sitter_id });
+const stateOf = (v: VisitRow): VisitState => ({ status: v.status === 'completed' ? 'completed' : 'scheduled', sitterId: v.sitter_id, startsAt: new Date(v.starts_at) });
 const actorOf = (me: Principal): VisitActor => ({
   personId: me.personId, manages: hasPermission(me, 'visits.manage'), completesOwn: hasPermission(me, 'visits.complete_own'),
 });
@@ -79,10 +79,10 @@ export async function assignVisit(db: SqlClient, me: Principal, id: string, sitt
 }
 
 /** POST /visits/{id}/complete (S2): a sitter their own visits (visits.complete_own), a manager any in scope (visits.manage). */
-export async function completeVisit(db: SqlClient, me: Principal, id: string) {
+export async function completeVisit(db: SqlClient, me: Principal, id: string, early = false) {
   return db.$transaction(async (tx) => {
     const visit = await visitForUpdate(tx, visitScopeOf(me), id);
-    decideVisit(stateOf(visit), { type: 'complete' }, actorOf(me));
+    decideVisit(stateOf(visit), { type: 'complete', at: new Date(), early }, actorOf(me));
     await tx.$executeRawUnsafe(
       `UPDATE visit SET status = 'completed', completed_at = now(), completed_by = $3::uuid WHERE id = $1::uuid AND tenant_id = $2::uuid`,
       id, me.tenantId, me.personId,

@@ -4,6 +4,7 @@ import { conflict, forbidden } from '@roster/platform/http/problem';
 export interface VisitState {
   status: 'scheduled' | 'completed';
   sitterId: string | null;
+  startsAt: Date;
 }
 
 /** Who asks: their person id and whether they manage visits or may complete their own. */
@@ -15,7 +16,7 @@ export interface VisitActor {
 
 export type VisitCommand =
   | { type: 'assign'; sitterId: string | null }
-  | { type: 'complete' };
+  | { type: 'complete'; at: Date; early?: boolean };
 
 export type VisitDecision =
   | { type: 'assigned'; sitterId: string }
@@ -36,6 +37,14 @@ export function decideVisit(state: VisitState, command: VisitCommand, actor: Vis
       const own = state.sitterId === actor.personId && actor.completesOwn;
       if (!actor.manages && !own) throw forbidden('only the visit\'s own sitter (visits.complete_own) or a manager (visits.manage) may complete it');
       if (state.status === 'completed') throw conflict('the visit is already completed', { state: state.status });
+      // A visit is done once it has begun (issue 16: a sitter completed one three years ahead). A
+      // manager may record it done before, saying so (`early`): a visit moved and done already.
+      if (command.at < state.startsAt && !(command.early && actor.manages)) {
+        throw conflict(
+          `the visit has not started yet: it starts at ${state.startsAt.toISOString()}${actor.manages ? '; a manager may complete it early with {"early": true}' : ''}`,
+          { state: 'not_started', startsAt: state.startsAt.toISOString() },
+        );
+      }
       return { type: 'completed', by: actor.personId };
     }
   }
