@@ -185,12 +185,14 @@ export function faultRun(name: string, o: FaultRunOptions): void {
       const [poisonId] = await Promise.all(faults);
       assert.equal(operations.length, cascades + diedWriting);
 
-      // Every operation completes (B4), whatever happened on the way.
+      // Every operation completes (B4), whatever happened on the way. Up to 5 minutes after the last
+      // request: this asserts exactly-once completion, not speed (bench/system measures that), and a
+      // busy 2-core machine took 150 s on Kafka.
       // Progress read from the steps (cheap); completion then confirmed by GET /operations/{id} for each.
       const completed = async () => Number((await query<{ n: string }>(dbUrl('directory'),
         `SELECT count(*) AS n FROM (SELECT operation_id FROM operation_step WHERE operation_id = ANY($1::uuid[])
            GROUP BY operation_id HAVING count(DISTINCT service) = 3) done`, [operations]))[0]!.n);
-      await waitFor('every operation to complete', async () => (await completed()) === operations.length, 150_000, 250)
+      await waitFor('every operation to complete', async () => (await completed()) === operations.length, 300_000, 250)
         .catch(async (error) => {
           const steps = await query<{ service: string; n: string }>(dbUrl('directory'), 'SELECT service, count(*) AS n FROM operation_step WHERE operation_id = ANY($1::uuid[]) GROUP BY 1', [operations]);
           const handled = await Promise.all(CONSUMERS.map(async (c) => `${c} handled ${(await query<{ n: string }>(dbUrl(c), `SELECT count(*) AS n FROM inbox WHERE type = 'user.deactivated'`))[0]!.n}`));
@@ -264,6 +266,6 @@ export function faultRun(name: string, o: FaultRunOptions): void {
       }
       note('poison listed in the dead letters of identity, scheduling and notifications');
       console.log(`${operations.length} cascades in ${((Date.now() - started) / 1000).toFixed(1)} s on ${name}: ${log.join('; ')}`);
-    }, 300_000);
+    }, 600_000);
   });
 }
