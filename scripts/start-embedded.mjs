@@ -28,7 +28,12 @@ const keysFile = join(dataDir, 'keys.json');
 const keyEnv = loadOrCreateKeyEnv(keysFile);
 
 const bus = new MemoryBus();
-const env = { ...keyEnv, ...process.env, ROSTER_DATA_DIR: dataDir, ROSTER_OPERATOR_KEY: operatorKey, BUS_URL: 'memory:' };
+// Links in e-mails lead to identity on the port it actually listens on (issue 16: IDENTITY_PORT=5101
+// still linked to 4001), unless a public URL is given. With port 0 (any free port) nobody knows it
+// before the start: set PUBLIC_URL then.
+const identityPort = process.env.IDENTITY_PORT ?? String(identityService.defaultPort);
+const publicUrl = process.env.PUBLIC_URL ?? process.env.NOTIFICATIONS_PUBLIC_URL ?? (identityPort !== '0' ? `http://localhost:${identityPort}` : undefined);
+const env = { ...keyEnv, ...process.env, ROSTER_DATA_DIR: dataDir, ROSTER_OPERATOR_KEY: operatorKey, BUS_URL: 'memory:', ...(publicUrl ? { PUBLIC_URL: publicUrl } : {}) };
 const definitions = [identityService, directoryService, schedulingService, notificationsService];
 // Started side by side: most of the start-up is each PGlite opening and migrating its database.
 const results = await Promise.allSettled(definitions.map((definition) => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -189,6 +189,22 @@ describe('npm start stops on a signal within SHUTDOWN_TIMEOUT_MS', () => {
     assert.ok(exit, 'exited within 3 s of the second signal');
     assert.equal(exit.code, 143);
     assert.ok(exit.at - at < 3_000);
+  });
+
+  it('e-mails link to identity on the port it listens on, not 4001 (issue 16)', async () => {
+    const stack = track(await start('node'));
+    const identityPort = new URL(stack.urls.identity!).port;
+    assert.notEqual(identityPort, '4001');
+    await sendAnEmail(stack);
+    const mail = await waitFor('the credentials e-mail in the outbox folder', () => {
+      const dir = join(stack.dataDir, 'outbox-mail');
+      const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.eml')) : [];
+      return files.length > 0 ? readFileSync(join(dir, files[0]!), 'utf8') : undefined;
+    }, 20_000);
+    assert.match(mail, new RegExp(`http://localhost:${identityPort}\\b`));
+    assert.doesNotMatch(mail, /localhost:4001/);
+    process.kill(stack.nodePid, 'SIGTERM');
+    await stack.exited;
   });
 
   it('with the reader of its output gone (stdout closed), SIGTERM still stops it', async () => {
