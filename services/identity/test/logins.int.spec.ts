@@ -102,7 +102,12 @@ describe('identity: granting and managing logins (Postgres)', () => {
     assert.equal(revoked.data.reason, 'login_disabled');
     assert.equal((await h.call('GET', '/me', undefined, h.bearer(session.accessToken))).status, 401, 'at once');
     // Issue 15: the right password of a switched-off login answers as a wrong one does.
+    const failures = async () => (await h.identity.ctx.prisma.loginThrottle.findFirst({ where: { key: { startsWith: `ua:${username}|` } } }))?.failures ?? 0;
+    assert.equal((await h.call('POST', '/sessions', { username, password: 'a wrong guess' }, { 'x-forwarded-for': '203.0.113.7' })).status, 401);
+    const afterGuess = await failures();
     const right = await h.call('POST', '/sessions', { username, password: 'switch me off now' }, { 'x-forwarded-for': '203.0.113.7' });
+    // Nor the throttle: the right password counts as one more failure and resets nothing.
+    assert.equal(await failures(), afterGuess + 1, 'the right password of a switched-off login is one more failure');
     const wrong = await h.call('POST', '/sessions', { username, password: 'not the password' }, { 'x-forwarded-for': '203.0.113.8' });
     const unknown = await h.call('POST', '/sessions', { username: `nobody-${personId.slice(0, 6)}`, password: 'switch me off now' });
     assert.equal(right.status, 401);

@@ -41,7 +41,6 @@ export async function passwordLogin(ctx: IdentityContext, input: { username: str
     await recordFailure(db, keys);
     throw invalidCredentials();
   }
-  if (usernameFailures > 0) await recordSuccess(db, keys);
   const person = await accessOf(ctx, login);
   const decision = decideLogin({
     enabled: login.enabled, passwordTemporary: login.password_temporary,
@@ -57,6 +56,9 @@ export async function passwordLogin(ctx: IdentityContext, input: { username: str
     await recordFailure(db, keys);
     throw invalidCredentials();
   }
+  // Only a login that lets the person in forgets their failures: the right password of a
+  // switched-off login must not reset the throttle either, or the next answers would tell.
+  if (usernameFailures > 0) await recordSuccess(db, keys);
   // A temporary password is used once: the session exists only if this statement still found its hash.
   const tokens = await openSession(ctx, db, person, decision.passwordChangeRequired, decision.consumeTemporary ? login.password_hash : null);
   if (!tokens) throw invalidCredentials();

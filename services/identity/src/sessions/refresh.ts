@@ -67,7 +67,9 @@ export async function logout(ctx: IdentityContext, me: Principal): Promise<void>
   const revocations = await ctx.prisma.$transaction(async (tx) => {
     const own = await revokeOneSession(tx, me.tenantId, me.personId, me.sessionId);
     const running = await tx.impersonation.findMany({ where: { tenantId: me.tenantId, impersonatorId: me.personId, expiresAt: { gt: new Date() } } });
-    return [own, ...(await Promise.all(running.map((i) => endImpersonation(tx, me.tenantId, i.personId, i.id))))];
+    const ended: Revocation[] = [own];
+    for (const i of running) ended.push(await endImpersonation(tx, me.tenantId, i.personId, i.id));
+    return ended;
   });
   for (const r of revocations) applyLocally(ctx, r);
   ctx.logger.info({ personId: me.personId, sessionId: me.sessionId, impersonationsEnded: revocations.length - 1 }, 'logged out');
