@@ -97,7 +97,7 @@ export const catalogue = {
     consumers: ['identity', 'directory', 'scheduling', 'notifications'], stepsExpectedFrom: [],
   }),
   'password.reset': define({
-    type: 'password.reset', version: 1, producers: ['identity'], subject: PERSON, payload: login.passwordReset,
+    type: 'password.reset', version: 2, producers: ['identity'], subject: PERSON, payload: login.passwordReset,
     summary: 'A password was replaced: a new temporary one to deliver (L5), or made unusable by an archive (P6).',
     consumers: ['directory', 'notifications'], stepsExpectedFrom: ['notifications'],
   }),

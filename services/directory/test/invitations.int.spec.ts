@@ -187,6 +187,9 @@ describe('invitations (P8, directory on Postgres)', () => {
     assert.ok(person);
     assert.deepEqual([person.kind, person.firstName, person.lastName, person.email, person.phone], ['staff', 'Nina', 'Newcomer', 'nina@paws.example', '+44 7700 900555']);
     assert.deepEqual(person.memberships, [{ accountId: t.north, roleKey: 'staff' }]);
+    // Issue 16 item 1: identity created the login with the person; the directory says so.
+    const shown = (await call('GET', `/people/${personId}`, t.owner)).body;
+    assert.deepEqual([shown.hasLogin, shown.loginEnabled], [true, true]);
     const invitation = (await call('GET', `/invitations/${created.id}`, t.owner)).body;
     assert.deepEqual([invitation.status, invitation.acceptedPersonId], ['accepted', personId]);
     await waitEvent('user.created', (e) => e.type === 'user.created' && e.subject === personId);

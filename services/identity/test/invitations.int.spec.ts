@@ -52,6 +52,10 @@ describe('identity: invitation acceptance (Postgres)', () => {
     assert.equal(event.data.registration?.email, email);
     assert.equal(event.data.registration?.marketingConsent, false);
     assert.ok(!JSON.stringify(event).includes(registration.password));
+    // Issue 16 item 1: the new login is announced like any other (the directory shows it, notifications knows its username).
+    const granted = await h.next('login.granted', (e) => e.data.personId === res.body.personId);
+    assert.deepEqual([granted.data.username, granted.data.temporary, granted.data.delivery, granted.data.secret], [email, false, null, null]);
+    assert.deepEqual(granted.data.actor, { kind: 'person', personId: res.body.personId, impersonatorId: null });
 
     assert.equal((await h.call('POST', `/invitations/${token}/accept`, registration)).status, 409);
 

@@ -132,6 +132,7 @@ describe('identity: granting and managing logins (Postgres)', () => {
     assert.equal(res.status, 200, JSON.stringify(res.body));
     const reset = await h.next('password.reset', (e) => e.data.personId === personId && e.data.reason === 'new_password', since);
     assert.deepEqual(reset.data.delivery, { channel: 'email', template: 'new_password', to: 'other@example.com' });
+    assert.equal(reset.data.username, username, 'the e-mail names the login without asking another projection (issue 16 item 2)');
     assert.equal((await h.call('POST', '/sessions', { username, password: 'old password here' })).status, 401);
     const login = await h.call('POST', '/sessions', { username, password: h.unseal(reset.data.secret!) });
     assert.equal(login.status, 201);

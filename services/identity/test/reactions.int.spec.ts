@@ -40,6 +40,9 @@ describe('identity reacts to person lifecycle and access events (Postgres)', () 
     assert.deepEqual(step.data.counts, { peopleBlocked: 1, loginsDisabled: 1, sessionsRevoked: 2 });
     const revoked = await h.next('sessions.revoked', (e) => e.data.personId === personId && e.data.reason === 'deactivated', since);
     assert.equal(revoked.correlationid, operationId, 'the revocation belongs to the cascade');
+    // Issue 16 item 1: switching the login off is announced like an admin's switch, so the directory's loginEnabled follows.
+    const disabled = await h.next('login.disabled', (e) => e.data.personId === personId, since);
+    assert.deepEqual([disabled.data.username, disabled.data.actor.kind, disabled.correlationid], [username, 'system', operationId]);
 
     assert.equal((await h.call('GET', '/me', undefined, h.bearer(s1.accessToken))).status, 401);
     assert.equal((await h.call('POST', '/sessions/refresh', { refreshToken: s2.body.refreshToken })).status, 401);

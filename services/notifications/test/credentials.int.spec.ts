@@ -100,6 +100,37 @@ describe('credentials messages (L4, L5, N1, rule 5; Postgres + real SMTP)', () =
     assert.equal(mailsTo('nora@example.com').length, 1);
   });
 
+  it('issue 16 item 2: a new password names the login from the event, also for a login this service never saw granted; with no username anywhere, no e-mail goes out', async () => {
+    // An invitee's login is created at acceptance; the password.reset (version 2) carries its username.
+    const person = userCreated(tenantId, { firstName: 'Ines', email: 'ines@example.com' });
+    await system.publish(person);
+    const personId = person.data.personId;
+    await projected(personId);
+    const reset = event('password.reset', tenantId, personId, {
+      personId, username: 'ines@example.com', reason: 'new_password', temporary: true, expiresAt: null,
+      delivery: { channel: 'email', template: 'new_password', to: 'ines@example.com' }, secret: system.seal('Fresh-9911'), actor: SYSTEM,
+    });
+    await system.publish(reset);
+    const [mail] = await waitFor('the new password e-mail', () => (mailsTo('ines@example.com').length > 0 ? mailsTo('ines@example.com') : null));
+    assert.match(mail!.text, /generated for ines@example\.com: Fresh-9911/);
+
+    // A version-1 event about a login nobody announced: nothing can name it, so the message fails instead of reading "for : …".
+    const other = userCreated(tenantId, { firstName: 'Otto', email: 'otto@example.com' });
+    await system.publish(other);
+    await projected(other.data.personId);
+    const old = event('password.reset', tenantId, other.data.personId, {
+      personId: other.data.personId, reason: 'new_password', temporary: true, expiresAt: null,
+      delivery: { channel: 'email', template: 'new_password', to: 'otto@example.com' }, secret: system.seal('Fresh-0000'), actor: SYSTEM,
+    });
+    await system.publish(old);
+    const row = await waitFor('the message to fail', async () => {
+      const m = await system.service.ctx.prisma.message.findFirst({ where: { tenantId, causeEventId: old.id } });
+      return m?.status === 'failed' ? m : null;
+    });
+    assert.match(row.lastError ?? '', /username/);
+    assert.equal(mailsTo('otto@example.com').length, 0);
+  });
+
   it('an invalid address is logged as a failed message with its reason (notification.failed), never sent', async () => {
     const personId = randomUUID();
     const granted = event('login.granted', tenantId, personId, {

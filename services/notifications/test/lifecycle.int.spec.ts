@@ -120,7 +120,7 @@ describe('cascades: managers told, schedule e-mails, monitors, deactivated peopl
     const review = await request(system.service.url).get('/monitors?review=true').set(owners);
     assert.equal(review.body.items.length, 1);
     assert.equal(review.body.items[0].id, created.body.id);
-    const told = await waitFor('the owner told', () => mailsTo('owner@example.com').find((m) => m.subject === '1 e-mail monitors need review'));
+    const told = await waitFor('the owner told', () => mailsTo('owner@example.com').find((m) => m.subject === '1 e-mail monitor needs review'));
     assert.match(told.text, /Max Manager was deactivated/);
 
     await system.publish(invite('Second'));

@@ -38,6 +38,29 @@ describe('templates (N3)', () => {
     assert.throws(() => checkVariables('{{@root.firstName}}', vars), /unknown variable @root/);
   });
 
+  it('issue 16 item 12: every default template says "1 visit", "2 visits": no plural noun after the number 1', () => {
+    for (const d of DEFAULT_TEMPLATES.values()) {
+      const numbers = Object.entries(d.variables).filter(([, spec]) => spec === 'number').map(([name]) => name);
+      for (const n of [1, 2]) {
+        const values = { ...sampleVariables(d), ...Object.fromEntries(numbers.map((name) => [name, n])) };
+        const { subject, body } = renderTemplate(d, values);
+        const text = `${subject ?? ''}\n${body}`;
+        if (n === 1) assert.doesNotMatch(text, /\b1 (visits|monitors|e-mail monitors|event e-mail monitors)\b/, `${d.key}: ${text}`);
+        else assert.doesNotMatch(text, /\b2 (visit|monitor|e-mail monitor|event e-mail monitor)\b(?!s)/, `${d.key}: ${text}`);
+      }
+    }
+    assert.equal(renderTemplate(def('visits_need_sitter'), { firstName: 'Olive', count: 1, sitterName: 'Sam' }).subject, '1 visit needs a sitter');
+    assert.equal(renderTemplate(def('visits_need_sitter'), { firstName: 'Olive', count: 0, sitterName: 'Sam' }).subject, '0 visits need a sitter');
+  });
+
+  it('plural takes a number variable and two words; anything else is refused before use', () => {
+    const vars = def('visits_need_sitter').variables;
+    checkVariables('{{plural count "visit" "visits"}}', vars);
+    assert.throws(() => checkVariables('{{plural sitterName "visit" "visits"}}', vars), /not a number variable/);
+    assert.throws(() => checkVariables('{{plural count "visit"}}', vars), /plural takes a number variable and two words/);
+    assert.throws(() => checkVariables('{{plural nope "visit" "visits"}}', vars), /unknown variable nope/);
+  });
+
   it('an e-mail template needs a subject; an SMS one has none', () => {
     assert.throws(() => validateTemplate(def('access_revoked'), { subject: ' ', body: 'x' }), /needs a subject/);
     validateTemplate(def('invitation_sms'), { subject: null, body: '{{firstName}}: {{link}}' });

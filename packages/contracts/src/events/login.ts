@@ -2,9 +2,13 @@ import { z } from 'zod';
 import { actor, delivery, id, isoTime, sealedSecret } from './common.js';
 
 /** Logins, passwords and sessions, produced by identity. Subject: the person id. */
+
+/** A username: a name of up to 128 characters, or an e-mail address (up to 320) an invitee signs in with. */
+const username = z.string().min(1).max(320);
+
 export const loginGranted = z.object({
   personId: id,
-  username: z.string().min(1).max(128),
+  username,
   /** True when the password is temporary (L3): usable once, then it must be changed. */
   temporary: z.boolean(),
   expiresAt: isoTime.nullable(),
@@ -15,11 +19,13 @@ export const loginGranted = z.object({
   actor,
 });
 
-export const loginEnabled = z.object({ personId: id, username: z.string().max(128), actor });
-export const loginDisabled = z.object({ personId: id, username: z.string().max(128), actor });
+export const loginEnabled = z.object({ personId: id, username, actor });
+export const loginDisabled = z.object({ personId: id, username, actor });
 
 export const passwordReset = z.object({
   personId: id,
+  /** Version 2: the login's username, so that a message about it never depends on another projection. Absent in version 1. */
+  username: username.optional(),
   /** `new_password` (L5, a fresh temporary password to deliver) or `archived` (P6, made unusable). */
   reason: z.enum(['new_password', 'archived', 'changed']),
   temporary: z.boolean(),

@@ -69,6 +69,10 @@ export async function acceptInvitation(db: DirectoryDb, event: EventOf<'invitati
         if (error instanceof HttpProblem && error.status < 500) return refuse(error.detail ?? error.title);
         throw error;
       }
+      // Identity created the login with the person (its login.granted may have come before the person existed here).
+      await tx.$executeRaw`
+        UPDATE person SET has_login = true, login_enabled = true, login_changed_at = ${new Date(event.time)}
+         WHERE id = ${data.personId}::uuid AND tenant_id = ${tenantId}::uuid AND login_changed_at IS NULL`;
       counts = { peopleCreated: 1, membershipsAdded: 1, rolesChanged: 0 };
     }
     await tx.invitation.update({

@@ -68,6 +68,13 @@ export async function acceptAsNewPerson(ctx: IdentityContext, token: string, r: 
             marketingConsent: r.marketingConsent, termsAcceptedAt: new Date().toISOString(),
           },
         },
+      }), eventFor('identity', {
+        // Every login identity creates is announced (issue 16 item 1): the directory shows it, notifications knows its username.
+        type: 'login.granted', subject: personId, tenantId: invitation.tenantId,
+        data: {
+          personId, username: chosen.username, temporary: false, expiresAt: null, delivery: null, secret: null,
+          actor: { kind: 'person', personId, impersonatorId: null },
+        },
       })]);
       return { invitationId: invitation.id, personId, accountId: invitation.accountId, roleKey: invitation.roleKey, newPerson: true, username: chosen.username, usernameFrom: chosen.from };
   });

@@ -59,9 +59,9 @@ export async function issueNewPassword(ctx: IdentityContext, caller: Caller, per
   const person = await ctx.prisma.$transaction(async (tx) => {
     const target = await personInTenant(tx, caller.tenantId, personId);
     await authorizeCredentialGrant(tx, caller, target, 'generate new passwords');
-    await loginOf(tx, caller.tenantId, personId);
+    const { username } = await loginOf(tx, caller.tenantId, personId);
     if (target.status !== 'active') throw conflict(`person ${personId} is ${target.status}: reactivate or restore them first`);
-    return target;
+    return { ...target, username };
   });
   const delivery = credentialsDelivery(person, 'new_password', sendTo);
   if (!delivery) throw noAddress();
@@ -77,7 +77,7 @@ export async function issueNewPassword(ctx: IdentityContext, caller: Caller, per
     await stageEvents(tx, [eventFor('identity', {
       type: 'password.reset', subject: personId, tenantId: caller.tenantId,
       data: {
-        personId, reason: 'new_password', temporary: true, expiresAt: expiresAt.toISOString(), delivery,
+        personId, username: person.username, reason: 'new_password', temporary: true, expiresAt: expiresAt.toISOString(), delivery,
         secret: sealForNotifications(ctx, password), actor: actorOf(caller),
       },
     })]);

@@ -48,7 +48,7 @@ export async function changePassword(
     revocation = await revokeAllSessions(tx, me.tenantId, me.personId, 'password_changed', now);
     await stageEvents(tx, [eventFor('identity', {
       type: 'password.reset', subject: me.personId, tenantId: me.tenantId,
-      data: { personId: me.personId, reason: 'changed', temporary: false, expiresAt: null, delivery: null, secret: null, actor: actorOf(personCaller(me)) },
+      data: { personId: me.personId, username: login.username, reason: 'changed', temporary: false, expiresAt: null, delivery: null, secret: null, actor: actorOf(personCaller(me)) },
     })]);
     const person = await personAccess(tx, me.tenantId, me.personId);
     if (!person) throw notFound('your person record');

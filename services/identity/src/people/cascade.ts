@@ -32,7 +32,11 @@ export async function reactToPersonEvent(tx: IdentityTx, event: PersonEvent): Pr
   switch (event.type) {
     case 'user.deactivated': {
       if (!login) return { step: 'refuse_logins', counts: { peopleBlocked: 1, loginsDisabled: 0, sessionsRevoked: 0 }, detail: 'no login' };
-      if (login.enabled) await tx.login.update({ where: { personId }, data: { enabled: false, updatedAt: new Date() } });
+      if (login.enabled) {
+        await tx.login.update({ where: { personId }, data: { enabled: false, updatedAt: new Date() } });
+        // The switch is announced like an admin's (issue 16 item 1): the directory's loginEnabled follows it.
+        await stageEvents(tx, [eventFor('identity', { type: 'login.disabled', subject: personId, tenantId, data: { personId, username: login.username, actor: SYSTEM } })]);
+      }
       const revocation = await revokeAllSessions(tx, tenantId, personId, 'deactivated');
       return { step: 'refuse_logins', counts: { peopleBlocked: 1, loginsDisabled: login.enabled ? 1 : 0, sessionsRevoked: revocation.sessionCount }, revocation };
     }
@@ -45,7 +49,7 @@ export async function reactToPersonEvent(tx: IdentityTx, event: PersonEvent): Pr
       const revocation = await revokeAllSessions(tx, tenantId, personId, 'archived');
       await stageEvents(tx, [eventFor('identity', {
         type: 'password.reset', subject: personId, tenantId,
-        data: { personId, reason: 'archived', temporary: false, expiresAt: null, delivery: null, secret: null, actor: SYSTEM },
+        data: { personId, username: login.username, reason: 'archived', temporary: false, expiresAt: null, delivery: null, secret: null, actor: SYSTEM },
       })]);
       return { step: 'make_password_unusable', counts: { peopleBlocked: 1, passwordsReset: 1, sessionsRevoked: revocation.sessionCount }, revocation };
     }

@@ -231,7 +231,7 @@ export class MessageSender {
       if (use === 'password') values.password = secret;
       else values.link = `${this.o.publicUrl}/invitations/${encodeURIComponent(secret)}/accept`;
     }
-    for (const k of ['firstName', 'lastName', 'username'] as const) if (values[k] === '' && recipient?.[k]) values[k] = recipient[k];
+    for (const k of ['firstName', 'lastName', 'username'] as const) if ((values[k] === '' || values[k] === undefined) && recipient?.[k]) values[k] = recipient[k];
     const rendered = renderTemplate(template, values);
     return { id: row.id, channel: row.channel, to: row.to_address, subject: rendered.subject, body: rendered.body };
   }

@@ -13,11 +13,11 @@ import type { Reaction } from './react.js';
  */
 export async function queueCredentials(tx: SqlTx, event: EventOf<'login.granted'> | EventOf<'password.reset'>, publicUrl: string): Promise<Reaction> {
   const d = event.data;
-  if (event.type === 'login.granted') {
+  if (d.username) {
     await tx.$executeRawUnsafe(
       `INSERT INTO login_projection (person_id, tenant_id, username) VALUES ($1::uuid, $2::uuid, $3)
        ON CONFLICT (person_id) DO UPDATE SET username = EXCLUDED.username WHERE login_projection.tenant_id = EXCLUDED.tenant_id`,
-      d.personId, event.tenantid, event.data.username,
+      d.personId, event.tenantid, d.username,
     );
   }
   const step = event.type === 'login.granted' ? 'send_credentials' : 'send_new_password';
@@ -26,22 +26,25 @@ export async function queueCredentials(tx: SqlTx, event: EventOf<'login.granted'
   }
   if (!d.delivery) return { step, counts: { messages: 0 }, detail: 'no message was requested' };
   const person = await findPerson(tx, event.tenantid, d.personId);
-  const [login] = await tx.$queryRawUnsafe<{ username: string }[]>(
+  // The event names the login (password.reset from version 2); the projection serves older events.
+  const username = d.username ?? (await tx.$queryRawUnsafe<{ username: string }[]>(
     'SELECT username FROM login_projection WHERE person_id = $1::uuid AND tenant_id = $2::uuid', d.personId, event.tenantid,
-  );
+  ))[0]?.username;
   const fallback = event.type === 'password.reset' ? 'new_password' : person?.kind === 'client' ? 'client_login_credentials' : 'staff_login_credentials';
   const template = DEFAULT_TEMPLATES.has(d.delivery.template) ? d.delivery.template : fallback;
   const outcome = await enqueueMessage(tx, {
     tenantId: event.tenantid, cause: event, template, channel: d.delivery.channel, recipientPersonId: d.personId, to: d.delivery.to,
     variables: {
       firstName: person?.firstName ?? '', lastName: person?.lastName ?? '',
-      username: login?.username ?? '', expiresAt: d.expiresAt ?? '', loginUrl: publicUrl,
+      // Unknown (an old event about a login this service never saw): left out, so the sender fills it from
+      // the projection or the message fails as unrenderable; never an e-mail that names no username.
+      ...(username ? { username } : {}), expiresAt: d.expiresAt ?? '', loginUrl: publicUrl,
       // A permanent password chosen by the admin is not ours to send: the message says so.
       ...(d.secret ? { [SECRET_USE]: 'password' } : { password: '(the password your administrator gave you)' }),
     },
     sealedSecret: d.secret,
   });
-  const notice = await noticeAtAddressOnFile(tx, event, person, login?.username ?? '', d.delivery);
+  const notice = await noticeAtAddressOnFile(tx, event, person, username, d.delivery);
   return { step, counts: tally(notice ? [outcome, notice] : [outcome]) };
 }
 
@@ -50,12 +53,12 @@ export async function queueCredentials(tx: SqlTx, event: EventOf<'login.granted'
  * at the e-mail address on file, so that a takeover does not go unnoticed.
  */
 async function noticeAtAddressOnFile(
-  tx: SqlTx, event: EventOf<'login.granted'> | EventOf<'password.reset'>, person: Person | null, username: string, delivery: { to: string },
+  tx: SqlTx, event: EventOf<'login.granted'> | EventOf<'password.reset'>, person: Person | null, username: string | undefined, delivery: { to: string },
 ) {
   const onFile = [person?.email, person?.phone].filter(Boolean).map((a) => a!.toLowerCase());
   if (!person?.email || onFile.includes(delivery.to.toLowerCase())) return null;
   return enqueueMessage(tx, {
     tenantId: event.tenantid, cause: event, template: 'credentials_sent_elsewhere', channel: 'email', recipientPersonId: person.id, to: person.email,
-    variables: { firstName: person.firstName ?? '', username, sentTo: delivery.to },
+    variables: { firstName: person.firstName ?? '', ...(username ? { username } : {}), sentTo: delivery.to },
   });
 }

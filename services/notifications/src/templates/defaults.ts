@@ -72,8 +72,8 @@ const definitions: TemplateDefinition[] = [
   {
     key: 'visits_need_sitter', channel: 'email', description: 'Cascade: visits that lost their sitter, to the managers',
     variables: { firstName: 'string', count: 'number', sitterName: 'string' },
-    subject: '{{count}} visits need a sitter',
-    body: 'Hello {{firstName}},\n\n{{count}} visits need a sitter: {{sitterName}} is no longer available.\n',
+    subject: '{{plural count "visit needs" "visits need"}} a sitter',
+    body: 'Hello {{firstName}},\n\n{{plural count "visit needs" "visits need"}} a sitter: {{sitterName}} is no longer available.\n',
   },
   {
     key: 'daily_schedule', channel: 'email', description: 'N2: the automatic schedule e-mail to a sitter',
@@ -82,7 +82,7 @@ const definitions: TemplateDefinition[] = [
       visits: { each: { startsAt: 'string', endsAt: 'string', clientName: 'string', service: 'string' } },
     },
     subject: 'Your schedule for {{date}}',
-    body: 'Hello {{firstName}},\n\nyour {{visitCount}} visits on {{date}} ({{timeZone}}):\n{{#each visits}}- {{startsAt}}–{{endsAt}} {{clientName}} {{service}}\n{{/each}}',
+    body: 'Hello {{firstName}},\n\nyour {{plural visitCount "visit" "visits"}} on {{date}} ({{timeZone}}):\n{{#each visits}}- {{startsAt}}–{{endsAt}} {{clientName}} {{service}}\n{{/each}}',
   },
   {
     key: 'daily_reminder', channel: 'email', description: 'N2: the daily reminder a person opted in to',
@@ -93,8 +93,8 @@ const definitions: TemplateDefinition[] = [
   {
     key: 'monitors_need_review', channel: 'email', description: "Cascade: a deactivated manager's event e-mail monitors, to the owners",
     variables: { firstName: 'string', managerName: 'string', monitorCount: 'number' },
-    subject: '{{monitorCount}} e-mail monitors need review',
-    body: 'Hello {{firstName}},\n\n{{managerName}} was deactivated; their {{monitorCount}} event e-mail monitors are paused until you review them.\n',
+    subject: '{{plural monitorCount "e-mail monitor needs" "e-mail monitors need"}} review',
+    body: 'Hello {{firstName}},\n\n{{managerName}} was deactivated; their {{plural monitorCount "event e-mail monitor is" "event e-mail monitors are"}} paused until you review them.\n',
   },
   {
     key: 'monitor_event', channel: 'email', description: 'N2: an event e-mail monitor fired',

@@ -24,7 +24,7 @@ const LOOP_DATA = new Set(['index', 'first', 'last', 'key']);
 /**
  * Checks every name a template uses against the variables its definition declares, before any
  * rendering: handlebars' strict mode only sees the branches a render takes, so `{{#if x}}{{typo}}{{/if}}`
- * would slip through a sample render. Only `if`, `unless` and `each` are allowed; no partials.
+ * would slip through a sample render. Only `if`, `unless`, `each` and `plural` are allowed; no partials.
  */
 export function checkVariables(source: string, variables: Record<string, VariableSpec>): void {
   let ast: hbs.AST.Program;
@@ -59,6 +59,7 @@ export function checkVariables(source: string, variables: Record<string, Variabl
         return;
       case 'MustacheStatement': {
         const m = node as unknown as hbs.AST.MustacheStatement;
+        if (m.path.type === 'PathExpression' && (m.path as hbs.AST.PathExpression).original === PLURAL) return checkPlural(m, scopes, checkPath);
         if (m.params.length || (m.hash && m.hash.pairs.length) || m.path.type !== 'PathExpression') {
           throw new TemplateError(`helpers are not allowed: {{${(m.path as hbs.AST.PathExpression).original ?? '…'} …}}`);
         }
@@ -91,7 +92,33 @@ export function checkVariables(source: string, variables: Record<string, Variabl
   visit(ast as unknown as AstNode);
 }
 
-const compileOptions = { strict: true, knownHelpersOnly: true, noEscape: true } as const;
+/**
+ * `{{plural count "visit" "visits"}}` → `1 visit`, `3 visits` (issue 16 item 12): the number and the
+ * form English uses for it (Intl.PluralRules), so that no template says "1 visits".
+ */
+const PLURAL = 'plural';
+const pluralRules = new Intl.PluralRules('en');
+
+function checkPlural(
+  m: hbs.AST.MustacheStatement, scopes: Scope[], checkPath: (p: hbs.AST.PathExpression, inLoop: boolean) => VariableSpec | null,
+): void {
+  const [count, one, other] = m.params;
+  const usage = '{{plural <number variable> "singular" "plural"}}';
+  if (m.params.length !== 3 || (m.hash && m.hash.pairs.length) || count?.type !== 'PathExpression' || one?.type !== 'StringLiteral' || other?.type !== 'StringLiteral') {
+    throw new TemplateError(`plural takes a number variable and two words: ${usage}`);
+  }
+  if (checkPath(count as hbs.AST.PathExpression, scopes.length > 1) !== 'number') {
+    throw new TemplateError(`${(count as hbs.AST.PathExpression).original} is not a number variable: ${usage}`);
+  }
+}
+
+const handlebars = Handlebars.create();
+handlebars.registerHelper(PLURAL, (count: unknown, one: string, other: string) => {
+  const n = Number(count);
+  return `${n} ${pluralRules.select(n) === 'one' ? one : other}`;
+});
+
+const compileOptions = { strict: true, knownHelpersOnly: true, knownHelpers: { [PLURAL]: true }, noEscape: true } as const;
 
 // Compiling costs milliseconds of CPU, rendering microseconds: compiled templates are kept by
 // their text (a tenant's edit is a new text), a few hundred at most.
@@ -99,7 +126,7 @@ const compiled = new Map<string, HandlebarsTemplateDelegate>();
 function compile(source: string): HandlebarsTemplateDelegate {
   let template = compiled.get(source);
   if (!template) {
-    template = Handlebars.compile(source, compileOptions);
+    template = handlebars.compile(source, compileOptions);
     if (compiled.size >= 500) compiled.delete(compiled.keys().next().value!);
     compiled.set(source, template);
   }
