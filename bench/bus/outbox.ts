@@ -27,7 +27,7 @@ const person = (i: number, accountId: string = randomUUID()): NewPerson => {
   const n = serial++;
   return {
     kind: 'staff', firstName: `Sam${i}`, lastName: 'Bench', email: `sam${n}@bench.example`,
-    phone: `+1555${String(n).padStart(7, '0')}`, accountId, roleKey: 'staff',
+    phone: `+447400${String(n).padStart(6, '0')}`, accountId, roleKey: 'staff',
   };
 };
 const TENANT_ID = randomUUID();

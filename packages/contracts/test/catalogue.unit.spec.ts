@@ -48,12 +48,12 @@ const samples: { [T in EventType]: EventData<T> } = {
   'role.changed': { personId: 'p-1', accountId: 'a-1', fromRoleKey: 'standard', toRoleKey: 'manager', notBefore: at, actor },
   'invitation.created': {
     invitationId: 'i-1', accountId: 'a-1', roleKey: 'staff',
-    invitee: { firstName: 'Grace', lastName: 'Hopper', email: null, phone: '+15550100' },
+    invitee: { firstName: 'Grace', lastName: 'Hopper', email: null, phone: '+14155550100' },
     channel: 'sms', token: sealed, expiresAt: at, resend: false, actor,
   },
   'invitation.accepted': {
     invitationId: 'i-1', personId: 'p-2', accountId: 'a-1', roleKey: 'staff', newPerson: true,
-    registration: { firstName: 'Grace', lastName: 'Hopper', phone: '+15550100', email: null, marketingConsent: false, termsAcceptedAt: at },
+    registration: { firstName: 'Grace', lastName: 'Hopper', phone: '+14155550100', email: null, marketingConsent: false, termsAcceptedAt: at },
   },
   'invitation.withdrawn': { invitationId: 'i-1', actor },
   'invitation.updated': { invitationId: 'i-1', accountId: 'a-2', roleKey: 'manager', expiresAt: at, actor },

@@ -80,7 +80,7 @@ describe('invitations (P8, directory on Postgres)', () => {
     const t = await tenant();
     const res = await call('POST', '/invitations', t.owner, {
       accountId: t.north, roleKey: 'staff',
-      invitees: [{ firstName: 'Erin', lastName: 'Email', email: 'erin@paws.example' }, { firstName: 'Sam', lastName: 'Sms', phone: '+44 7700 900123' }],
+      invitees: [{ firstName: 'Erin', lastName: 'Email', email: 'erin@paws.example' }, { firstName: 'Sam', lastName: 'Sms', phone: '+44 7911 123123' }],
     });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     const [erin, sam] = res.body.items as Json[];
@@ -153,7 +153,7 @@ describe('invitations (P8, directory on Postgres)', () => {
   it('P8: rights are edited before acceptance (invitation.updated); withdrawn invitations can be neither edited, resent nor withdrawn again', async () => {
     const t = await tenant();
     const created = (await call('POST', '/invitations', t.owner, {
-      accountId: t.north, roleKey: 'staff', invitees: [{ firstName: 'Eddie', lastName: 'Edit', phone: '+1 555 0100' }],
+      accountId: t.north, roleKey: 'staff', invitees: [{ firstName: 'Eddie', lastName: 'Edit', phone: '+1 415 555 0100' }],
     })).body.items[0] as Json;
     const edited = await call('PATCH', `/invitations/${created.id}`, t.owner, { accountId: t.south, roleKey: 'supervisor' });
     assert.equal(edited.status, 200);
@@ -174,10 +174,10 @@ describe('invitations (P8, directory on Postgres)', () => {
   it('P8: a new person registers → the person exists with the invited membership, the invitation is accepted, the step is recorded', async () => {
     const t = await tenant();
     const created = (await call('POST', '/invitations', t.owner, {
-      accountId: t.north, roleKey: 'staff', invitees: [{ firstName: 'Nina', lastName: 'New', phone: '+44 7700 900555' }],
+      accountId: t.north, roleKey: 'staff', invitees: [{ firstName: 'Nina', lastName: 'New', phone: '+44 7911 123555' }],
     })).body.items[0] as Json;
     const personId = randomUUID();
-    const event = accepted(t.tenantId, created.id, { personId, accountId: t.north, registration: registration('Nina', '+44 7700 900555', 'nina@paws.example') });
+    const event = accepted(t.tenantId, created.id, { personId, accountId: t.north, registration: registration('Nina', '+44 7911 123555', 'nina@paws.example') });
     await bus.publish([event]);
     await bus.publish([event]); // delivered twice: one person, one step
     const step = await waitEvent<EventOf<'cascade.step.completed'>>('directory step', (e) => e.type === 'cascade.step.completed' && (e as EventOf<'cascade.step.completed'>).data.causeEventId === event.id);
@@ -185,7 +185,7 @@ describe('invitations (P8, directory on Postgres)', () => {
     assert.equal(step.data.operationId, event.correlationid);
     const person = await readPerson(db, t.tenantId, personId);
     assert.ok(person);
-    assert.deepEqual([person.kind, person.firstName, person.lastName, person.email, person.phone], ['staff', 'Nina', 'Newcomer', 'nina@paws.example', '+44 7700 900555']);
+    assert.deepEqual([person.kind, person.firstName, person.lastName, person.email, person.phone], ['staff', 'Nina', 'Newcomer', 'nina@paws.example', '+44 7911 123555']);
     assert.deepEqual(person.memberships, [{ accountId: t.north, roleKey: 'staff' }]);
     // Issue 16 item 1: identity created the login with the person; the directory says so.
     const shown = (await call('GET', `/people/${personId}`, t.owner)).body;
@@ -209,10 +209,21 @@ describe('invitations (P8, directory on Postgres)', () => {
       accountId: t.north, roleKey: 'client', invitees: [{ firstName: 'Cleo', lastName: 'Client', email: 'cleo@paws.example' }],
     })).body.items[0] as Json;
     const personId = randomUUID();
-    await bus.publish([accepted(t.tenantId, created.id, { personId, roleKey: 'client', registration: registration('Cleo', '+44 7700 900999', null) })]);
+    await bus.publish([accepted(t.tenantId, created.id, { personId, roleKey: 'client', registration: registration('Cleo', '+44 7911 123999', null) })]);
     const person = await waitFor('the client', () => readPerson(db, t.tenantId, personId));
     assert.deepEqual([person.kind, person.roleKeys], ['client', ['client']]);
-    assert.deepEqual([person.email, person.phone], ['cleo@paws.example', '+44 7700 900999'], 'the invited address is kept when the form has none');
+    assert.deepEqual([person.email, person.phone], ['cleo@paws.example', '+44 7911 123999'], 'the invited address is kept when the form has none');
+  });
+
+  it('issue 16 item 8: a registration arriving by event with a phone nobody can text keeps the person, not the phone', async () => {
+    const t = await tenant();
+    const created = (await call('POST', '/invitations', t.owner, {
+      accountId: t.north, roleKey: 'staff', invitees: [{ firstName: 'Una', lastName: 'Usable', email: 'una@paws.example' }],
+    })).body.items[0] as Json;
+    const personId = randomUUID();
+    await bus.publish([accepted(t.tenantId, created.id, { personId, registration: registration('Una', '+15557654321', null) })]);
+    const person = await waitFor('the person', () => readPerson(db, t.tenantId, personId));
+    assert.deepEqual([person.email, person.phone], ['una@paws.example', null]);
   });
 
   it('P8: an existing person from another branch joins → membership added, no second person', async () => {

@@ -109,7 +109,7 @@ describe('directory: tenants, accounts, people, lifecycle (Postgres)', () => {
     const c = await d.call(t.owner, 'POST', '/people', { kind: 'client', firstName: 'Cleo', lastName: 'Client', accountId: t.rootAccountId, dailyReminder: true });
     assert.deepEqual(c.body.memberships, [{ accountId: t.rootAccountId, roleKey: 'client' }]);
     const from = await d.mark();
-    const patched = await d.call(t.owner, 'PATCH', `/people/${c.body.id}`, { lastName: 'Clarke', defaultLandingPage: '/visits', phone: '+1 555 0100 222' });
+    const patched = await d.call(t.owner, 'PATCH', `/people/${c.body.id}`, { lastName: 'Clarke', defaultLandingPage: '/visits', phone: '+1 415 555 0122' });
     assert.equal(patched.status, 200, JSON.stringify(patched.body));
     assert.deepEqual([patched.body.lastName, patched.body.version, patched.body.defaultLandingPage, patched.body.dailyReminder], ['Clarke', 2, '/visits', true]);
     const [updated] = await d.eventsSince(from, 'user.updated');

@@ -13,7 +13,7 @@ const user = () => ({
   name: { givenName: 'Barbara', familyName: 'Jensen', formatted: 'Barbara Jensen' },
   displayName: 'Barbara Jensen',
   emails: [{ value: 'bjensen@example.com', type: 'work', primary: true }],
-  phoneNumbers: [{ value: '+1 555 0100', type: 'mobile', primary: true }],
+  phoneNumbers: [{ value: '+1 415 555 0100', type: 'mobile', primary: true }],
   active: true,
   meta: { resourceType: 'User', created: new Date('2026-01-01T00:00:00Z'), lastModified: new Date('2026-01-01T00:00:00Z') },
 });
@@ -30,14 +30,14 @@ const cases: [string, PatchOperation[]][] = [
   ['replace the name object (merged)', [{ op: 'replace', path: 'name', value: { familyName: 'Jensen-Smith' } }]],
   ['Entra e-mail change through a filter path', [{ op: 'replace', path: 'emails[type eq "work"].value', value: 'babs@example.com' }]],
   ['replace every e-mail', [{ op: 'replace', path: 'emails', value: [{ value: 'b@example.org', type: 'work', primary: true }] }]],
-  ['add a phone', [{ op: 'add', path: 'phoneNumbers', value: [{ value: '+1 555 0199', type: 'work' }] }]],
+  ['add a phone', [{ op: 'add', path: 'phoneNumbers', value: [{ value: '+1 415 555 0199', type: 'work' }] }]],
   ['remove the phones', [{ op: 'remove', path: 'phoneNumbers' }]],
   ['remove a filtered e-mail', [{ op: 'remove', path: 'emails[type eq "work"]' }]],
   ['replace userName and externalId', [{ op: 'replace', path: 'userName', value: 'barbara@example.com' }, { op: 'replace', path: 'externalId', value: 'okta-00u2' }]],
   ['add without path', [{ op: 'add', value: { externalId: 'x-9', active: false } }]],
   ['several operations in order', [
     { op: 'replace', path: 'name.familyName', value: 'Doe' },
-    { op: 'replace', path: 'phoneNumbers[type eq "mobile"].value', value: '+1 555 0142' },
+    { op: 'replace', path: 'phoneNumbers[type eq "mobile"].value', value: '+1 415 555 0142' },
     { op: 'replace', path: 'active', value: false },
   ]],
 ];

@@ -151,13 +151,13 @@ describe('SCIM 2.0 provisioning (B3, directory on Postgres)', () => {
 
     const updated = await t.call('PUT', `/Users/${id}`, {
       schemas: [CORE], id, userName: 'dora.walker@walkies.example', name: { givenName: 'Dora', familyName: 'Runner' },
-      emails: [{ primary: true, value: 'dora.runner@walkies.example', type: 'work' }], phoneNumbers: [{ value: '+44 7700 900777', type: 'mobile' }],
+      emails: [{ primary: true, value: 'dora.runner@walkies.example', type: 'work' }], phoneNumbers: [{ value: '+44 7911 123777', type: 'mobile' }],
       externalId: '00u1a2b3c4', active: true,
     });
     assert.equal(updated.status, 200, JSON.stringify(updated.body));
     assert.equal(updated.headers.get('x-roster-operation-id'), null, 'no cascade for a profile change');
     const person = await readPerson(db, t.tenantId, id);
-    assert.deepEqual([person!.lastName, person!.email, person!.phone], ['Runner', 'dora.runner@walkies.example', '+44 7700 900777']);
+    assert.deepEqual([person!.lastName, person!.email, person!.phone], ['Runner', 'dora.runner@walkies.example', '+44 7911 123777']);
     await eventOf('user.updated', id);
 
     const off = await t.call('PATCH', `/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'replace', value: { active: false } }] });
@@ -238,10 +238,10 @@ describe('SCIM 2.0 provisioning (B3, directory on Postgres)', () => {
     beforeAll(async () => {
       t = await tenant();
       const people: Json[] = [
-        { userName: 'alice@corp.example', name: { givenName: 'Alice', familyName: 'Smith' }, externalId: 'ext-1', phoneNumbers: [{ value: '+1 555 0001', type: 'mobile' }] },
+        { userName: 'alice@corp.example', name: { givenName: 'Alice', familyName: 'Smith' }, externalId: 'ext-1', phoneNumbers: [{ value: '+1 415 555 0001', type: 'mobile' }] },
         { userName: 'bob@corp.example', name: { givenName: 'Bob', familyName: 'Jones' }, emails: [{ value: 'bob@other.example', type: 'work' }] },
         { userName: 'carol', name: { givenName: 'Carol', familyName: 'Smith' }, externalId: 'ext-2', active: false },
-        { userName: 'dan@corp.example', name: { givenName: 'Dan', familyName: 'Brown' }, phoneNumbers: [{ value: '+1 555 0004' }] },
+        { userName: 'dan@corp.example', name: { givenName: 'Dan', familyName: 'Brown' }, phoneNumbers: [{ value: '+1 415 555 0004' }] },
         { userName: 'erin@corp.example', name: { givenName: 'Erin', familyName: 'Smithers' }, externalId: 'ext-3' },
       ];
       for (const p of people) await createUser(t, p);

@@ -82,7 +82,7 @@ describe('identity: invitation acceptance (Postgres)', () => {
   });
 
   it('no e-mail: the username is the phone number\'s digits', async () => {
-    const phone = `+44 7700 ${Math.floor(100000 + Math.random() * 899999)}`;
+    const phone = `+44 7400 ${Math.floor(100000 + Math.random() * 899999)}`;
     const { token } = await invite({ phone });
     const res = await h.call('POST', `/invitations/${token}/accept`, { ...registration, phone });
     assert.equal(res.status, 201, JSON.stringify(res.body));

@@ -153,7 +153,7 @@ export async function salonChainWorkflow(roster: Roster, phones: Phones): Promis
   const oldToken = link(firstMail.text)!;
   const newToken = link(secondMail.text)!;
   assert.notEqual(oldToken, newToken);
-  const eveBody = { firstName: 'Eve', lastName: 'Mail', phone: '+44 7911 654321', password: NEW_PASSWORD, acceptTerms: true, marketingConsent: true };
+  const eveBody = { firstName: 'Eve', lastName: 'Mail', phone: '+44 7400 654321', password: NEW_PASSWORD, acceptTerms: true, marketingConsent: true };
   assert.ok([404, 409, 410].includes((await roster.call('identity', 'POST', `/invitations/${oldToken}/accept`, { body: eveBody })).status));
   await waitFor('identity to know the resent invitation', async () =>
     (await roster.call('identity', 'POST', `/invitations/${newToken}/accept`, { body: eveBody })).status === 201 || null);

@@ -35,6 +35,7 @@ export const invitationAccepted = z.object({
     .object({
       firstName: z.string().max(100),
       lastName: z.string().max(100),
+      // Not tightened to the shared rules (the evolution rule): the directory applies them on receipt.
       phone: z.string().max(32).nullable(),
       email: z.string().max(320).nullable(),
       marketingConsent: z.boolean(),

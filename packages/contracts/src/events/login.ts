@@ -19,8 +19,8 @@ export const loginGranted = z.object({
   actor,
 });
 
-export const loginEnabled = z.object({ personId: id, username, actor });
-export const loginDisabled = z.object({ personId: id, username, actor });
+export const loginEnabled = z.object({ personId: id, username: z.string().max(320), actor });
+export const loginDisabled = z.object({ personId: id, username: z.string().max(320), actor });
 
 export const passwordReset = z.object({
   personId: id,

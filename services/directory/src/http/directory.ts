@@ -1,4 +1,4 @@
-import { emailAddress } from '@roster/contracts';
+import { emailAddress, phoneNumber } from '@roster/contracts';
 import { Router } from 'express';
 import { z } from 'zod';
 import { parse, requireOperatorKey } from '@roster/platform/http/app';
@@ -24,7 +24,7 @@ const tenantBody = z.strictObject({
     firstName: z.string().trim().min(1).max(100),
     lastName: z.string().trim().min(1).max(100),
     email: emailAddress,
-    phone: z.string().regex(/^\+?[0-9 ().-]{6,32}$/).optional(),
+    phone: phoneNumber.optional(),
   }),
 });
 const accountBody = z.strictObject({ name: z.string().trim().min(1).max(200), kind: z.enum(['branch', 'client_account', 'area']), parentId: uuid.optional() });

@@ -1,4 +1,4 @@
-import { emailAddress } from '@roster/contracts';
+import { emailAddress, phoneNumber } from '@roster/contracts';
 import { Router } from 'express';
 import { z } from 'zod';
 import { parseSealingPublicKey, type SealingPublicKey } from '@roster/platform/crypto/sealing';
@@ -17,7 +17,7 @@ const invitee = z.strictObject({
   firstName: z.string().trim().min(1).max(100),
   lastName: z.string().trim().min(1).max(100),
   email: emailAddress.optional(),
-  phone: z.string().regex(/^\+?[0-9 ().-]{6,32}$/, 'a phone number such as +44 20 7946 0958').optional(),
+  phone: phoneNumber.optional(),
 }).refine((i) => i.email !== undefined || i.phone !== undefined, { message: 'give an email or a phone (or both): the invitation is sent to it' });
 const inviteBody = z.strictObject({
   accountId: uuid,

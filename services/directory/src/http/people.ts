@@ -1,4 +1,4 @@
-import { emailAddress } from '@roster/contracts';
+import { emailAddress, phoneNumber } from '@roster/contracts';
 import { Router } from 'express';
 import { z } from 'zod';
 import { parse } from '@roster/platform/http/app';
@@ -17,7 +17,7 @@ import { authenticated, callerOf } from './support.js';
 const uuid = z.uuid();
 const name = z.string().trim().min(1).max(100);
 const email = emailAddress;
-const phone = z.string().regex(/^\+?[0-9 ().-]{6,32}$/, 'a phone number such as +44 20 7946 0958');
+const phone = phoneNumber;
 const landingPage = z.string().regex(/^\/[A-Za-z0-9/_-]{0,199}$/, 'a path inside the app, such as /schedule');
 export const roleKey = z.string().regex(/^[a-z][a-z0-9_]{1,63}$/, 'a role key: lower case letters, digits and _');
 

@@ -1,4 +1,4 @@
-import type { Actor, EventEnvelope, EventOf } from '@roster/contracts';
+import { isEmailAddress, isPhoneNumber, type Actor, type EventEnvelope, type EventOf } from '@roster/contracts';
 import { HttpProblem } from '@roster/platform/http/problem';
 import { claimInbox } from '@roster/platform/inbox';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
@@ -56,12 +56,16 @@ export async function acceptInvitation(db: DirectoryDb, event: EventOf<'invitati
     } else {
       if (!data.newPerson) return refuse(`person ${data.personId} is not in this tenant`);
       const registration = data.registration;
+      // The shared rules apply to what arrives by event as to what arrives by HTTP (issue 16 item 8):
+      // an address nobody could reach is not stored (the invited one, proven by the link, stays).
+      const usable = <T extends string | null | undefined>(value: T, ok: (v: string) => boolean) => (value && ok(value) ? value : null);
       try {
         await createPersonInTx(tx, tenantId, {
           id: data.personId, kind: roleKey === 'client' ? 'client' : 'staff',
           firstName: registration?.firstName ?? invitation.firstName, lastName: registration?.lastName ?? invitation.lastName,
           // The address the link went to was proven by following it: kept when the form left it out.
-          email: registration?.email ?? invitation.email, phone: registration?.phone ?? invitation.phone,
+          email: usable(registration?.email, isEmailAddress) ?? invitation.email,
+          phone: usable(registration?.phone, isPhoneNumber) ?? invitation.phone,
           accountId, roleKey,
         }, actor);
       } catch (error) {

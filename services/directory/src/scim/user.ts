@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { isEmailAddress, isPhoneNumber, PHONE_EXAMPLE } from '@roster/contracts';
 import { invalidSyntax, invalidValue, mutability } from './errors.js';
 import type { AttributeMap } from './filter-sql.js';
 import type { ResourceShape } from './patch.js';
@@ -109,8 +109,6 @@ export interface UserModel {
   active: boolean;
 }
 
-const emailFormat = z.email();
-const phoneFormat = /^\+?[0-9 ().-]{6,32}$/;
 
 /** `active` as a boolean; some providers (Entra) send "True"/"False". */
 export function booleanValue(value: unknown, what: string): boolean {
@@ -168,10 +166,10 @@ export function userModelOf(resource: unknown): UserModel {
   }
   if (!givenName || !familyName) throw invalidValue('name.givenName and name.familyName are required (or a displayName to take them from)');
   let email = pick(r.get('emails'), 'emails', 'work');
-  if (email === null && emailFormat.safeParse(userName).success) email = userName;
-  if (email !== null && (!emailFormat.safeParse(email).success || email.length > 320)) throw invalidValue(`"${email}" is not an e-mail address`);
+  if (email === null && isEmailAddress(userName)) email = userName;
+  if (email !== null && !isEmailAddress(email)) throw invalidValue(`"${email}" is not an e-mail address`);
   const phone = pick(r.get('phonenumbers'), 'phoneNumbers', 'mobile');
-  if (phone !== null && !phoneFormat.test(phone)) throw invalidValue(`"${phone}" is not a phone number such as +44 20 7946 0958`);
+  if (phone !== null && !isPhoneNumber(phone)) throw invalidValue(`"${phone}" is not a phone number anyone can reach: give it in international form, such as ${PHONE_EXAMPLE}`);
   const externalId = text(r.get('externalid'), 'externalId', 256) ?? null;
   const active = r.has('active') && r.get('active') !== null ? booleanValue(r.get('active'), 'active') : true;
   return { userName, externalId, givenName, familyName, email, phone, active };

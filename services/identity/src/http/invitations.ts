@@ -1,3 +1,4 @@
+import { phoneNumber } from '@roster/contracts';
 import { Router } from 'express';
 import { z } from 'zod';
 import { parse } from '@roster/platform/http/app';
@@ -10,7 +11,7 @@ const token = z.string().min(16).max(256).regex(/^[A-Za-z0-9_-]+$/);
 const registration = z.strictObject({
   firstName: z.string().trim().min(1).max(100),
   lastName: z.string().trim().min(1).max(100),
-  phone: z.string().regex(/^\+?[0-9 ().-]{6,32}$/, 'a phone number such as +44 20 7946 0958'),
+  phone: phoneNumber,
   password,
   acceptTerms: z.literal(true, 'the terms must be accepted'),
   marketingConsent: z.boolean(),
