@@ -106,6 +106,16 @@ export const catalogue = {
     summary: "Every token of the person issued before notBefore is refused by every service (B2).",
     consumers: ['identity', 'directory', 'scheduling', 'notifications'], stepsExpectedFrom: [],
   }),
+  'impersonation.started': define({
+    type: 'impersonation.started', version: 1, producers: ['identity'], subject: PERSON, payload: login.impersonationStarted,
+    summary: 'An owner or admin began acting as a person (L7, B5); on the audit trail of both.',
+    consumers: ['directory'], stepsExpectedFrom: [],
+  }),
+  'impersonation.ended': define({
+    type: 'impersonation.ended', version: 1, producers: ['identity'], subject: PERSON, payload: login.impersonationEnded,
+    summary: 'An impersonation ended: logged out, its impersonator logged out, or expired (L7, B5); on the audit trail of both.',
+    consumers: ['directory'], stepsExpectedFrom: [],
+  }),
   'access.granted': define({
     type: 'access.granted', version: 1, producers: ['directory'], subject: PERSON, payload: access.accessGranted,
     summary: 'A staff member got a role in an account (P4).',

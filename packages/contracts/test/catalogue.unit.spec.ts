@@ -43,6 +43,8 @@ const samples: { [T in EventType]: EventData<T> } = {
   'login.disabled': { personId: 'p-1', username: 'ada', actor },
   'password.reset': { personId: 'p-1', reason: 'archived', temporary: false, expiresAt: null, delivery: null, secret: null, actor },
   'sessions.revoked': { personId: 'p-1', notBefore: at, reason: 'deactivated', sessionCount: 2 },
+  'impersonation.started': { impersonationId: 'i-1', personId: 'p-1', impersonatorId: 'p-admin', reason: 'checking her calendar', expiresAt: at, actor },
+  'impersonation.ended': { impersonationId: 'i-1', personId: 'p-1', impersonatorId: 'p-admin', endedBy: 'expiry', endedAt: at, actor },
   'access.granted': { personId: 'p-1', accountId: 'a-1', roleKey: 'manager', actor },
   'access.revoked': { personId: 'p-1', accountId: 'a-1', roleKey: 'manager', notBefore: at, actor },
   'role.changed': { personId: 'p-1', accountId: 'a-1', fromRoleKey: 'standard', toRoleKey: 'manager', notBefore: at, actor },

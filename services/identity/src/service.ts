@@ -9,6 +9,7 @@ import { invitationsRouter } from './http/invitations.js';
 import { loginsRouter } from './http/logins.js';
 import { sessionsRouter } from './http/sessions.js';
 import { warmPasswordHashing } from './passwords/hashing.js';
+import { startImpersonationExpiry } from './impersonation/expiry.js';
 import { startRetention } from './sessions/retention.js';
 
 export type IdentityContext = ServiceContext<IdentityDb>;
@@ -27,7 +28,11 @@ export const identityService: ServiceDefinition<IdentityDb> = {
       .use(impersonationsRouter(ctx))
       .use(invitationsRouter(ctx));
   },
-  // Ended sessions, their refresh tokens and stale login failures are deleted periodically (issue 4).
-  background: (ctx) => startRetention(ctx),
+  // Ended sessions, their refresh tokens and stale login failures are deleted periodically (issue 4);
+  // expired impersonations are recorded as ended (issue 16 item 4).
+  background: (ctx) => {
+    const jobs = [startRetention(ctx), startImpersonationExpiry(ctx)];
+    return { stop: async () => void (await Promise.all(jobs.map((j) => j.stop()))) };
+  },
   subscriptions: identitySubscriptions,
 };

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import jwt from 'jsonwebtoken';
+import { recordExpiredImpersonations } from '../src/impersonation/expiry.js';
 import { startIdentity, type IdentityHarness } from './support/identity.js';
 
 describe('identity: impersonation (Postgres)', () => {
@@ -95,5 +96,31 @@ describe('identity: impersonation (Postgres)', () => {
     assert.equal((await h.call('GET', '/me', undefined, h.bearer(acting))).status, 200);
     assert.equal((await h.call('DELETE', '/sessions/current', undefined, h.bearer(admin.accessToken))).status, 204);
     assert.equal((await h.call('GET', '/me', undefined, h.bearer(acting))).status, 401, "the admin's logout ends their impersonation");
+  });
+
+  it('issue 16 item 4: start, end and expiry are announced for the audit trail of both people, each end once', async () => {
+    const owner = await h.call('POST', '/sessions', { username: `own-${ownerId.slice(0, 6)}`, password: 'owner of it all 1' });
+    const since = h.published.length;
+    const res = await impersonate(owner.body.accessToken, staffId, 'staff member cannot see visits');
+    assert.equal(res.status, 201);
+    const started = await h.next('impersonation.started', (e) => e.data.impersonationId === res.body.impersonationId, since);
+    assert.deepEqual([started.subject, started.data.personId, started.data.impersonatorId, started.data.reason], [staffId, staffId, ownerId, 'staff member cannot see visits']);
+    assert.deepEqual(started.data.actor, { kind: 'person', personId: ownerId, impersonatorId: null });
+    assert.equal((await h.call('DELETE', '/sessions/current', undefined, h.bearer(res.body.accessToken))).status, 204);
+    const ended = await h.next('impersonation.ended', (e) => e.data.impersonationId === res.body.impersonationId, since);
+    assert.equal(ended.data.endedBy, 'logout');
+    assert.deepEqual(ended.data.actor, { kind: 'person', personId: staffId, impersonatorId: ownerId });
+
+    // One nobody ended: the sweep records its expiry once, however often it runs.
+    const left = await impersonate(owner.body.accessToken, managerId, 'checking the manager view');
+    const expiresAt = (await h.identity.ctx.prisma.impersonation.findUniqueOrThrow({ where: { id: left.body.impersonationId } })).expiresAt;
+    const later = new Date(expiresAt.getTime() + 1000);
+    assert.equal(await recordExpiredImpersonations(h.identity.ctx.prisma, new Date(expiresAt.getTime() - 1000)), 0, 'not before it expires');
+    assert.ok(await recordExpiredImpersonations(h.identity.ctx.prisma, later) >= 1);
+    assert.equal(await recordExpiredImpersonations(h.identity.ctx.prisma, later), 0);
+    await h.identity.ctx.relay.nudge();
+    const expired = await h.next('impersonation.ended', (e) => e.data.impersonationId === left.body.impersonationId, since);
+    assert.deepEqual([expired.data.endedBy, expired.data.endedAt, expired.data.actor.kind], ['expiry', expiresAt.toISOString(), 'system']);
+    assert.equal(h.published.slice(since).filter((e) => e.type === 'impersonation.ended').length, 2, 'the ended one is not expired again');
   });
 });

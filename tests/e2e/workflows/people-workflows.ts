@@ -116,6 +116,18 @@ export async function salesTeamWorkflow(roster: Roster): Promise<void> {
   await roster.expect(403, 'identity', 'POST', '/impersonations', { token: admin, body: { personId: ownerId, reason: 'trying to act as the owner' } });
   const audit = await roster.expect(200, 'directory', 'GET', `/audit?subjectId=${mine}`, { token: owner });
   assert.ok(JSON.stringify(audit).includes(ownerId) && JSON.stringify(audit).includes(salesId), 'the edit is audited under both people');
+  // Issue 16 item 4: the impersonation itself, start and end, is on the trail of both people.
+  await roster.expect(204, 'identity', 'DELETE', '/sessions/current', { token: acting.accessToken });
+  for (const [subjectId, role] of [[salesId, 'impersonated'], [ownerId, 'impersonator']] as const) {
+    const trail = await waitFor(`the impersonation on the trail of the ${role}`, async () => {
+      const items = (await roster.expect(200, 'directory', 'GET', `/audit?subjectId=${subjectId}`, { token: owner })).items as { action: string; detail: Record<string, string> }[];
+      const mine = items.filter((e) => e.detail?.impersonationId === acting.impersonationId);
+      return mine.length === 2 ? mine : null;
+    });
+    assert.deepEqual(trail.map((e) => [e.action, e.detail.role]).sort(), [['impersonation.ended', role], ['impersonation.started', role]]);
+    assert.equal(trail.find((e) => e.action === 'impersonation.started')?.detail.reason, 'checking what Sally sees (ticket 42)');
+    assert.equal(trail.find((e) => e.action === 'impersonation.ended')?.detail.endedBy, 'logout');
+  }
 
   // P6: archive the salesperson → password unusable, their client orphaned; restore → a new password is needed.
   await roster.cascade(`/people/${salesId}/archive`, owner, { reason: 'left' });

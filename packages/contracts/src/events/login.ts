@@ -56,3 +56,26 @@ export const sessionsRevoked = z.object({
    */
   sessionId: id.optional(),
 });
+
+/**
+ * L7, B5: an owner or admin began acting as `personId` (their reason is kept); the directory puts
+ * it on the audit trail of both people. Subject: the impersonated person.
+ */
+export const impersonationStarted = z.object({
+  impersonationId: id,
+  personId: id,
+  impersonatorId: id,
+  reason: z.string().min(1).max(500),
+  expiresAt: isoTime,
+  actor,
+});
+
+/** The impersonation ended: by its own logout, by the impersonator's logout, or at its expiry. */
+export const impersonationEnded = z.object({
+  impersonationId: id,
+  personId: id,
+  impersonatorId: id,
+  endedBy: z.enum(['logout', 'impersonator_logout', 'expiry']),
+  endedAt: isoTime,
+  actor,
+});

@@ -1,6 +1,7 @@
 import type { SubscriptionOptions } from '@roster/platform/bus/types';
 import type { DirectoryContext } from '../service.js';
 import { applyLoginEvent, recordCascadeFact } from '../logins/projection.js';
+import { recordImpersonation } from '../logins/impersonations.js';
 import { recordCascadeStep } from '../operations/operations.js';
 import { invitationAcceptedSubscription } from '../invitations/subscription.js';
 
@@ -31,6 +32,15 @@ export function directorySubscriptions(ctx: DirectoryContext): Omit<Subscription
         if (event.type !== 'visits.unassigned' && event.type !== 'visits.deleted') return;
         ctx.logger.debug({ type: event.type, subject: event.subject }, 'cascade fact');
         await recordCascadeFact(ctx.prisma, event);
+      },
+    },
+    {
+      // L7, B5: impersonations on the audit trail of both people.
+      types: ['impersonation.started', 'impersonation.ended'],
+      handler: async (event) => {
+        if (event.type !== 'impersonation.started' && event.type !== 'impersonation.ended') return;
+        ctx.logger.debug({ type: event.type, impersonationId: event.data.impersonationId }, 'impersonation');
+        await recordImpersonation(ctx.prisma, event);
       },
     },
     invitationAcceptedSubscription(ctx),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '@roster/platform/auth/claims';
+import { eventFor, stageEvents } from '@roster/platform/outbox';
 import { refuseImpersonation, requirePermission } from '@roster/platform/auth/middleware';
 import { badRequest, conflict, forbidden, notFound } from '@roster/platform/http/problem';
 import type { IdentityContext } from '../service.js';
@@ -21,7 +22,7 @@ export async function impersonate(ctx: IdentityContext, me: Principal, personId:
   refuseImpersonation(me, 'impersonating');
   if (reason.trim().length < MIN_REASON_LENGTH) throw badRequest(`say why (reason: at least ${MIN_REASON_LENGTH} characters); it is kept in the audit trail`);
   if (personId === me.personId) throw badRequest('you cannot impersonate yourself');
-  return ctx.prisma.$transaction(async (tx) => {
+  const started = await ctx.prisma.$transaction(async (tx) => {
     const target = await personAccess(tx, me.tenantId, personId);
     if (!target) throw notFound(`person ${personId}`);
     if (target.status !== 'active') throw conflict(`person ${personId} is ${target.status}`);
@@ -31,10 +32,21 @@ export async function impersonate(ctx: IdentityContext, me: Principal, personId:
     if (rankOf(target.roles) > rankOf(mine)) throw forbidden('nobody may impersonate a more privileged user');
     const id = randomUUID();
     const signed = signAccessToken(ctx, target, id, { impersonatorId: me.personId, ttlSeconds: IMPERSONATION_TTL_SECONDS });
+    const expiresAt = new Date(Date.now() + signed.expiresIn * 1000);
     await tx.impersonation.create({
-      data: { id, tenantId: me.tenantId, impersonatorId: me.personId, personId, reason: reason.trim(), expiresAt: new Date(Date.now() + signed.expiresIn * 1000) },
+      data: { id, tenantId: me.tenantId, impersonatorId: me.personId, personId, reason: reason.trim(), expiresAt },
     });
-    ctx.logger.info({ impersonationId: id, impersonatorId: me.personId, personId, reason: reason.trim() }, 'impersonation started');
+    // On the audit trail of both people, not only in a log line (issue 16 item 4).
+    await stageEvents(tx, [eventFor('identity', {
+      type: 'impersonation.started', subject: personId, tenantId: me.tenantId,
+      data: {
+        impersonationId: id, personId, impersonatorId: me.personId, reason: reason.trim(), expiresAt: expiresAt.toISOString(),
+        actor: { kind: 'person', personId: me.personId, impersonatorId: null },
+      },
+    })]);
     return { accessToken: signed.token, expiresIn: signed.expiresIn, tokenType: 'Bearer' as const, impersonationId: id, personId, impersonatorId: me.personId };
   });
+  ctx.relay.nudge();
+  ctx.logger.info({ impersonationId: started.impersonationId, impersonatorId: me.personId, personId, reason: reason.trim() }, 'impersonation started');
+  return started;
 }

@@ -58,7 +58,8 @@ export async function refreshSession(ctx: IdentityContext, refreshToken: string)
  */
 export async function logout(ctx: IdentityContext, me: Principal): Promise<void> {
   if (me.impersonatorId) {
-    const ended = await ctx.prisma.$transaction((tx) => endImpersonation(tx, me.tenantId, me.personId, me.sessionId));
+    const actor = { kind: 'person' as const, personId: me.personId, impersonatorId: me.impersonatorId };
+    const ended = await ctx.prisma.$transaction((tx) => endImpersonation(tx, me.tenantId, me.sessionId, 'logout', actor));
     applyLocally(ctx, ended);
     ctx.logger.info({ personId: me.personId, impersonatorId: me.impersonatorId }, 'impersonation ended');
     return;
@@ -66,9 +67,13 @@ export async function logout(ctx: IdentityContext, me: Principal): Promise<void>
   // Logging out also ends the impersonations this person is running: they act in the person's name.
   const revocations = await ctx.prisma.$transaction(async (tx) => {
     const own = await revokeOneSession(tx, me.tenantId, me.personId, me.sessionId);
-    const running = await tx.impersonation.findMany({ where: { tenantId: me.tenantId, impersonatorId: me.personId, expiresAt: { gt: new Date() } } });
+    const running = await tx.impersonation.findMany({ where: { tenantId: me.tenantId, impersonatorId: me.personId, endedAt: null, expiresAt: { gt: new Date() } } });
     const ended: Revocation[] = [own];
-    for (const i of running) ended.push(await endImpersonation(tx, me.tenantId, i.personId, i.id));
+    const actor = { kind: 'person' as const, personId: me.personId, impersonatorId: null };
+    for (const i of running) {
+      const revocation = await endImpersonation(tx, me.tenantId, i.id, 'impersonator_logout', actor);
+      if (revocation) ended.push(revocation);
+    }
     return ended;
   });
   for (const r of revocations) applyLocally(ctx, r);

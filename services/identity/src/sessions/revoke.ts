@@ -44,10 +44,22 @@ export async function revokeOneSession(tx: IdentityTx, tenantId: string, personI
  * are refused everywhere within a second, like any revocation; the impersonated person's own
  * sessions are untouched.
  */
-export async function endImpersonation(tx: IdentityTx, tenantId: string, personId: string, impersonationId: string, now = new Date()): Promise<Revocation> {
-  const { count } = await tx.impersonation.updateMany({ where: { id: impersonationId, tenantId }, data: { expiresAt: now } });
-  await announce(tx, tenantId, personId, 'logout', now, count, impersonationId);
-  return { personId, subject: sessionSubject(impersonationId), notBeforeMs: now.getTime(), sessionCount: count };
+export async function endImpersonation(
+  tx: IdentityTx, tenantId: string, impersonationId: string, endedBy: 'logout' | 'impersonator_logout', actor: Actor, now = new Date(),
+): Promise<Revocation | null> {
+  const [open] = await tx.$queryRawUnsafe<{ personId: string; impersonatorId: string }[]>(
+    `UPDATE impersonation SET expires_at = $3, ended_at = $3 WHERE id = $1::uuid AND tenant_id = $2::uuid AND ended_at IS NULL
+     RETURNING person_id::text AS "personId", impersonator_id::text AS "impersonatorId"`,
+    impersonationId, tenantId, now,
+  );
+  if (!open) return null; // already ended: nothing to announce twice
+  await announce(tx, tenantId, open.personId, 'logout', now, 1, impersonationId);
+  // On the audit trail of both people (issue 16 item 4).
+  await stageEvents(tx, [eventFor('identity', {
+    type: 'impersonation.ended', subject: open.personId, tenantId,
+    data: { impersonationId, personId: open.personId, impersonatorId: open.impersonatorId, endedBy, endedAt: now.toISOString(), actor },
+  })]);
+  return { personId: open.personId, subject: sessionSubject(impersonationId), notBeforeMs: now.getTime(), sessionCount: 1 };
 }
 
 async function announce(

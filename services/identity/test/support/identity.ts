@@ -64,7 +64,7 @@ export async function startIdentity(options: { env?: Record<string, string>; log
   const tokens = options.tokens ?? testTokens();
   const bus = new MemoryBus();
   const published: EventEnvelope[] = [];
-  await bus.subscribe({ group: 'test-watcher', types: ['login.granted', 'login.enabled', 'login.disabled', 'password.reset', 'sessions.revoked', 'cascade.step.completed', 'invitation.accepted'], handler: async (e) => void published.push(e) });
+  await bus.subscribe({ group: 'test-watcher', types: ['login.granted', 'login.enabled', 'login.disabled', 'password.reset', 'sessions.revoked', 'cascade.step.completed', 'invitation.accepted', 'impersonation.started', 'impersonation.ended'], handler: async (e) => void published.push(e) });
   const identity = await startService(identityService, {
     bus,
     ...(options.logger ? { logger: options.logger } : {}),
