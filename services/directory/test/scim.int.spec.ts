@@ -38,7 +38,7 @@ describe('SCIM 2.0 provisioning (B3, directory on Postgres)', () => {
     });
     db = directory.ctx.prisma;
     await bus.subscribe({
-      group: 'probe', types: ['user.created', 'user.updated', 'user.deactivated', 'user.reactivated', 'user.archived', 'access.granted', 'access.revoked', 'role.changed'],
+      group: 'probe', types: ['user.created', 'user.updated', 'user.deactivated', 'user.reactivated', 'user.archived', 'access.granted', 'access.revoked', 'role.changed', 'role.defined'],
       handler: async (e) => void seen.push(e),
     });
   });
@@ -390,8 +390,49 @@ describe('SCIM 2.0 provisioning (B3, directory on Postgres)', () => {
 
       assert.equal((await t.call('PATCH', '/Groups/manager', { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [{ value: randomUUID() }] }] })).body.scimType, 'invalidValue');
       assert.equal((await t.call('PATCH', '/Groups/manager', { schemas: [PATCH], Operations: [{ op: 'replace', path: 'displayName', value: 'Boss' }] })).body.scimType, 'mutability');
-      assert.equal((await t.call('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'New' })).status, 403);
+      assert.equal((await t.call('DELETE', '/Groups/manager')).status, 403, 'roles are deleted in Roster');
       assert.equal((await t.call('GET', '/Groups/client')).status, 404);
+    });
+
+    it('issue 16 item 9: Push Groups — POST /Groups makes a custom role without permissions, with its members; the same name again is a 409 uniqueness', async () => {
+      const t = await tenant();
+      const sam = await createUser(t, { userName: `sam-${randomUUID()}@corp.example`, name: { givenName: 'Sam', familyName: 'Sitter' } });
+      const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+      const res = await t.call('POST', '/Groups', { schemas: [GROUP], displayName: 'Night Shift (North)', members: [{ value: sam.id }] });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      assert.equal(res.body.id, 'night_shift_north');
+      assert.equal(res.body.displayName, 'Night Shift (North)');
+      assert.deepEqual(res.body.members.map((m: Json) => m.value), [sam.id]);
+      assert.match(res.headers.get('location') ?? '', /\/Groups\/night_shift_north$/);
+      const role = await db.role.findFirstOrThrow({ where: { tenantId: t.tenantId, key: 'night_shift_north' } });
+      assert.deepEqual([role.permissions, role.rank], [[], 0], 'no permission until an owner gives some in Roster');
+      await eventOf('role.defined', 'night_shift_north');
+      assert.deepEqual((await t.call('GET', `/Users/${sam.id}`)).body.groups.map((g: Json) => g.value), ['night_shift_north']);
+
+      const again = await t.call('POST', '/Groups', { schemas: [GROUP], displayName: 'night shift (north)' });
+      assert.deepEqual([again.status, again.body.scimType], [409, 'uniqueness']);
+      const other = await t.call('POST', '/Groups', { schemas: [GROUP], displayName: 'Night-Shift North!' });
+      assert.equal(other.body.id, 'night_shift_north_2', 'a taken key is numbered');
+      const bad = await t.call('POST', '/Groups', { schemas: [GROUP], displayName: '  ' });
+      assert.deepEqual([bad.status, bad.body.scimType], [400, 'invalidValue']);
+    });
+
+    it('issue 16 item 9: a deleted User takes no part in conflicts (RFC 7644 §3.6): the same userName and e-mail make a new User; the archived one cannot be restored over it', async () => {
+      const t = await tenant();
+      const userName = `rehired-${randomUUID().slice(0, 6)}@corp.example`;
+      const first = await createUser(t, { userName, name: { givenName: 'Rita', familyName: 'Rehire' }, emails: [{ value: userName, primary: true }], phoneNumbers: [{ value: '+44 20 7946 0321' }] });
+      assert.equal((await t.call('DELETE', `/Users/${first.id}`)).status, 204);
+      const second = await t.call('POST', '/Users', { schemas: [CORE], userName, name: { givenName: 'Rita', familyName: 'Rehire' }, emails: [{ value: userName, primary: true }], phoneNumbers: [{ value: '+44 20 7946 0321' }] });
+      assert.equal(second.status, 201, JSON.stringify(second.body));
+      assert.notEqual(second.body.id, first.id);
+      assert.equal(second.body.userName, userName);
+      const found = await t.call('GET', `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`);
+      assert.deepEqual(found.body.Resources.map((u: Json) => u.id), [second.body.id]);
+      // The people API: restoring the archived person would give the tenant two people with one e-mail.
+      const restore = await http('POST', `/people/${first.id}/restore`, t.owner, {}, 'application/json');
+      assert.equal(restore.status, 409, JSON.stringify(restore.body));
+      assert.match(restore.body.detail, /a person with this email already exists/);
+      assert.equal((await readPerson(db, t.tenantId, first.id))!.status, 'archived');
     });
 
     it('P2, L7: a token acts with at most its issuer\'s rank — an admin\'s token cannot make an owner, nor change, deactivate or delete one', async () => {

@@ -3,7 +3,7 @@ import { HttpProblem } from '@roster/platform/http/problem';
 import type { DirectoryContext } from '../service.js';
 import { listOf, resourceTypes, schemaList, serviceProviderConfig } from '../scim/discovery.js';
 import { invalidValue, ScimError } from '../scim/errors.js';
-import { getGroup, groupsAreRoles, listGroups, patchGroup, replaceGroup } from '../scim/groups.js';
+import { createGroup, getGroup, groupsAreRoles, listGroups, patchGroup, replaceGroup } from '../scim/groups.js';
 import { parsePatchRequest } from '../scim/patch.js';
 import { authenticateScim, type ScimClient } from '../scim/tokens.js';
 import { createUser, deleteUser, getUser, listUsers, MAX_PAGE, patchUser, replaceUser, asScimError } from '../scim/users.js';
@@ -140,7 +140,13 @@ export function scimRouter(ctx: DirectoryContext): Router {
     withOperations(res, operationIds);
     send(res, 200, group);
   });
-  scim.post('/Groups', auth, () => { throw groupsAreRoles(); });
+  scim.post('/Groups', auth, async (req, res) => {
+    const { group, operationIds } = await createGroup(ctx.prisma, clientOf(res), req.body, baseUrlOf(req));
+    ctx.relay.nudge();
+    withOperations(res, operationIds);
+    res.location(group.meta.location);
+    send(res, 201, group);
+  });
   scim.delete('/Groups/:id', auth, () => { throw groupsAreRoles(); });
 
   scim.use((req, _res, next) => next(new ScimError(404, `no SCIM endpoint ${req.method} ${req.path}`)));

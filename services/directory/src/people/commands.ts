@@ -43,11 +43,13 @@ export async function createPerson(db: DirectoryDb, tenantId: string, input: New
  * phone already used in the tenant (409 naming the existing person: add a membership to them
  * with `PUT /people/{id}/access` instead).
  */
-export async function createPersonInTx(tx: DirectoryTx, tenantId: string, input: NewPerson, actor: Actor): Promise<PersonRow> {
+export async function createPersonInTx(
+  tx: DirectoryTx, tenantId: string, input: NewPerson, actor: Actor, options: { archivedTakePart?: boolean } = {},
+): Promise<PersonRow> {
   const roleKey = await roleForKind(tx, tenantId, input.kind, input.roleKey);
   const account = await tx.account.findFirst({ where: { id: input.accountId, tenantId }, select: { id: true } });
   if (!account) throw unknownReference('account', [input.accountId]);
-  await refuseDuplicates(tx, tenantId, { email: input.email ?? null, phone: input.phone ?? null });
+  await refuseDuplicates(tx, tenantId, { email: input.email ?? null, phone: input.phone ?? null }, undefined, options.archivedTakePart ?? true);
   if (input.assigneeId) await requireAssignableStaff(tx, tenantId, input.assigneeId);
   const id = input.id ?? randomUUID();
   let person: PersonRow;
@@ -96,9 +98,14 @@ async function roleForKind(tx: DirectoryTx, tenantId: string, kind: PersonKind, 
   return key;
 }
 
-/** 409 naming the existing person when the e-mail or phone already identifies someone in the tenant (P8). */
+/**
+ * 409 naming the existing person when the e-mail or phone already identifies someone in the tenant
+ * (P8). Archived people hold their e-mail and phone for the people API (the answer offers to bring
+ * them back) unless `archivedTakePart` is false: a SCIM User deleted (archived) takes no part in
+ * conflicts (RFC 7644 §3.6), and the unique indexes leave archived people out.
+ */
 export async function refuseDuplicates(
-  tx: DirectoryTx, tenantId: string, contact: { email: string | null; phone: string | null }, exceptPersonId?: string,
+  tx: DirectoryTx, tenantId: string, contact: { email: string | null; phone: string | null }, exceptPersonId?: string, archivedTakePart = true,
 ): Promise<void> {
   if (!contact.email && !contact.phone) return;
   // Two requests with the same e-mail or phone wait for each other here (until the first commits),
@@ -111,9 +118,9 @@ export async function refuseDuplicates(
   const rows = await tx.$queryRawUnsafe<{ id: string; status: string; email_match: boolean }[]>(
     `SELECT id::text, status, (email_key = lower($2)) AS email_match FROM person
      WHERE tenant_id = $1::uuid AND (email_key = lower($2) OR phone_key = NULLIF(regexp_replace($3, '[^0-9]', '', 'g'), ''))
-       AND ($4::uuid IS NULL OR id <> $4::uuid)
-     LIMIT 1`,
-    tenantId, contact.email, contact.phone, exceptPersonId ?? null,
+       AND ($4::uuid IS NULL OR id <> $4::uuid) AND ($5 OR status <> 'archived')
+     ORDER BY (status = 'archived'), created_at LIMIT 1`,
+    tenantId, contact.email, contact.phone, exceptPersonId ?? null, archivedTakePart,
   );
   const existing = rows[0];
   if (!existing) return;
@@ -211,6 +218,8 @@ export async function changeLifecycle(
         return;
       }
       const decision = decideLifecycle({ status: person.status as PersonStatus, version: person.version }, request.command);
+      // Someone else may hold the e-mail or phone now (a SCIM User re-created after a delete): 409 before anything changes.
+      if (action === 'restore') await refuseDuplicates(tx, tenantId, { email: person.email, phone: person.phone }, personId, false);
       const updated = await tx.person.updateMany({
         where: { id: personId, tenantId, version: person.version },
         data: { status: decision.next.status, version: decision.next.version },

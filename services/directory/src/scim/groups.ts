@@ -1,5 +1,7 @@
 import type { DirectoryDb } from '../db/client.js';
 import { grantAccess, revokeAccess } from '../memberships/access.js';
+import { isBuiltInRole } from '@roster/contracts';
+import { defineRole } from '../roles/commands.js';
 import { rolesByKey, type RoleView } from '../roles/definitions.js';
 import { requireRoleWithinRank, requireWithinRank } from './rank.js';
 import { invalidValue, mutability, ScimError, scimNotFound } from './errors.js';
@@ -16,8 +18,9 @@ import { GROUP_SCHEMA, LIST_SCHEMA } from './user.js';
  * role's name; the members are the (non-archived) staff holding the role in any account.
  * Adding a member gives them the role in the SCIM token's account (P4, `access.granted`, or
  * `role.changed` when they held another role there: one role per account); removing a member
- * removes every membership in which they hold that role (`access.revoked`). Groups are not created,
- * renamed or deleted through SCIM: roles are defined in Roster (`POST /roles`).
+ * removes every membership in which they hold that role (`access.revoked`). A Group created through
+ * SCIM is a new custom role without permissions (`createGroup`); Groups are not renamed or deleted
+ * through SCIM: roles are changed in Roster (`PATCH /roles/{key}`).
  */
 export interface Member { value: string; display: string }
 
@@ -140,5 +143,43 @@ export async function replaceGroup(db: DirectoryDb, client: ScimClient, id: stri
   return { group: await getGroup(db, client, id, true, baseUrl), operationIds: ids };
 }
 
+/** A role key from a Group's displayName: `Night Shift (North)` → `night_shift_north`. */
+export function roleKeyFor(displayName: string): string {
+  const slug = displayName.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+  const key = /^[a-z]/.test(slug) ? slug : `group_${slug}`;
+  return key.slice(0, 56).replace(/_+$/, '') || 'group';
+}
+
+/**
+ * POST /Groups (issue 16 item 9): identity providers push groups (Okta's "Push Groups", Entra's group
+ * provisioning). A new Group becomes a custom role without permissions (rank 0, scope account):
+ * an owner gives it permissions in Roster (`PATCH /roles/{key}`). Its key comes from the
+ * displayName (numbered when taken); a Group of that displayName already existing is a 409
+ * uniqueness, so the provider links to it instead. Members given with it join as on a PATCH.
+ */
+export async function createGroup(db: DirectoryDb, client: ScimClient, body: unknown, baseUrl: string) {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidValue('the body must be a Group');
+  const entries = new Map(Object.entries(body).map(([k, v]) => [k.toLowerCase(), v]));
+  const displayName = entries.get('displayname');
+  if (typeof displayName !== 'string' || displayName.trim() === '' || displayName.trim().length > 100) {
+    throw invalidValue('displayName is required: the name of the group (1 to 100 characters)');
+  }
+  const name = displayName.trim();
+  const role = await db.$transaction(async (tx) => {
+    // One Group creation per tenant at a time: two pushes of the same group get one role and a 409.
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`scim-groups:${client.tenantId}`}, 0))`;
+    const roles = [...(await rolesByKey(tx, client.tenantId)).values()];
+    const same = roles.find((r) => r.name.toLowerCase() === name.toLowerCase());
+    if (same) throw new ScimError(409, `a Group named "${name}" already exists: ${same.key}`, 'uniqueness');
+    const base = roleKeyFor(name);
+    const taken = new Set(roles.map((r) => r.key));
+    let key = base;
+    for (let n = 2; taken.has(key) || isBuiltInRole(key); n++) key = `${base}_${n}`;
+    return defineRole(tx, client.tenantId, { key, name, permissions: [] }, SCIM_ACTOR, client.issuerRank);
+  }).catch((error: unknown) => { throw asScimError(error); });
+  const operationIds = entries.has('members') ? await changeMembers(db, client, role, [], entries.get('members'), undefined) : [];
+  return { group: await getGroup(db, client, role.key, true, baseUrl), operationIds };
+}
+
 export const groupsAreRoles = () =>
-  new ScimError(403, 'Groups are Roster roles: define a role in Roster (POST /roles) and it appears here; SCIM cannot create or delete them');
+  new ScimError(403, 'Groups are Roster roles: a Group is deleted in Roster (its role), not through SCIM');

@@ -101,10 +101,17 @@ export async function createUser(db: DirectoryDb, client: ScimClient, body: unkn
   const personId = await db.$transaction(async (tx) => {
     await lockTenantUserNames(tx, client.tenantId);
     await refuseTakenUserName(tx, client.tenantId, model.userName);
+    // A deleted (archived) User takes no part in conflicts (RFC 7644 §3.6): a new one may take its
+    // userName, e-mail and phone; the archived person keeps its history, and can be restored only
+    // while nobody else holds them.
     const person = await createPersonInTx(tx, client.tenantId, {
       kind: 'staff', firstName: model.givenName, lastName: model.familyName, email: model.email, phone: model.phone,
       accountId: client.accountId, roleKey: client.roleKey,
-    }, SCIM_ACTOR);
+    }, SCIM_ACTOR, { archivedTakePart: false });
+    await tx.$executeRaw`
+      DELETE FROM scim_user s USING person p
+       WHERE s.tenant_id = ${client.tenantId}::uuid AND s.user_name_key = ${model.userName.toLowerCase()}
+         AND p.id = s.person_id AND p.status = 'archived'`;
     await storeScimAttributes(tx, client.tenantId, person.id, model);
     return person.id;
   }).catch((error: unknown) => { throw asScimError(error); });
