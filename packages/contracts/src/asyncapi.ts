@@ -171,7 +171,8 @@ function messageOf(def: EventDefinition) {
         : 'No cascade step is expected from its consumers.',
     ].join('\n'),
     contentType: 'application/json',
-    headers: ref('#/components/schemas/EnvelopeAttributes'),
+    // What is on the wire, per binding (exactly one matches); `EnvelopeAttributes` is the logical event.
+    headers: { oneOf: [ref('#/components/schemas/AmqpHeaders'), ref('#/components/schemas/KafkaHeaders')] },
     payload: ref(`#/components/schemas/${payloadSchemaName(def.type)}`),
     correlationId: ref('#/components/correlationIds/cascade'),
     tags: [{ name: def.family }],
@@ -244,9 +245,50 @@ function envelopeSchema(): Record<string, unknown> {
   return {
     title: 'Envelope attributes',
     description:
-      'CloudEvents 1.0 context attributes and Roster extensions, carried as headers: `cloudEvents:<attribute>` on RabbitMQ, `ce_<attribute>` on Kafka; `datacontenttype` as `content-type`; integers as decimal strings.',
+      'The logical event: CloudEvents 1.0 context attributes and Roster extensions, as a CloudEvents SDK gives them. On the wire they are headers (`AmqpHeaders`, `KafkaHeaders`): `cloudEvents:<attribute>` on RabbitMQ, `ce_<attribute>` on Kafka; `datacontenttype` as `content-type`; integers as decimal strings.',
     ...schema,
     properties: described,
+  };
+}
+
+/** How each binding names the attribute headers (issue 16 item 10): what a subscriber finds on the wire. */
+export const HEADER_PREFIX = { amqp: 'cloudEvents:', kafka: 'ce_' } as const;
+export type Binding = keyof typeof HEADER_PREFIX;
+
+/**
+ * The headers a message really carries on one binding: every attribute but `datacontenttype` as
+ * `<prefix><attribute>` with a string value (integers as decimal strings); on Kafka also
+ * `content-type` (on RabbitMQ it is the `content-type` message property, not a header). Other
+ * headers (the brokers' and Roster's bookkeeping, `x-…`) may be present.
+ */
+function wireHeadersSchema(binding: Binding): Record<string, unknown> {
+  const logical = jsonSchemaOf(envelopeAttributesSchema);
+  const properties = logical['properties'] as Record<string, Record<string, unknown>>;
+  const required = new Set(logical['required'] as string[]);
+  const prefix = HEADER_PREFIX[binding];
+  const wire: Record<string, unknown> = {};
+  const wireRequired: string[] = [];
+  for (const [name, property] of Object.entries(properties)) {
+    if (name === 'datacontenttype') continue;
+    const { type, minimum: _min, exclusiveMinimum: _emin, maximum: _max, ...rest } = property;
+    const asString = type === 'integer' || type === 'number'
+      ? { type: 'string', pattern: '^[0-9]+$' }
+      : { ...rest, type: 'string' };
+    wire[prefix + name] = { description: ATTRIBUTE_DESCRIPTIONS[name], ...asString };
+    if (required.has(name)) wireRequired.push(prefix + name);
+  }
+  if (binding === 'kafka') {
+    wire['content-type'] = { description: ATTRIBUTE_DESCRIPTIONS['datacontenttype'], type: 'string', const: 'application/json' };
+    wireRequired.push('content-type');
+  }
+  return {
+    title: binding === 'amqp' ? 'RabbitMQ (AMQP 0-9-1) headers' : 'Kafka headers',
+    description: binding === 'amqp'
+      ? 'The headers of a message on RabbitMQ: `cloudEvents:<attribute>`, string values; `datacontenttype` is the `content-type` message property.'
+      : 'The headers of a record on Kafka: `ce_<attribute>` and `content-type`, string values; the record key is the subject.',
+    type: 'object',
+    properties: wire,
+    required: wireRequired,
   };
 }
 
@@ -255,7 +297,9 @@ export type AsyncApiDocument = Record<string, unknown> & { asyncapi: '3.0.0' };
 /** The AsyncAPI 3.0.0 document of the whole catalogue. Deterministic: same contracts, same document. */
 export function buildAsyncApiDocument(): AsyncApiDocument {
   const defs: EventDefinition[] = EVENT_TYPES.map((t: EventType) => catalogue[t]);
-  const schemas: Record<string, unknown> = { EnvelopeAttributes: envelopeSchema() };
+  const schemas: Record<string, unknown> = {
+    EnvelopeAttributes: envelopeSchema(), AmqpHeaders: wireHeadersSchema('amqp'), KafkaHeaders: wireHeadersSchema('kafka'),
+  };
   for (const def of defs) {
     schemas[payloadSchemaName(def.type)] = {
       title: `${def.type} payload (v${def.version})`,
@@ -302,8 +346,8 @@ export function buildAsyncApiDocument(): AsyncApiDocument {
       messages: Object.fromEntries(defs.map((def) => [def.type, messageOf(def)])),
       correlationIds: {
         cascade: {
-          description: 'The cascade (operation) id: every event a command causes carries it, transitively.',
-          location: '$message.header#/correlationid',
+          description: 'The cascade (operation) id: every event a command causes carries it, transitively. The header `cloudEvents:correlationid` on RabbitMQ (here), `ce_correlationid` on Kafka.',
+          location: '$message.header#/cloudEvents:correlationid',
         },
       },
     },

@@ -136,10 +136,21 @@ describe('AsyncAPI document of the catalogue', () => {
       const parsedMessage = parsed.messages().get(type);
       assert.ok(parsedMessage, `the parser sees no message ${type}`);
       assert.equal(parsedMessage.payload()?.type(), 'object');
+      // Issue 16 item 10: the headers as each binding carries them, one schema per binding.
       const headers = parsedMessage.headers();
       assert.ok(headers, `${type} has no headers`);
-      assert.deepEqual(Object.keys(headers.properties() ?? {}), Object.keys(envelope['properties']));
-      assert.deepEqual(headers.required(), envelope['required']);
+      const perBinding = headers.oneOf() ?? [];
+      assert.deepEqual(perBinding.map((h) => h.title()), ['RabbitMQ (AMQP 0-9-1) headers', 'Kafka headers']);
+      for (const [i, prefix] of (['cloudEvents:', 'ce_'] as const).entries()) {
+        const wire = perBinding[i]!;
+        const attributes = Object.keys(envelope['properties']).filter((a) => a !== 'datacontenttype');
+        const expected = [...attributes.map((a) => prefix + a), ...(prefix === 'ce_' ? ['content-type'] : [])];
+        assert.deepEqual(Object.keys(wire.properties() ?? {}), expected);
+        assert.deepEqual(wire.required(), [
+          ...(envelope['required'] as string[]).filter((a) => a !== 'datacontenttype').map((a) => prefix + a), ...(prefix === 'ce_' ? ['content-type'] : []),
+        ]);
+        assert.ok(Object.values(wire.properties() ?? {}).every((p) => p.type() === 'string'), 'every header value is a string');
+      }
     }
   });
 
