@@ -112,6 +112,41 @@ export function deactivationSlice(name: string, options: () => Promise<SystemOpt
       await waitFor('scheduling\'s outbox gauge to show nothing pending', async () => /roster_outbox_pending\{[^}]*\} 0\n/.test(await metricsOf('scheduling')), timeoutMs);
     });
 
+    it('issue 16 item 3: completed only once every effect it caused is recorded; the e-mails it caused carry its causation and trace', async () => {
+      const sitterId = await createSitter();
+      await seedVisits(sitterId);
+      const res = await call('POST', `/people/${sitterId}/deactivate`, {});
+      const operation = await settled(res.body.operationId);
+      assert.equal(operation.status, 'completed', JSON.stringify(operation));
+      // The follow-up (scheduling's visits.unassigned → the managers' e-mail) is a step of the operation.
+      const told = operation.steps.find((s: { step: string }) => s.step === 'tell_managers_visits_need_sitter');
+      assert.ok(told, `no step for the managers' e-mail: ${JSON.stringify(operation.steps)}`);
+      assert.deepEqual([told.service, told.counts.messages], ['notifications', 1]);
+      assert.equal(operation.progress.notifications.reported, operation.progress.notifications.expected);
+      // The e-mail is queued under the operation, and not after the operation says it completed.
+      const log = await fetch(`${system.url('notifications')}/messages?template=visits_need_sitter`, { headers: owner });
+      const mine = ((await log.json()) as { items: { cause: { operationId: string; eventId: string } | null; createdAt: string }[] }).items
+        .filter((m) => m.cause?.operationId === operation.id);
+      assert.equal(mine.length, 1);
+      assert.ok(Date.parse(operation.completedAt) >= Date.parse(mine[0]!.createdAt), `completedAt ${operation.completedAt} is before the e-mail ${mine[0]!.createdAt}: ${JSON.stringify(operation)}`);
+
+      // Every event of the cascade names the event it reacts to and continues its trace.
+      const outboxOf = async (service: 'scheduling' | 'notifications', type: string) =>
+        system.services[service].ctx.prisma.$queryRawUnsafe<{ envelope: Record<string, string> }[]>(
+          "SELECT envelope FROM outbox WHERE type = $1 AND envelope->>'correlationid' = $2", type, operation.id,
+        );
+      const [unassigned] = await outboxOf('scheduling', 'visits.unassigned');
+      assert.ok(unassigned);
+      assert.equal(mine[0]!.cause?.eventId, unassigned.envelope.id);
+      const [sent] = await waitFor('notification.sent of the managers\' e-mail', async () => {
+        const rows = await outboxOf('notifications', 'notification.sent');
+        return rows.length > 0 ? rows : null;
+      }, timeoutMs);
+      assert.equal(sent!.envelope.causationid, unassigned.envelope.id, 'notification.sent names the event that queued the e-mail');
+      assert.equal(sent!.envelope.traceparent?.split('-')[1], operation.traceId, 'and continues the cascade\'s trace');
+      assert.equal(unassigned.envelope.traceparent?.split('-')[1], operation.traceId);
+    });
+
     it('a dry run reports the same counts and changes nothing (B1)', async () => {
       const sitterId = await createSitter();
       await seedVisits(sitterId);

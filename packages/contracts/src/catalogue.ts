@@ -174,7 +174,7 @@ export const catalogue = {
     type: 'visits.unassigned', version: 1, producers: ['scheduling'], subject: 'the sitter id',
     payload: visits.visitsUnassigned,
     summary: "A sitter's upcoming visits lost their sitter; managers are told how many need one.",
-    consumers: ['directory', 'notifications'], stepsExpectedFrom: [],
+    consumers: ['directory', 'notifications'], stepsExpectedFrom: ['notifications'],
   }),
   'visits.deleted': define({
     type: 'visits.deleted', version: 1, producers: ['scheduling'], subject: 'the client id', payload: visits.visitsDeleted,
@@ -193,7 +193,7 @@ export const catalogue = {
     consumers: everyoneElse, stepsExpectedFrom: everyoneElse,
   }),
   'cascade.step.completed': define({
-    type: 'cascade.step.completed', version: 1, producers: ['identity', 'directory', 'scheduling', 'notifications'], subject: 'the operation id',
+    type: 'cascade.step.completed', version: 2, producers: ['identity', 'directory', 'scheduling', 'notifications'], subject: 'the operation id',
     payload: cascade.cascadeStepCompleted,
     summary: "A service finished its step of a cascade; directory's operation status is built from these (B4). Produced by every service.",
     consumers: ['directory'], stepsExpectedFrom: [],

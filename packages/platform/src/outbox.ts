@@ -29,8 +29,25 @@ export function eventFor<T extends EventType>(
   return Object.assign(event, currentTraceparent());
 }
 
+/**
+ * The events staged in each open transaction, so that a cascade step recorded in it can say which
+ * of them it caused (`recordStep`'s follow-ups). Keyed weakly by the transaction object: gone with it.
+ */
+export type StagedEvent = Pick<EventEnvelope, 'id' | 'type' | 'correlationid' | 'causationid'>;
+const stagedIn = new WeakMap<object, StagedEvent[]>();
+export const eventsStagedIn = (tx: SqlTx): readonly StagedEvent[] => stagedIn.get(tx) ?? [];
+
+/** For writers that insert outbox rows with their own SQL (bulk cascades): what they staged in `tx`. */
+export function noteStagedEvents(tx: SqlTx, events: readonly StagedEvent[]): void {
+  if (events.length === 0) return;
+  const staged = stagedIn.get(tx);
+  if (staged) staged.push(...events);
+  else stagedIn.set(tx, [...events]);
+}
+
 /** Writes events to the outbox in the caller's transaction: they exist if and only if the change does (rule 2). */
 export async function stageEvents(tx: SqlTx, events: readonly EventEnvelope[]): Promise<void> {
+  noteStagedEvents(tx, events);
   for (const e of events) {
     await tx.$executeRawUnsafe(
       'INSERT INTO outbox (id, type, subject, envelope) VALUES ($1, $2, $3, $4::jsonb)',

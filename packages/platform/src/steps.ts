@@ -1,7 +1,7 @@
-import type { EventEnvelope, ServiceName } from '@roster/contracts';
+import { expectedStepsFor, isEventType, type EventEnvelope, type ServiceName } from '@roster/contracts';
 import type { SqlTx } from './db/database.js';
 import { observeCascadeStep } from './metrics.js';
-import { eventFor, stageEvents } from './outbox.js';
+import { eventFor, eventsStagedIn, stageEvents } from './outbox.js';
 
 export interface CascadeStep {
   service: ServiceName;
@@ -16,11 +16,23 @@ export interface CascadeStep {
 }
 
 /**
+ * The events this transaction staged because of `cause` (their causation id) that other services
+ * report steps for: the operation awaits those too (issue 16 item 3).
+ */
+function followUpsOf(tx: SqlTx, cause: EventEnvelope): { id: string; type: string }[] {
+  return eventsStagedIn(tx)
+    .filter((e) => e.causationid === cause.id && e.correlationid === cause.correlationid && isEventType(e.type) && expectedStepsFor(e.type).length > 0)
+    .map((e) => ({ id: e.id, type: e.type }));
+}
+
+/**
  * Records a service's step of a cascade (rule 9, B4) as a `cascade.step.completed` event in the
- * handler's own transaction: the step is reported if and only if its effects committed.
+ * handler's own transaction: the step is reported if and only if its effects committed. Call it
+ * after the step's effects: it names the events they staged (`followUps`).
  */
 export async function recordStep(tx: SqlTx, s: CascadeStep): Promise<void> {
   const durationMs = Math.max(0, performance.now() - s.startedAt);
+  const followUps = followUpsOf(tx, s.cause);
   const event = eventFor(s.service, {
     type: 'cascade.step.completed',
     subject: s.cause.correlationid,
@@ -37,6 +49,7 @@ export async function recordStep(tx: SqlTx, s: CascadeStep): Promise<void> {
       causeType: s.cause.type,
       dryRun: s.dryRun ?? false,
       detail: s.detail ?? null,
+      ...(followUps.length > 0 ? { followUps } : {}),
     },
   });
   await stageEvents(tx, [event]);

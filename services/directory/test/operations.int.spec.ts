@@ -55,6 +55,57 @@ describe('operation status from cascade steps (directory, Postgres)', () => {
     assert.equal((await read(tenantId, operationId)).body.steps.length, 1);
   });
 
+  it("issue 16 item 3: every step's cause and follow-ups are awaited, whatever order the steps arrive in", async () => {
+    const tenantId = randomUUID();
+    const operationId = randomUUID();
+    const deactivation = randomUUID();
+    const unassigned = randomUUID();
+    const stepOf = (service: 'identity' | 'scheduling' | 'notifications', causeEventId: string, causeType: string, followUps?: { id: string; type: string }[]) =>
+      createEvent(service, {
+        type: 'cascade.step.completed', subject: operationId, tenantId, correlationId: operationId,
+        data: {
+          operationId, service, step: `${service}_${causeType}`, outcome: 'applied', counts: { n: 1 }, durationMs: 1,
+          causeEventId, causeType, dryRun: false, detail: null, ...(followUps ? { followUps } : {}),
+        },
+      });
+    type Progress = { status: string; waitingFor: string[]; progress: Record<string, { reported: number; expected: number }> };
+    const progressOf = async () => (await read(tenantId, operationId)).body as unknown as Progress;
+    // The follow-up's step arrives first (a cascade first seen through it), then identity's and notifications' of the deactivation.
+    await bus.publish([stepOf('notifications', unassigned, 'visits.unassigned')]);
+    await bus.publish([stepOf('identity', deactivation, 'user.deactivated'), stepOf('notifications', deactivation, 'user.deactivated')]);
+    const waiting = await waitFor('three steps', async () => {
+      const p = await progressOf();
+      return p.progress?.notifications?.reported === 2 && p.progress.identity?.reported === 1 ? p : null;
+    });
+    assert.deepEqual([waiting.status, waiting.waitingFor], ['pending', ['scheduling']], 'nothing else stands in for the missing step');
+    await bus.publish([stepOf('scheduling', deactivation, 'user.deactivated', [{ id: unassigned, type: 'visits.unassigned' }])]);
+    const op = await waitFor('the operation', async () => {
+      const p = await progressOf();
+      return p.status === 'completed' ? p : null;
+    });
+    assert.deepEqual(op.progress.notifications, { reported: 2, expected: 2 }, "the deactivation's step and the follow-up's");
+  });
+
+  it('issue 16 item 3: an operation whose follow-up step has not come is still pending', async () => {
+    const tenantId = randomUUID();
+    const operationId = randomUUID();
+    const deactivation = randomUUID();
+    const stepOf = (service: 'identity' | 'scheduling' | 'notifications', followUps?: { id: string; type: string }[]) =>
+      createEvent(service, {
+        type: 'cascade.step.completed', subject: operationId, tenantId, correlationId: operationId,
+        data: {
+          operationId, service, step: `${service}_step`, outcome: 'applied', counts: { n: 1 }, durationMs: 1,
+          causeEventId: deactivation, causeType: 'user.deactivated', dryRun: false, detail: null, ...(followUps ? { followUps } : {}),
+        },
+      });
+    await bus.publish([stepOf('identity'), stepOf('notifications'), stepOf('scheduling', [{ id: randomUUID(), type: 'visits.unassigned' }])]);
+    const op = await waitFor('three steps', async () => {
+      const r = await read(tenantId, operationId);
+      return r.body.steps?.length === 3 ? (r.body as unknown as { status: string; waitingFor: string[] }) : null;
+    });
+    assert.deepEqual([op.status, op.waitingFor], ['pending', ['notifications']]);
+  });
+
   it("never shows a tenant another tenant's operation, nor lets a step cross tenants", async () => {
     const owner = randomUUID();
     const operationId = randomUUID();

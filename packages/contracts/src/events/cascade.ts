@@ -28,4 +28,11 @@ export const cascadeStepCompleted = z.object({
   causeType: z.string().max(64),
   dryRun: z.boolean(),
   detail: z.string().max(1000).nullable(),
+  /**
+   * Version 2 (issue 16 item 3): the events this step caused (staged in the same transaction,
+   * caused by the same event) whose consumers report steps of their own. The operation then also
+   * awaits those steps: it is completed only when every effect it caused, in every service, is
+   * recorded. Absent in version 1 (nothing further awaited).
+   */
+  followUps: z.array(z.object({ id: id.max(128), type: z.string().max(64) })).max(1000).optional(),
 });

@@ -1,6 +1,6 @@
 import type { EventEnvelope } from '@roster/contracts';
 import type { SqlTx } from '@roster/platform/db/database';
-import { stageEvents } from '@roster/platform/outbox';
+import { noteStagedEvents, stageEvents } from '@roster/platform/outbox';
 
 /**
  * The platform's `stageEvents` (rule 2: the events exist if and only if the transaction commits),
@@ -15,4 +15,5 @@ export async function stageManyEvents(tx: SqlTx, events: readonly EventEnvelope[
      SELECT e->>'id', e->>'type', e->>'subject', e FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n`,
     JSON.stringify(events),
   );
+  noteStagedEvents(tx, events);
 }

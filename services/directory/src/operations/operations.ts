@@ -5,20 +5,34 @@ import { claimInbox } from '@roster/platform/inbox';
 import type { DirectoryDb, DirectoryTx } from '../db/client.js';
 import { Prisma } from '../db/generated/client.js';
 
+/** One awaited step: the event that calls for it and the service that must report it. */
+interface AwaitedStep { eventId: string; service: string; type: string }
+
+/** The steps the catalogue expects for these events (one per event and expected service). */
+export function awaitedStepsOf(events: readonly { id: string; type: string }[]): AwaitedStep[] {
+  return events.flatMap((e) => (isEventType(e.type) ? expectedStepsFor(e.type).map((service) => ({ eventId: e.id, service, type: e.type })) : []));
+}
+
+/** Adds awaited steps (ON CONFLICT: a redelivered step adds nothing twice). */
+const awaitRows = (operationId: string, rows: readonly AwaitedStep[]) => Prisma.sql`
+  INSERT INTO operation_awaited (operation_id, event_id, service, type)
+  SELECT ${operationId}::uuid, x.event_id, x.service, x.type
+    FROM unnest(${rows.map((r) => r.eventId)}::text[], ${rows.map((r) => r.service)}::text[], ${rows.map((r) => r.type)}::text[]) AS x(event_id, service, type)
+  ON CONFLICT DO NOTHING`;
+
 /**
- * B4: an operation is the cascade a command started. It awaits, per service, one step for each
- * event it emitted that the catalogue says the service must handle (`expected_counts`): a bulk
- * access change of 1,000 memberships completes when identity has handled all 1,000, not the first.
- * An operation that emitted nothing awaited is completed at once.
+ * B4: an operation is the cascade a command started. It awaits a step for each event it emitted
+ * and each service the catalogue says must handle it (`operation_awaited`): a bulk access change
+ * of 1,000 memberships completes when identity has handled all 1,000, not the first. Steps that
+ * caused further events (`followUps`: visits.unassigned after a deactivation) add what those
+ * await (issue 16 item 3). An operation that emitted nothing awaited is completed at once.
  */
 export async function startOperation(
   tx: DirectoryTx, o: { id: string; tenantId: string; kind: string; subjectId: string | null; dryRun: boolean; events: readonly EventEnvelope[] },
 ): Promise<void> {
+  const awaited = awaitedStepsOf(o.events);
   const counts: Record<string, number> = {};
-  for (const e of o.events) {
-    if (!isEventType(e.type)) continue;
-    for (const s of expectedStepsFor(e.type)) counts[s] = (counts[s] ?? 0) + 1;
-  }
+  for (const a of awaited) counts[a.service] = (counts[a.service] ?? 0) + 1;
   const expected = Object.keys(counts).sort();
   await tx.operation.create({
     data: {
@@ -27,6 +41,7 @@ export async function startOperation(
       status: expected.length ? 'pending' : 'completed', completedAt: expected.length ? null : new Date(),
     },
   });
+  if (awaited.length) await tx.$executeRaw(awaitRows(o.id, awaited));
 }
 
 /**
@@ -48,6 +63,9 @@ export async function recordCascadeStep(db: DirectoryDb, event: EventOf<'cascade
   // P9: an effect a service applied is also a line of the audit trail, by `system`, linked to the
   // operation, shown for the subject and in the trails of the subject's accounts (or the account).
   const audited = step.outcome === 'applied' && !step.dryRun;
+  // Part of the cascade by its correlation: the step's own cause (all its expected services, so a
+  // cascade first seen through a later step still waits for the rest) and the events it caused.
+  const followUps = awaitedStepsOf([{ id: step.causeEventId, type: step.causeType }, ...(step.followUps ?? [])]);
   const [row] = await db.$queryRaw<{ recorded: number }[]>`
     WITH o AS (SELECT id, subject_id FROM operation WHERE id = ${step.operationId}::uuid AND tenant_id = ${tenantId}::uuid),
          claim AS (INSERT INTO inbox (consumer, event_id, type) SELECT 'directory', ${event.id}, ${event.type} WHERE EXISTS (SELECT 1 FROM o)
@@ -62,7 +80,12 @@ export async function recordCascadeStep(db: DirectoryDb, event: EventOf<'cascade
                   COALESCE((SELECT array_agg(m.account_id) FROM membership m WHERE m.tenant_id = ${tenantId}::uuid AND m.person_id = o.subject_id),
                            (SELECT array_agg(a.id) FROM account a WHERE a.tenant_id = ${tenantId}::uuid AND a.id = o.subject_id), '{}'),
                   o.id, ${JSON.stringify({ service: step.service, step: step.step, counts: step.counts, causeType: step.causeType })}::jsonb
-           FROM o, claim WHERE ${audited} AND o.subject_id IS NOT NULL)
+           FROM o, claim WHERE ${audited} AND o.subject_id IS NOT NULL),
+         followed AS (
+           INSERT INTO operation_awaited (operation_id, event_id, service, type)
+           SELECT o.id, x.event_id, x.service, x.type FROM o, claim,
+                  unnest(${followUps.map((r) => r.eventId)}::text[], ${followUps.map((r) => r.service)}::text[], ${followUps.map((r) => r.type)}::text[]) AS x(event_id, service, type)
+           ON CONFLICT DO NOTHING)
     SELECT count(*)::int AS recorded FROM recorded`;
   if (row?.recorded === 1) return;
   // A duplicate, another tenant's operation, or a cascade started elsewhere (no operation yet).
@@ -74,10 +97,30 @@ export async function recordCascadeStep(db: DirectoryDb, event: EventOf<'cascade
       VALUES (${step.operationId}::uuid, ${tenantId}::uuid, ${step.causeType}, NULL, ${step.dryRun}, 'pending', ${expected}::text[])
       ON CONFLICT (id) DO NOTHING`;
     // A step never crosses tenants: an event naming another tenant's operation is ignored.
-    await tx.$executeRaw`
+    const mine = await tx.$executeRaw`
       INSERT INTO operation_step (id, operation_id, service, step, outcome, counts, duration_ms, dry_run, detail, cause_type, cause_event_id, at)
       SELECT ${stepValues} FROM operation o WHERE o.id = ${step.operationId}::uuid AND o.tenant_id = ${tenantId}::uuid`;
+    if (mine !== 1) return;
+    if (followUps.length) await tx.$executeRaw(awaitRows(step.operationId, followUps));
   });
+}
+
+/**
+ * Per service: the steps awaited and how many of them are reported (a step matches by its cause
+ * event), from `operation_awaited`; null for an operation recorded before it existed.
+ */
+async function awaitedProgress(tx: SqlTx, operationId: string): Promise<{ awaited: Record<string, number>; reported: Record<string, number> } | null> {
+  const rows = await tx.$queryRawUnsafe<{ service: string; awaited: number; reported: number }[]>(
+    `SELECT a.service, count(*)::int AS awaited,
+            count(*) FILTER (WHERE EXISTS (SELECT 1 FROM operation_step s
+                                            WHERE s.operation_id = a.operation_id AND s.service = a.service AND s.cause_event_id = a.event_id))::int AS reported
+       FROM operation_awaited a WHERE a.operation_id = $1::uuid GROUP BY a.service ORDER BY a.service`, operationId,
+  );
+  if (rows.length === 0) return null;
+  return {
+    awaited: Object.fromEntries(rows.map((r) => [r.service, r.awaited])),
+    reported: Object.fromEntries(rows.map((r) => [r.service, r.reported])),
+  };
 }
 
 /** Steps reported per service (distinct cause events: a service may record several steps for one event). */
@@ -107,8 +150,12 @@ interface StepGroup {
 export async function getOperation(db: DirectoryDb, tenantId: string, id: string) {
   let op = await db.operation.findFirst({ where: { id, tenantId } });
   if (!op) return null;
-  const awaited = (op.expectedCounts as Record<string, number> | null) ?? Object.fromEntries(op.expected.map((s) => [s, 1]));
-  const { reported, failed, lastAt } = await reportedCounts(db, id);
+  const recorded = await reportedCounts(db, id);
+  const { failed, lastAt } = recorded;
+  // Awaited event by event; operations from before that was recorded: by counts per service.
+  const progress = await awaitedProgress(db, id);
+  const awaited = progress?.awaited ?? (op.expectedCounts as Record<string, number> | null) ?? Object.fromEntries(op.expected.map((s) => [s, 1]));
+  const reported = progress?.reported ?? recorded.reported;
   const done = Object.entries(awaited).every(([service, n]) => (reported[service] ?? 0) >= n);
   if (op.status === 'pending' && done) {
     // Completed when its last awaited step was recorded; stored the first time it is seen.
@@ -136,7 +183,7 @@ export async function getOperation(db: DirectoryDb, tenantId: string, id: string
     completedAt: op.completedAt?.toISOString() ?? null,
     traceparent: op.traceparent,
     traceId: op.traceparent?.split('-')[1] ?? null,
-    expected: op.expected,
+    expected: Object.keys(awaited).sort(),
     progress: Object.fromEntries(Object.entries(awaited).map(([s, n]) => [s, { reported: reported[s] ?? 0, expected: n }])),
     waitingFor: Object.entries(awaited).filter(([s, n]) => (reported[s] ?? 0) < n).map(([s]) => s),
     steps: steps.map((s) => ({

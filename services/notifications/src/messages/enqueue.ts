@@ -8,7 +8,7 @@ import { normalizeAddress } from './addresses.js';
 export interface MessageRequest {
   tenantId: string;
   /** The event that causes the message: with template and recipient, the idempotency key. */
-  cause: Pick<EventEnvelope, 'id' | 'type'> & { correlationid?: string | undefined };
+  cause: Pick<EventEnvelope, 'id' | 'type'> & Partial<Pick<EventEnvelope, 'correlationid' | 'traceparent' | 'tracestate'>>;
   template: string;
   channel: Channel;
   recipientPersonId: string | null;
@@ -38,12 +38,13 @@ export async function enqueueMessage(tx: SqlTx, m: MessageRequest): Promise<Queu
   const reason = to ? null : m.channel === 'email' ? 'invalid e-mail address' : 'invalid phone number (an international number such as +44 20 7946 0958)';
   const inserted = await tx.$executeRawUnsafe(
     `INSERT INTO message (id, tenant_id, idempotency_key, cause_event_id, cause_type, correlation_id, template, channel,
-                          recipient_person_id, to_address, variables, sealed_secret, status, last_error)
-     VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9::uuid, $10, $11::jsonb, $12::jsonb, $13, $14)
+                          recipient_person_id, to_address, variables, sealed_secret, status, last_error, cause_traceparent, cause_tracestate)
+     VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9::uuid, $10, $11::jsonb, $12::jsonb, $13, $14, $15, $16)
      ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`,
     id, m.tenantId, key, m.cause.id, m.cause.type, m.cause.correlationid ?? null, m.template, m.channel,
     m.recipientPersonId, to ?? m.to.slice(0, 320), JSON.stringify(m.variables),
     to && m.sealedSecret ? JSON.stringify(m.sealedSecret) : null, to ? 'queued' : 'failed', reason,
+    m.cause.traceparent ?? null, m.cause.tracestate ?? null,
   );
   if (inserted !== 1) return 'duplicate';
   if (to) return 'queued';

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import type { SealedSecret } from '@roster/contracts';
+import type { EventEnvelope, SealedSecret } from '@roster/contracts';
 import { open } from '@roster/platform/crypto/sealing';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
 import { WorkLoop } from '@roster/platform/work-loop';
@@ -43,6 +43,9 @@ interface ClaimedRow {
   sealed_secret: SealedSecret | null;
   attempts: number;
   correlation_id: string | null;
+  cause_event_id: string;
+  cause_traceparent: string | null;
+  cause_tracestate: string | null;
 }
 
 interface Recipient {
@@ -156,7 +159,7 @@ export class MessageSender {
               attempts = m.attempts + 1, updated_at = now()
          FROM due WHERE m.id = due.id
        RETURNING m.id, m.tenant_id, m.template, m.channel, m.recipient_person_id, m.to_address, m.variables,
-                 m.sealed_secret, m.attempts, m.correlation_id`,
+                 m.sealed_secret, m.attempts, m.correlation_id, m.cause_event_id, m.cause_traceparent, m.cause_tracestate`,
       this.o.batchSize ?? 50, this.o.workerId, this.o.claimSeconds ?? 60,
     );
   }
@@ -255,17 +258,16 @@ export class MessageSender {
     // Our claim expired and another replica took the row: its outcome is the one recorded.
     if (updated !== 1) return false;
     await this.recordAttempts(tx, row, outcome.attempts);
-    const correlation = row.correlation_id ? { correlationId: row.correlation_id } : {};
     if (status === 'sent') {
-      await stageEvents(tx, [eventFor('notifications', {
-        type: 'notification.sent', subject: row.id, tenantId: row.tenant_id, ...correlation,
+      await stageEvents(tx, [causedByTheMessage(row, eventFor('notifications', {
+        type: 'notification.sent', subject: row.id, tenantId: row.tenant_id,
         data: { messageId: row.id, template: row.template, channel: row.channel, recipientPersonId: row.recipient_person_id, provider: (outcome.provider ?? 'unknown').slice(0, 64) },
-      })]);
+      }))]);
     } else if (status === 'failed') {
-      await stageEvents(tx, [eventFor('notifications', {
-        type: 'notification.failed', subject: row.id, tenantId: row.tenant_id, ...correlation,
+      await stageEvents(tx, [causedByTheMessage(row, eventFor('notifications', {
+        type: 'notification.failed', subject: row.id, tenantId: row.tenant_id,
         data: { messageId: row.id, template: row.template, channel: row.channel, recipientPersonId: row.recipient_person_id, reason: (outcome.error ?? 'failed').slice(0, 1000), attempts: Math.max(1, row.attempts) },
-      })]);
+      }))]);
     }
     return status === 'sent' || status === 'failed';
   }
@@ -297,4 +299,19 @@ export class MessageSender {
       );
     }
   }
+}
+
+/**
+ * The sender runs outside any delivery: an outcome's event takes the cascade, causation and trace
+ * of the event that queued the message (issue 16 item 3), so `roster trace`, the CloudEvents chain
+ * and the OTel trace lead from a deactivation to the e-mails it caused.
+ */
+function causedByTheMessage<E extends EventEnvelope>(row: ClaimedRow, event: E): E {
+  return {
+    ...event,
+    ...(row.correlation_id ? { correlationid: row.correlation_id } : {}),
+    causationid: row.cause_event_id,
+    ...(row.cause_traceparent ? { traceparent: row.cause_traceparent } : {}),
+    ...(row.cause_tracestate ? { tracestate: row.cause_tracestate } : {}),
+  };
 }

@@ -11,7 +11,10 @@ import type { Reaction } from './react.js';
  */
 export async function tellManagersVisitsNeedSitter(tx: SqlTx, event: EventOf<'visits.unassigned'>): Promise<Reaction> {
   const d = event.data;
-  if (d.chunk.index !== 0 || d.visitCount === 0) return { counts: { messages: 0 } };
+  // Every chunk is a step of the cascade (the operation awaits one per visits.unassigned, issue 16 item 3).
+  const step = 'tell_managers_visits_need_sitter';
+  if (d.visitCount === 0) return { step, counts: { messages: 0 }, detail: 'no visit lost its sitter' };
+  if (d.chunk.index !== 0) return { step, counts: { messages: 0 }, detail: 'the managers are told once, with the first chunk' };
   const sitter = await findPerson(tx, event.tenantid, d.sitterId);
   const outcomes: QueueOutcome[] = [];
   for (const manager of await managersOf(tx, event.tenantid, d.sitterId, MANAGING_ROLES)) {
@@ -21,8 +24,9 @@ export async function tellManagersVisitsNeedSitter(tx: SqlTx, event: EventOf<'vi
       idempotencyKey: `visits_need_sitter:${event.correlationid}:${d.sitterId}:${manager.id}`,
     }));
   }
-  await fireMonitors(tx, event, `${d.visitCount} visits of ${displayName(sitter, 'a sitter')} need a sitter.`);
-  return { counts: tally(outcomes) };
+  const visits = d.visitCount === 1 ? '1 visit' : `${d.visitCount} visits`;
+  await fireMonitors(tx, event, `${visits} of ${displayName(sitter, 'a sitter')} ${d.visitCount === 1 ? 'needs' : 'need'} a sitter.`);
+  return { step, counts: tally(outcomes) };
 }
 
 const clock = (iso: string, timeZone: string): string => {

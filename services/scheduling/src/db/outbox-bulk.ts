@@ -1,5 +1,6 @@
 import type { EventEnvelope } from '@roster/contracts';
 import type { SqlTx } from '@roster/platform/db/database';
+import { noteStagedEvents } from '@roster/platform/outbox';
 
 /**
  * The platform's `stageEvents` in one statement: a cascade touching 100,000 visits writes its
@@ -13,4 +14,5 @@ export async function stageEventsInBulk(tx: SqlTx, events: readonly EventEnvelop
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[])`,
     events.map((e) => e.id), events.map((e) => e.type), events.map((e) => e.subject), events.map((e) => JSON.stringify(e)),
   );
+  noteStagedEvents(tx, events);
 }

@@ -1,5 +1,5 @@
 import type { EventOf } from '@roster/contracts';
-import { eventFor } from '@roster/platform/outbox';
+import { eventFor, noteStagedEvents } from '@roster/platform/outbox';
 import type { PersonEvent } from '@roster/platform/people-projection';
 import type { SqlTx } from '@roster/platform/db/database';
 import { stageEventsInBulk } from '../db/outbox-bulk.js';
@@ -52,7 +52,7 @@ export async function unassignUpcomingVisitsOf(tx: SqlTx, tenantId: string, sitt
     `UPDATE person_projection SET default_sitter_id = NULL WHERE tenant_id = $1::uuid AND default_sitter_id = $2::uuid`, tenantId, sitterId,
   );
   const template = visitsUnassignedEnvelope(tenantId, sitterId, defaultSitterCleared);
-  const [released] = await tx.$queryRawUnsafe<{ n: number }[]>(
+  const [released] = await tx.$queryRawUnsafe<{ n: number; ids: string[] | null }[]>(
     `WITH released AS (
        DELETE FROM visit_assignment WHERE tenant_id = $1::uuid AND sitter_id = $2::uuid AND ${UPCOMING_ASSIGNMENT} RETURNING visit_id AS id
      ),
@@ -67,10 +67,13 @@ export async function unassignUpcomingVisitsOf(tx: SqlTx, tenantId: string, sitt
                 'visitIds', e.ids, 'visitCount', t.visits, 'chunk', jsonb_build_object('index', e.chunk, 'total', t.chunks)))
        FROM (SELECT gen_random_uuid()::text AS id, chunk, ids FROM chunks) e CROSS JOIN totals t
        ORDER BY e.chunk
+       RETURNING id
      )
-     SELECT visits AS n FROM totals`,
+     SELECT visits AS n, (SELECT array_agg(id) FROM staged) AS ids FROM totals`,
     tenantId, sitterId, JSON.stringify(template),
   );
+  // The step recorded after this names them as its follow-ups (the operation awaits their steps).
+  noteStagedEvents(tx, (released?.ids ?? []).map((id) => ({ ...template, id })));
   const visitsUnassigned = released?.n ?? 0;
   // No visit, but clients lost their default sitter: managers are still told, in one event.
   if (visitsUnassigned === 0 && defaultSitterCleared > 0) await stageEventsInBulk(tx, [template]);
