@@ -139,7 +139,7 @@ export const catalogue = {
   'role.defined': define({
     type: 'role.defined', version: 1, producers: ['directory'], subject: 'the role key', payload: accounts.roleDefined,
     summary: "A tenant's custom role was defined or its permissions changed (P2); tokens carry the permissions.",
-    consumers: ['identity'], stepsExpectedFrom: [],
+    consumers: ['identity', 'scheduling'], stepsExpectedFrom: [],
   }),
   'client.assigned': define({
     type: 'client.assigned', version: 1, producers: ['directory'], subject: 'the client id', payload: accounts.clientAssigned,

@@ -75,6 +75,35 @@ describe('what scheduling knows of people: memberships, areas, assignments (rule
     assert.equal((await h.http('GET', `/clients/${clientId}`, { tenantId, personId: second, roles: ['salesperson'] })).body.assigneeId, second);
   });
 
+  it('issue 15 item 6, rule 8: a custom role with the assigned-clients scope sees here what the directory shows it — its assigned clients\' visits, not the tenant\'s', async () => {
+    const tenantId = randomUUID();
+    const { clientId, sitterId } = await h.clientAndSitter(tenantId);
+    const other = h.personCreated(tenantId, 'client');
+    await h.feed(other);
+    const closer = randomUUID();
+    const mine = (await assign(tenantId, clientId, sitterId)).body.id;
+    await assign(tenantId, other.data.personId, sitterId);
+    const who = { tenantId, personId: closer, roles: ['closer'], permissions: ['people.read', 'visits.read'] };
+    const sees = async () => (await h.http('GET', '/visits', who)).body.items.map((v: { id: string }) => v.id);
+    // Before scheduling knows the role: only the caller's own (none), never the whole tenant.
+    assert.deepEqual(await sees(), []);
+    const defined = (scope: 'assigned_clients' | 'account', time: Date) => createEvent('directory', {
+      type: 'role.defined', subject: 'closer', tenantId, correlationId: randomUUID(), time,
+      data: { roleKey: 'closer', name: 'Closer', permissions: ['people.read', 'visits.read'], scope, rank: 20, actor: SYSTEM },
+    });
+    const t0 = Date.now();
+    await h.feed(defined('assigned_clients', new Date(t0)));
+    await h.feed(createEvent('directory', {
+      type: 'client.assigned', subject: clientId, tenantId, correlationId: randomUUID(), data: { clientId, staffId: closer, actor: SYSTEM },
+    }));
+    assert.deepEqual(await sees(), [mine]);
+    // An older definition arriving late changes nothing; a newer one does.
+    await h.feed(defined('account', new Date(t0 - 1000)));
+    assert.deepEqual(await sees(), [mine]);
+    await h.feed(defined('account', new Date(t0 + 1000)));
+    assert.equal((await sees()).length, 2);
+  });
+
   it('a client.assigned arriving before the client exists is kept, and the client stays unschedulable until user.created', async () => {
     const tenantId = randomUUID();
     const clientId = randomUUID();

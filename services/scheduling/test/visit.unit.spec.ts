@@ -4,7 +4,7 @@ import { HttpProblem } from '@roster/platform/http/problem';
 import type { Principal } from '@roster/platform/auth/claims';
 import { BUILT_IN_ROLES } from '@roster/contracts';
 import { decideVisit, type VisitActor, type VisitCommand, type VisitState } from '../src/visits/visit.js';
-import { scopeCondition, VISIT_SCOPE, visitScopeOf } from '../src/visits/scope.js';
+import { decideVisitScope, scopeCondition, VISIT_SCOPE, type CustomRole } from '../src/visits/scope.js';
 
 const sitter = 'sitter-1';
 const manager: VisitActor = { personId: 'manager-1', manages: true, completesOwn: false };
@@ -60,8 +60,9 @@ const principal = (roles: string[], kind: 'client' | 'staff' = 'staff', permissi
 });
 
 describe('who sees which visits (rule 8, P3): the scope from the token\'s roles', () => {
-  const scope = (p: Principal) => {
-    const s = visitScopeOf(p);
+  const visitScopeOf = (p: Principal, custom: ReadonlyMap<string, CustomRole> = new Map()) => decideVisitScope(p, custom);
+  const scope = (p: Principal, custom?: ReadonlyMap<string, CustomRole>) => {
+    const s = visitScopeOf(p, custom);
     return { all: s.all, self: s.self, assignedClients: s.assignedClients, areaRoles: s.areaRoles };
   };
 
@@ -84,8 +85,18 @@ describe('who sees which visits (rule 8, P3): the scope from the token\'s roles'
     assert.throws(() => visitScopeOf(principal(['staff'], 'staff', ['people.read'])), (e: unknown) => e instanceof HttpProblem && e.status === 403);
   });
 
-  it('a custom role counts as the tenant with visits.read, as self with visits.read_own only', () => {
-    assert.equal(scope(principal(['dispatcher'], 'staff', ['visits.read'])).all, true);
-    assert.deepEqual(scope(principal(['walker'], 'staff', ['visits.read_own'])), { all: false, self: true, assignedClients: false, areaRoles: [] });
+  it('issue 15 item 6: a custom role reaches as far as its own scope (from role.defined), as in the directory', () => {
+    const roles = new Map<string, CustomRole>([
+      ['dispatcher', { scope: 'account', permissions: ['visits.read'] }],
+      ['closer', { scope: 'assigned_clients', permissions: ['people.read', 'visits.read'] }],
+      ['area_lead', { scope: 'own_areas', permissions: ['visits.read'] }],
+      ['walker', { scope: 'self', permissions: ['visits.read_own'] }],
+    ]);
+    assert.equal(scope(principal(['dispatcher'], 'staff', ['visits.read']), roles).all, true);
+    assert.deepEqual(scope(principal(['closer'], 'staff', ['people.read', 'visits.read']), roles), { all: false, self: false, assignedClients: true, areaRoles: [] });
+    assert.deepEqual(scope(principal(['area_lead'], 'staff', ['visits.read']), roles), { all: false, self: false, assignedClients: false, areaRoles: ['area_lead'] });
+    assert.deepEqual(scope(principal(['walker'], 'staff', ['visits.read_own']), roles), { all: false, self: true, assignedClients: false, areaRoles: [] });
+    // Not projected yet: only the caller's own, never the whole tenant.
+    assert.deepEqual(scope(principal(['newcomer'], 'staff', ['visits.read'])), { all: false, self: true, assignedClients: false, areaRoles: [] });
   });
 });

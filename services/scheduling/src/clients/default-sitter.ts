@@ -26,7 +26,7 @@ export async function findClient(db: SqlTx, me: Principal, id: string, lock = fa
   const params: unknown[] = [me.tenantId, id];
   const [row] = await db.$queryRawUnsafe<ClientRow[]>(
     `SELECT ${CLIENT_COLUMNS} FROM person_projection c
-     WHERE c.tenant_id = $1::uuid AND c.id = $2::uuid AND c.kind = 'client' AND c.status <> 'pending' AND ${clientScopeCondition(visitScopeOf(me), 'c', params)}${lock ? ' FOR UPDATE OF c' : ''}`,
+     WHERE c.tenant_id = $1::uuid AND c.id = $2::uuid AND c.kind = 'client' AND c.status <> 'pending' AND ${clientScopeCondition(await visitScopeOf(db, me), 'c', params)}${lock ? ' FOR UPDATE OF c' : ''}`,
     ...params,
   );
   if (!row) throw notFound(`client ${id}`);

@@ -61,7 +61,7 @@ export function visitsRouter(ctx: SchedulingContext): Router {
 
   router.get('/visits', auth, async (req, res) => {
     const me = principalOf(req);
-    const scope = visitScopeOf(me);
+    const scope = await visitScopeOf(ctx.prisma, me);
     const q = parse(listQuery, req.query, 'query');
     res.json(await listVisits(ctx.prisma, scope, q));
   });
@@ -69,7 +69,7 @@ export function visitsRouter(ctx: SchedulingContext): Router {
   router.get('/visits/:id', auth, async (req, res) => {
     const me = principalOf(req);
     const id = parse(uuid, req.params.id, 'params');
-    const visit = await findVisibleVisit(ctx.prisma, visitScopeOf(me), id);
+    const visit = await findVisibleVisit(ctx.prisma, await visitScopeOf(ctx.prisma, me), id);
     if (!visit) throw notFound(`visit ${id}`);
     res.json(visitDto(visit, (await surchargesOf(ctx.prisma, me.tenantId, [id])).get(id)));
   });

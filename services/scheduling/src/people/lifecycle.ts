@@ -5,7 +5,7 @@ import {
 } from '@roster/platform/people-projection';
 import type { SchedulingContext } from '../service.js';
 import { keepVisitsAsTheyAre, previewReleaseOfVisits, releaseVisitsOfDepartedPerson, type StepResult } from '../visits/cascade.js';
-import { recordAccessChange, recordAccount, recordClientAssignment, recordProfile } from './projection.js';
+import { recordAccessChange, recordAccount, recordRole, recordClientAssignment, recordProfile } from './projection.js';
 
 /**
  * Scheduling's column of the cascade table on the platform's person lifecycle mechanism, plus
@@ -20,6 +20,7 @@ const comeback: CascadeEffect<StepResult> = { step: 'keep_visits_unchanged', app
 
 export const CONSUMED_TYPES = [
   ...PERSON_EVENT_TYPES, 'cascade.preview_requested', 'access.granted', 'access.revoked', 'role.changed', 'client.assigned', 'account.created',
+  'role.defined',
 ] as const;
 
 /** What handling an event needs of the service (the bench drives it without HTTP or bus). */
@@ -49,6 +50,8 @@ export async function applySchedulingEvent(ctx: EventHandlingContext, event: Ros
       await recordClientAssignment(tx, event);
     } else if (event.type === 'account.created') {
       await recordAccount(tx, event);
+    } else if (event.type === 'role.defined') {
+      await recordRole(tx, event);
     }
     return true;
   }, { timeout: 120_000, maxWait: 10_000 });

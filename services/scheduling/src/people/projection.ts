@@ -85,5 +85,16 @@ export async function recordAccount(tx: SqlTx, event: EventOf<'account.created'>
   );
 }
 
+/** role.defined: a custom role's scope and permissions; an older definition never overwrites a newer one. */
+export async function recordRole(tx: SqlTx, event: EventOf<'role.defined'>): Promise<void> {
+  const { roleKey, scope, permissions } = event.data;
+  await tx.$executeRawUnsafe(
+    `INSERT INTO role_projection (tenant_id, key, scope, permissions, changed_at) VALUES ($1::uuid, $2, $3, $4::text[], $5)
+     ON CONFLICT (tenant_id, key) DO UPDATE SET scope = EXCLUDED.scope, permissions = EXCLUDED.permissions, changed_at = EXCLUDED.changed_at
+     WHERE role_projection.changed_at <= EXCLUDED.changed_at`,
+    event.tenantid, roleKey, scope, permissions, new Date(event.time),
+  );
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (s: string | null | undefined): s is string => typeof s === 'string' && UUID.test(s);

@@ -66,7 +66,7 @@ export async function createSchedule(db: SqlClient, me: Principal, body: NewSche
 /** GET /schedules?clientId=&limit=&cursor=: the schedules the caller may see (same scope as visits), oldest first, keyset-paged. */
 export async function listSchedules(db: SqlTx, me: Principal, q: { clientId?: string | undefined; limit: number; cursor?: string | undefined }) {
   const params: unknown[] = [me.tenantId];
-  const where = ['s.tenant_id = $1::uuid', scopeCondition(visitScopeOf(me), SCHEDULE_SCOPE, params)];
+  const where = ['s.tenant_id = $1::uuid', scopeCondition(await visitScopeOf(db, me), SCHEDULE_SCOPE, params)];
   if (q.clientId) where.push(`s.client_id = $${params.push(q.clientId)}::uuid`);
   if (q.cursor) {
     const [at, id] = decodeCursor(q.cursor);
@@ -83,7 +83,7 @@ export async function listSchedules(db: SqlTx, me: Principal, q: { clientId?: st
 async function scheduleForUpdate(tx: SqlTx, me: Principal, id: string): Promise<ScheduleRow> {
   const params: unknown[] = [me.tenantId, id];
   const [row] = await tx.$queryRawUnsafe<ScheduleRow[]>(
-    `SELECT ${SCHEDULE_COLUMNS} FROM schedule s WHERE s.tenant_id = $1::uuid AND s.id = $2::uuid AND ${scopeCondition(visitScopeOf(me), SCHEDULE_SCOPE, params)} FOR UPDATE OF s`,
+    `SELECT ${SCHEDULE_COLUMNS} FROM schedule s WHERE s.tenant_id = $1::uuid AND s.id = $2::uuid AND ${scopeCondition(await visitScopeOf(tx, me), SCHEDULE_SCOPE, params)} FOR UPDATE OF s`,
     ...params,
   );
   if (!row) throw notFound(`schedule ${id}`);

@@ -70,7 +70,7 @@ async function visitForUpdate(tx: SqlTx, scope: VisitScope, id: string): Promise
 /** PATCH /visits/{id} (S2): managers assign, reassign or unassign (null) a visit that is not completed. */
 export async function assignVisit(db: SqlClient, me: Principal, id: string, sitterId: string | null) {
   return db.$transaction(async (tx) => {
-    const visit = await visitForUpdate(tx, visitScopeOf(me), id);
+    const visit = await visitForUpdate(tx, await visitScopeOf(tx, me), id);
     const decision = decideVisit(stateOf(visit), { type: 'assign', sitterId }, actorOf(me));
     if (decision.type === 'assigned') await requireAssignableSitter(tx, me.tenantId, decision.sitterId);
     await setAssignment(tx, me.tenantId, id, decision.type === 'assigned' ? decision.sitterId : null);
@@ -81,7 +81,7 @@ export async function assignVisit(db: SqlClient, me: Principal, id: string, sitt
 /** POST /visits/{id}/complete (S2): a sitter their own visits (visits.complete_own), a manager any in scope (visits.manage). */
 export async function completeVisit(db: SqlClient, me: Principal, id: string, early = false) {
   return db.$transaction(async (tx) => {
-    const visit = await visitForUpdate(tx, visitScopeOf(me), id);
+    const visit = await visitForUpdate(tx, await visitScopeOf(tx, me), id);
     decideVisit(stateOf(visit), { type: 'complete', at: new Date(), early }, actorOf(me));
     await tx.$executeRawUnsafe(
       `UPDATE visit SET status = 'completed', completed_at = now(), completed_by = $3::uuid WHERE id = $1::uuid AND tenant_id = $2::uuid`,
@@ -96,7 +96,7 @@ export async function completeVisit(db: SqlClient, me: Principal, id: string, ea
 /** POST /visits/{id}/surcharges (S1): an amount and a reason on a visit in scope. */
 export async function addSurcharge(db: SqlClient, me: Principal, id: string, amountCents: number, reason: string) {
   return db.$transaction(async (tx) => {
-    await visitForUpdate(tx, visitScopeOf(me), id);
+    await visitForUpdate(tx, await visitScopeOf(tx, me), id);
     const [row] = await tx.$queryRawUnsafe<SurchargeRow[]>(
       `INSERT INTO surcharge (id, tenant_id, visit_id, amount_cents, reason, created_by) VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6::uuid)
        RETURNING id, visit_id, amount_cents, reason, created_by, created_at`,

@@ -1,5 +1,6 @@
 import { BUILT_IN_ROLES, isBuiltInRole, type RoleScope } from '@roster/contracts';
 import type { Principal } from '@roster/platform/auth/claims';
+import type { SqlTx } from '@roster/platform/db/database';
 import { forbidden } from '@roster/platform/http/problem';
 
 /**
@@ -9,8 +10,7 @@ import { forbidden } from '@roster/platform/http/problem';
  * - a salesperson (`assigned_clients`): visits of the clients assigned to them (client.assigned);
  * - a supervisor (`own_areas`): visits of clients of the accounts (and sub-accounts) they hold the role in;
  * - `self` (visits.read_own): a sitter their own schedule, a client their own visits.
- * Several roles widen the scope (union). A custom role's scope is not in the token: it counts as
- * `account` when the token carries visits.read, otherwise as `self`.
+ * Several roles widen the scope (union). A custom role's scope comes from `role.defined`.
  */
 export interface VisitScope {
   tenantId: string;
@@ -23,7 +23,23 @@ export interface VisitScope {
   areaRoles: string[];
 }
 
-export function visitScopeOf(me: Principal): VisitScope {
+/** A tenant's custom role as scheduling knows it from `role.defined` (rule 8: a scope means the same everywhere). */
+export interface CustomRole { scope: RoleScope; permissions: readonly string[] }
+
+/**
+ * The caller's scope, with the custom roles of the token looked up in scheduling's projection of
+ * `role.defined` (issue 15 item 6): a custom role with the assigned-clients scope sees here the
+ * clients the directory shows it, not the whole tenant.
+ */
+export async function visitScopeOf(db: SqlTx, me: Principal): Promise<VisitScope> {
+  const custom = me.roles.filter((r) => !isBuiltInRole(r));
+  const rows = custom.length === 0 ? [] : await db.$queryRawUnsafe<{ key: string; scope: RoleScope; permissions: string[] }[]>(
+    'SELECT key, scope, permissions FROM role_projection WHERE tenant_id = $1::uuid AND key = ANY($2::text[])', me.tenantId, custom,
+  );
+  return decideVisitScope(me, new Map(rows.map((r) => [r.key, { scope: r.scope, permissions: r.permissions }])));
+}
+
+export function decideVisitScope(me: Principal, customRoles: ReadonlyMap<string, CustomRole>): VisitScope {
   const canRead = me.permissions.has('visits.read');
   const canReadOwn = me.permissions.has('visits.read_own');
   if (!canRead && !canReadOwn) throw forbidden('this needs the permission visits.read or visits.read_own, which your roles do not grant');
@@ -41,7 +57,10 @@ export function visitScopeOf(me: Principal): VisitScope {
       if (canRead && perms.includes('visits.read')) widen(def.scope, role);
       else if (canReadOwn && perms.includes('visits.read_own')) widen('self', role);
     } else {
-      widen(canRead ? 'account' : 'self', role);
+      // A custom role reaches as far as its own scope says; one not projected yet, only the caller's own.
+      const def = customRoles.get(role);
+      if (def && canRead && def.permissions.includes('visits.read')) widen(def.scope, role);
+      else if (def?.permissions.includes('visits.read_own') || def?.permissions.includes('visits.read') || !def) widen('self', role);
     }
   }
   // A token whose permissions come from no known role (custom permissions) still sees its own.
