@@ -270,6 +270,13 @@ describe('SCIM 2.0 provisioning (B3, directory on Postgres)', () => {
       const third = all[2]!.meta.created as string;
       const res = await t.call('GET', `/Users?filter=${encodeURIComponent(`meta.created gt "${third}"`)}`);
       assert.deepEqual(res.body.Resources.map((u: Json) => u.id), all.slice(3).map((u) => u.id));
+      // Issue 15: what JavaScript reads as a date but Postgres does not is a 400 invalidFilter, never a 500.
+      for (const value of ['2', '2026', 'yesterday', '2026-13-45T99:00:00Z', '+275760-09-13T00:00:00Z']) {
+        const bad = await t.call('GET', `/Users?filter=${encodeURIComponent(`meta.created gt "${value}"`)}`);
+        assert.deepEqual([bad.status, bad.body.scimType], [400, 'invalidFilter'], value);
+      }
+      const offset = await t.call('GET', `/Users?filter=${encodeURIComponent('meta.lastModified ge "2000-01-01T00:00:00+02:00"')}`);
+      assert.equal(offset.status, 200);
     });
 
     it('B3: userName and e-mail match in any case; id and externalId exactly', async () => {

@@ -1,6 +1,8 @@
 import { invalidFilter } from './errors.js';
 import type { CompValue, Filter } from './filter.js';
 
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
 /**
  * A SCIM filter as a SQL condition over the Users query (`person p LEFT JOIN scim_user s`).
  * Attribute names are case-insensitive and may carry the core schema URN; string comparisons
@@ -50,10 +52,13 @@ export function filterToSql(filter: Filter, attributes: AttributeMap, params: un
     }
     if (typeof v !== 'string') throw invalidFilter(`${f.attrPath} is compared with a "string", not ${JSON.stringify(v)}`);
     if (a.type === 'dateTime') {
-      if (Number.isNaN(Date.parse(v))) throw invalidFilter(`${f.attrPath}: "${v}" is not a date-time`);
+      // xsd:dateTime as SCIM says (RFC 7643 §2.3.5), checked here: JavaScript reads "2" as a date and
+      // Postgres does not (that was a 500). Postgres gets the normalized instant.
+      if (!DATE_TIME.test(v) || Number.isNaN(Date.parse(v))) throw invalidFilter(`${f.attrPath}: "${v}" is not a date-time such as "2026-01-31T09:00:00Z"`);
+      const instant = new Date(v).toISOString();
       const ops = { eq: '=', ne: '<>', gt: '>', ge: '>=', lt: '<', le: '<=' } as const;
       if (!(f.op in ops)) throw invalidFilter(`${f.attrPath} is a date-time: use eq ne gt ge lt le`);
-      return `(${a.expr}) ${ops[f.op as keyof typeof ops]} ${param(v, '::timestamptz')}`;
+      return `(${a.expr}) ${ops[f.op as keyof typeof ops]} ${param(instant, '::timestamptz')}`;
     }
     const x = a.caseExact ? `(${a.expr})` : `lower(${a.expr})`;
     const p = a.caseExact ? param(v) : `lower(${param(v)})`;
