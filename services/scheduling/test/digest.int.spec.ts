@@ -76,4 +76,26 @@ describe('daily schedule digest (N2; Postgres)', () => {
     const sent = digests(sitterId).map((d) => [d.data.timeZone, d.data.date, d.data.visits.length]).sort();
     assert.deepEqual(sent, [['America/New_York', '2027-03-02', 1], ['Asia/Tokyo', '2027-03-03', 1]]);
   });
+
+  it('issue 15: a zone the database does not know is refused at entry, stored in its one spelling; a zone that fails does not stop the others', async () => {
+    const tenantId = randomUUID();
+    const { clientId, sitterId } = await h.clientAndSitter(tenantId);
+    // Node's ICU knows US/Pacific-New, Postgres does not: refused with a 400, nothing stored.
+    const refused = await h.http('POST', '/visits', manager(tenantId), { clientId, sitterId, startsAt: '2027-04-01T10:00:00Z', endsAt: '2027-04-01T11:00:00Z', timeZone: 'US/Pacific-New' });
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.match(refused.body.detail, /US\/Pacific-New/);
+    const id = await visit(tenantId, clientId, sitterId, '2027-04-01T10:00:00Z', '2027-04-01T11:00:00Z', 'europe/london');
+    assert.equal((await h.http('GET', `/visits/${id}`, manager(tenantId))).body.timeZone, 'Europe/London');
+
+    // A row stored before this check (written here directly) no longer stops the digests of other zones.
+    const other = await h.clientAndSitter(tenantId);
+    const bad = await visit(tenantId, other.clientId, other.sitterId, '2027-04-02T09:00:00Z', '2027-04-02T10:00:00Z', 'UTC');
+    await h.db.$executeRawUnsafe("UPDATE visit SET time_zone = 'US/Pacific-New' WHERE id = $1::uuid", bad);
+    // Zones go in name order: Asia/Tokyo, then the broken one, then UTC.
+    await visit(tenantId, clientId, sitterId, '2027-04-02T09:00:00Z', '2027-04-02T10:00:00Z', 'Asia/Tokyo');
+    await visit(tenantId, clientId, sitterId, '2027-04-02T11:00:00Z', '2027-04-02T12:00:00Z', 'UTC');
+    await publishTodaysDigests(h.service.ctx, new Date('2027-04-02T06:00:00Z'));
+    await h.settled();
+    assert.deepEqual(digests(sitterId).filter((d) => d.data.date === '2027-04-02').map((d) => d.data.timeZone).sort(), ['Asia/Tokyo', 'UTC']);
+  });
 });

@@ -74,10 +74,19 @@ export async function publishDailyDigests(ctx: { prisma: SqlClient; relay: { nud
 export async function publishTodaysDigests(ctx: Parameters<typeof publishDailyDigests>[0], now = new Date()): Promise<number> {
   const zones = await ctx.prisma.$queryRawUnsafe<{ time_zone: string }[]>(
     `SELECT DISTINCT v.time_zone FROM visit_assignment a JOIN visit v ON v.id = a.visit_id
-     WHERE a.starts_at >= $1::timestamptz - interval '1 day' AND a.starts_at < $1::timestamptz + interval '2 days'`,
+     WHERE a.starts_at >= $1::timestamptz - interval '1 day' AND a.starts_at < $1::timestamptz + interval '2 days'
+     ORDER BY 1`,
     now,
   );
   let total = 0;
-  for (const { time_zone } of zones) total += await publishDailyDigests(ctx, todayIn(time_zone, now), { timeZone: time_zone });
+  // One zone's failure (a name the database no longer knows, a statement that fails) leaves the
+  // other zones' digests, and so the other tenants', to go out; it is logged and tried next run.
+  for (const { time_zone } of zones) {
+    try {
+      total += await publishDailyDigests(ctx, todayIn(time_zone, now), { timeZone: time_zone });
+    } catch (error) {
+      ctx.logger?.error({ err: error, timeZone: time_zone }, 'daily digests of a time zone failed; the other zones go on');
+    }
+  }
   return total;
 }

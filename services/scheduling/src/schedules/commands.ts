@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { requireKnownTimeZone } from '../db/time-zones.js';
 import type { Principal } from '@roster/platform/auth/claims';
 import type { SqlClient, SqlTx } from '@roster/platform/db/database';
 import { notFound, validationProblem } from '@roster/platform/http/problem';
@@ -51,10 +52,11 @@ export async function createSchedule(db: SqlClient, me: Principal, body: NewSche
     const sitterId = body.sitterId === undefined ? await assignableDefaultSitter(tx, me.tenantId, body.clientId) : body.sitterId;
     if (sitterId && body.sitterId !== undefined) await requireAssignableSitter(tx, me.tenantId, sitterId);
     await requireActiveClient(tx, me.tenantId, body.clientId);
+    const timeZone = await requireKnownTimeZone(tx, recurrence.timeZone);
     const [row] = await tx.$queryRawUnsafe<ScheduleRow[]>(
       `INSERT INTO schedule AS s (id, tenant_id, client_id, sitter_id, rrule, time_zone, start_time, start_date, duration_minutes, service)
        VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5, $6, $7, $8::date, $9, $10) RETURNING ${SCHEDULE_COLUMNS}`,
-      randomUUID(), me.tenantId, body.clientId, sitterId, recurrence.rrule, recurrence.timeZone, recurrence.startTime, startDate,
+      randomUUID(), me.tenantId, body.clientId, sitterId, recurrence.rrule, timeZone, recurrence.startTime, startDate,
       recurrence.durationMinutes, body.service ?? null,
     );
     const visitsGenerated = await fillHorizon(tx, row!, now);
@@ -135,7 +137,7 @@ export async function changeSchedule(db: SqlClient, me: Principal, id: string, c
     const next: ScheduleRow = {
       ...current,
       rrule: change.rrule ?? current.rrule,
-      time_zone: change.timeZone ?? current.time_zone,
+      time_zone: change.timeZone === undefined ? current.time_zone : await requireKnownTimeZone(tx, change.timeZone),
       start_time: change.startTime ?? current.start_time,
       duration_minutes: change.durationMinutes ?? current.duration_minutes,
       sitter_id: change.sitterId === undefined ? current.sitter_id : change.sitterId,

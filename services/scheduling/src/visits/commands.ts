@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { requireKnownTimeZone } from '../db/time-zones.js';
 import type { Principal } from '@roster/platform/auth/claims';
 import { hasPermission } from '@roster/platform/auth/middleware';
 import type { SqlClient, SqlTx } from '@roster/platform/db/database';
@@ -25,11 +26,12 @@ export async function createVisit(db: SqlClient, me: Principal, v: NewVisit) {
     const sitterId = v.sitterId === undefined ? await assignableDefaultSitter(tx, me.tenantId, v.clientId) : v.sitterId;
     if (sitterId && v.sitterId !== undefined) await requireAssignableSitter(tx, me.tenantId, sitterId);
     await requireActiveClient(tx, me.tenantId, v.clientId);
+    const timeZone = await requireKnownTimeZone(tx, v.timeZone ?? 'UTC');
     const id = randomUUID();
     await tx.$executeRawUnsafe(
       `INSERT INTO visit (id, tenant_id, client_id, starts_at, ends_at, service, time_zone)
        VALUES ($1::uuid, $2::uuid, $3::uuid, $4::timestamptz, $5::timestamptz, $6, $7)`,
-      id, me.tenantId, v.clientId, v.startsAt, v.endsAt, v.service ?? null, v.timeZone ?? 'UTC',
+      id, me.tenantId, v.clientId, v.startsAt, v.endsAt, v.service ?? null, timeZone,
     );
     if (sitterId) await setAssignment(tx, me.tenantId, id, sitterId);
     return visitDto(await readVisit(tx, me.tenantId, id));
