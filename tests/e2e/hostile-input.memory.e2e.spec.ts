@@ -84,6 +84,41 @@ describe('hostile input gets a precise 4xx, never a 500 (issue 15)', () => {
         calls.push({ service, method: 'GET', path: `${path}${bad}` });
       }
     }
+    // SCIM (B3) as an identity provider's client would misuse it, with the tenant's SCIM token.
+    const issued = await fetch(`${system.url('directory')}/scim-tokens`, {
+      method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'fuzz', accountId: rootAccountId }),
+    });
+    assert.equal(issued.status, 201);
+    const scim = { authorization: `Bearer ${((await issued.json()) as { token: string }).token}` };
+    const CORE = 'urn:ietf:params:scim:schemas:core:2.0:User';
+    const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+    const created = await fetch(`${system.url('directory')}/scim/v2/Users`, {
+      method: 'POST', headers: { ...scim, 'content-type': 'application/scim+json' },
+      body: JSON.stringify({ schemas: [CORE], userName: 'scim.fuzz@example.com', name: { givenName: 'Scim', familyName: 'Fuzz' } }),
+    });
+    assert.equal(created.status, 201);
+    const userId = ((await created.json()) as { id: string }).id;
+    const scimBodies: Array<[string, string, Record<string, unknown>]> = [
+      ['POST', '/scim/v2/Users', { schemas: [CORE], userName: 'new.fuzz@example.com', name: { givenName: 'New', familyName: 'Fuzz' }, emails: [{ value: 'new.fuzz@example.com', primary: true }], phoneNumbers: [{ value: '+14155550199' }], active: true }],
+      ['PUT', `/scim/v2/Users/${userId}`, { schemas: [CORE], userName: 'scim.fuzz@example.com', name: { givenName: 'Scim', familyName: 'Fuzz' }, active: true }],
+      ['PATCH', `/scim/v2/Users/${userId}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'name.familyName', value: 'Fuzzed' }] }],
+      ['POST', '/scim/v2/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Fuzz Group', members: [{ value: userId }] }],
+      ['PATCH', '/scim/v2/Groups/staff', { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [{ value: userId }] }] }],
+      ['PUT', '/scim/v2/Groups/staff', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Staff', members: [] }],
+    ];
+    for (const [method, path, body] of scimBodies) {
+      for (const v of variants(body)) calls.push({ service: 'directory', method, path, body: v, headers: scim });
+      calls.push({ service: 'directory', method, path, raw: '{"schemas": ', headers: scim });
+    }
+    for (const filter of ['meta.created gt "2"', 'userName eq', 'userName eq "a\u0000b"', '((((((((((userName pr))))))))))', 'emails[type eq "work" and value co "x"]', `userName eq "${'x'.repeat(5000)}"`, 'nosuch eq "1"']) {
+      calls.push({ service: 'directory', method: 'GET', path: `/scim/v2/Users?filter=${encodeURIComponent(filter)}`, headers: scim });
+    }
+    calls.push({ service: 'directory', method: 'GET', path: '/scim/v2/Users?filter=userName%20sw%20%22%ED%A0%80%22', headers: scim }); // a lone surrogate
+    for (const bad of ['-'.repeat(36), '%00', 'x'.repeat(5000), '2']) {
+      calls.push({ service: 'directory', method: 'GET', path: `/scim/v2/Users/${bad}`, headers: scim });
+      calls.push({ service: 'directory', method: 'GET', path: `/scim/v2/Groups/${bad}`, headers: scim });
+      calls.push({ service: 'directory', method: 'GET', path: `/scim/v2/Users?startIndex=${bad}&count=${bad}`, headers: scim });
+    }
     for (const tenant of ['-'.repeat(36), 'a\u0000b'.replace('\u0000', '%00'), 'not-a-tenant', ZERO_UUID.replace(/0/g, 'g')]) {
       calls.push({ service: 'directory', method: 'GET', path: '/people', headers: { 'x-operator-key': system.operator(tenantId)['x-operator-key']!, 'x-roster-tenant': tenant } });
     }
@@ -108,7 +143,7 @@ describe('hostile input gets a precise 4xx, never a 500 (issue 15)', () => {
       if (res.status >= 500) fives.push(`${c.method} ${c.service}${c.path.slice(0, 80)} ${JSON.stringify(c.body ?? c.raw ?? '').slice(0, 120)} → ${res.status} ${text.slice(0, 200)}`);
       else if (res.status >= 400) assert.match(res.headers.get('content-type') ?? '', /problem\+json|scim\+json/, `${c.method} ${c.path}: a problem document`);
     }
-    console.log(`hostile input: ${calls.length} requests, ${bodies.length + gets.length + 1} endpoints, answers ${JSON.stringify(Object.fromEntries(statuses))}, 5xx ${fives.length}`);
+    console.log(`hostile input: ${calls.length} requests, ${bodies.length + gets.length + scimBodies.length + 5} endpoints, answers ${JSON.stringify(Object.fromEntries(statuses))}, 5xx ${fives.length}`);
     assert.deepEqual(fives, [], `${fives.length} of ${calls.length} requests got a 5xx`);
   }, 600_000);
 });
