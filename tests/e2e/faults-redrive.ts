@@ -112,8 +112,10 @@ export function redriveStory(name: string, busUrl: string): void {
         const rows = await query(db(s), 'SELECT 1 FROM inbox WHERE event_id = $1', [event!.id]);
         assert.equal(rows.length, 1, `${s} handled the event once`);
       }
-      const steps = await query<{ service: string }>(db('directory'), 'SELECT service FROM operation_step WHERE operation_id = $1::uuid', [operationId]);
-      assert.deepEqual(steps.map((r) => r.service).sort(), ['identity', 'notifications', 'scheduling'], 'one step per service');
+      const steps = await query<{ service: string; cause_type: string }>(db('directory'), 'SELECT service, cause_type FROM operation_step WHERE operation_id = $1::uuid', [operationId]);
+      // One step per service and event of the cascade: the deactivation's three, and notifications' for the follow-up (issue 16 item 3).
+      assert.deepEqual(steps.map((r) => `${r.service}:${r.cause_type}`).sort(),
+        ['identity:user.deactivated', 'notifications:user.deactivated', 'notifications:visits.unassigned', 'scheduling:user.deactivated'], 'one step per service and event');
       const after = await roster(['dead-letters', 'list', 'scheduling', '--json'], env);
       assert.ok(!(JSON.parse(after.stdout) as Listed[]).some((d) => d.eventId === event!.id && !d.redriven), 'nothing left to redrive');
     }, 180_000);

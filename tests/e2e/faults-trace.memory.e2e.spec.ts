@@ -69,7 +69,8 @@ describe('roster trace: the timeline of a deactivation cascade (B4)', () => {
     const json = await roster(['trace', operationId, '--json', `--tenant=${tenantId}`, '--url', system.url('directory')], { ROSTER_OPERATOR_KEY: OPERATOR_KEY });
     const timeline = JSON.parse(json.stdout) as { status: string; totalMs: number; steps: { service: string; offsetMs: number; durationMs: number }[] };
     assert.equal(timeline.status, 'completed');
-    assert.deepEqual(timeline.steps.map((s) => s.service).sort(), ['identity', 'notifications', 'scheduling']);
+    // The deactivation's three steps and notifications' for the visits it unassigned (issue 16 item 3).
+    assert.deepEqual(timeline.steps.map((s) => s.service).sort(), ['identity', 'notifications', 'notifications', 'scheduling']);
     for (const s of timeline.steps) {
       assert.ok(s.offsetMs >= 0 && s.offsetMs <= timeline.totalMs, `offset ${s.offsetMs} within the cascade's ${timeline.totalMs} ms`);
       assert.ok(s.durationMs >= 0);

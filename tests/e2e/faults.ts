@@ -16,6 +16,8 @@ const run = promisify(execFile);
 const cli = fileURLToPath(new URL('../../scripts/roster.mjs', import.meta.url));
 const writeThenDie = fileURLToPath(new URL('./faults-write-then-die.ts', import.meta.url));
 const CONSUMERS = ['identity', 'scheduling', 'notifications'] as const;
+/** Steps of one sitter's deactivation: the three consumers' for it, notifications' for its visits.unassigned (issue 16 item 3). */
+const STEPS = 4;
 
 export interface FaultRunOptions {
   busUrl: string;
@@ -191,7 +193,7 @@ export function faultRun(name: string, o: FaultRunOptions): void {
       // Progress read from the steps (cheap); completion then confirmed by GET /operations/{id} for each.
       const completed = async () => Number((await query<{ n: string }>(dbUrl('directory'),
         `SELECT count(*) AS n FROM (SELECT operation_id FROM operation_step WHERE operation_id = ANY($1::uuid[])
-           GROUP BY operation_id HAVING count(DISTINCT service) = 3) done`, [operations]))[0]!.n);
+           GROUP BY operation_id HAVING count(DISTINCT (service, cause_type)) = ${STEPS}) done`, [operations]))[0]!.n);
       await waitFor('every operation to complete', async () => (await completed()) === operations.length, 300_000, 250)
         .catch(async (error) => {
           const steps = await query<{ service: string; n: string }>(dbUrl('directory'), 'SELECT service, count(*) AS n FROM operation_step WHERE operation_id = ANY($1::uuid[]) GROUP BY 1', [operations]);
@@ -214,17 +216,18 @@ export function faultRun(name: string, o: FaultRunOptions): void {
       // Every event reached its consumers at least twice: directory (which consumes the steps in
       // competing mode only) handled each step event twice or more, and inbox absorbed the copies.
       await waitFor('the duplicates to be delivered', async () =>
-        sample(await metricsOf('directory'), 'roster_events_consumed_total', { group: 'directory', type: 'cascade.step.completed', outcome: 'handled' }) >= 2 * 3 * operations.length,
+        sample(await metricsOf('directory'), 'roster_events_consumed_total', { group: 'directory', type: 'cascade.step.completed', outcome: 'handled' }) >= 2 * STEPS * operations.length,
       60_000, 250);
       note(`duplicates delivered (${duplicator.republished} events published a second time)`);
 
-      // One step per consumer per operation, each operation's three services.
+      // One step per consumer and event per operation: each operation's three services for the
+      // deactivation, and notifications' for its visits.unassigned (issue 16 item 3).
       const [steps] = await query<{ total: string; distinct: string; unassigned: string }>(dbUrl('directory'),
-        `SELECT count(*) AS total, count(DISTINCT (operation_id, service)) AS distinct,
+        `SELECT count(*) AS total, count(DISTINCT (operation_id, service, cause_type)) AS distinct,
                 count(*) FILTER (WHERE service = 'scheduling' AND (counts->>'visitsUnassigned')::int = 2) AS unassigned
            FROM operation_step WHERE operation_id = ANY($1::uuid[])`, [operations]);
-      assert.equal(Number(steps!.total), 3 * operations.length, 'three steps per operation');
-      assert.equal(Number(steps!.distinct), 3 * operations.length, 'one step per service per operation');
+      assert.equal(Number(steps!.total), STEPS * operations.length, 'four steps per operation');
+      assert.equal(Number(steps!.distinct), STEPS * operations.length, 'one step per service and event per operation');
       assert.equal(Number(steps!.unassigned), operations.length, 'scheduling unassigned exactly the two upcoming visits of every sitter');
 
       // One inbox row per event per consumer: each consumer handled exactly the deactivations directory published.
@@ -239,7 +242,7 @@ export function faultRun(name: string, o: FaultRunOptions): void {
       const stepEvents = (await Promise.all(CONSUMERS.map((c) => query<{ id: string }>(dbUrl(c), `SELECT id FROM outbox WHERE type = 'cascade.step.completed'`))))
         .flat().map((r) => r.id).sort();
       const directoryInbox = (await query<{ event_id: string }>(dbUrl('directory'), `SELECT event_id FROM inbox WHERE type = 'cascade.step.completed'`)).map((r) => r.event_id).sort();
-      assert.equal(stepEvents.length, 3 * operations.length, 'each consumer recorded one step per cascade');
+      assert.equal(stepEvents.length, STEPS * operations.length, 'each consumer recorded one step per event of each cascade');
       assert.deepEqual(directoryInbox, stepEvents, 'directory folded each step event once');
 
       // The visits, as scheduling's API lists them: every one of them now needs a sitter.
@@ -252,7 +255,7 @@ export function faultRun(name: string, o: FaultRunOptions): void {
       const op = await (await fetch(`${system.url('directory')}/operations/${sampleOp}`, { headers: auth })).json() as { status: string; waitingFor: string[]; steps: { service: string }[] };
       assert.equal(op.status, 'completed');
       assert.deepEqual(op.waitingFor, []);
-      assert.deepEqual(op.steps.map((s) => s.service).sort(), [...CONSUMERS].sort());
+      assert.deepEqual(op.steps.map((s) => s.service).sort(), [...CONSUMERS, 'notifications'].sort());
 
       // The poison is in each consumer's dead letters, with its reason; the command lists it.
       const env = { ...process.env, BUS_NAMESPACE: system.namespace };
