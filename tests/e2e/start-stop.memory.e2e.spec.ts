@@ -46,6 +46,35 @@ async function frozenSmtp(): Promise<{ url: string; connections: () => number; c
   };
 }
 
+/** An SMTP server that greets, then answers EHLO with a `250-` line every 5 s and never finishes (issue 15). */
+async function slowSmtp(): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  let seen = 0;
+  const server = createServer((socket) => {
+    seen++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    socket.write('220 slow.example ESMTP\r\n');
+    socket.once('data', () => {
+      const timer = setInterval(() => socket.write('250-slow.example still thinking\r\n'), 5_000);
+      timers.add(timer);
+      socket.on('close', () => (clearInterval(timer), timers.delete(timer)));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `smtp://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    connections: () => seen,
+    close: async () => {
+      for (const t of timers) clearInterval(t);
+      for (const sock of sockets) sock.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
 interface Stack {
   proc: ChildProcess;
   /** The node process running the stack (npm's child when started through npm). */
@@ -107,12 +136,13 @@ const alive = (pid: number) => {
   }
 };
 
-async function assertAllDown(stack: Stack, since: number, budgetMs: number) {
+async function assertAllDown(stack: Stack, since: number, budgetMs: number, label = 'a stop') {
   const exit = await Promise.race([stack.exited, new Promise<null>((r) => setTimeout(() => r(null), budgetMs + 5_000))]);
   assert.ok(exit, `the stack had not exited ${budgetMs + 5_000} ms after the signal`);
   await waitFor('the node process to be gone', () => !alive(stack.nodePid) || undefined, 5_000);
   const took = Date.now() - since;
   assert.ok(took <= budgetMs + 1_000, `stopped in ${took} ms, SHUTDOWN_TIMEOUT_MS is ${budgetMs}`);
+  console.log(`${label}: stopped in ${took} ms (SHUTDOWN_TIMEOUT_MS ${budgetMs})`);
   for (const url of Object.values(stack.urls)) assert.equal(await healthy(url), undefined, `${url} no longer answers`);
   return exit;
 }
@@ -140,13 +170,16 @@ describe('npm start stops on a signal within SHUTDOWN_TIMEOUT_MS', () => {
   const dirs: string[] = [];
   const stacks: Stack[] = [];
   let smtp: Awaited<ReturnType<typeof frozenSmtp>>;
+  let slow: Awaited<ReturnType<typeof slowSmtp>>;
   beforeAll(async () => {
     smtp = await frozenSmtp();
+    slow = await slowSmtp();
   });
   afterAll(async () => {
     // A stack a failed test left running is killed, so that the next run finds its ports free.
     for (const s of stacks) for (const pid of [s.nodePid, s.proc.pid!]) if (alive(pid)) process.kill(pid, 'SIGKILL');
     await smtp.close();
+    await slow.close();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
   const track = (s: Stack) => (dirs.push(s.dataDir), stacks.push(s), s);
@@ -172,7 +205,18 @@ describe('npm start stops on a signal within SHUTDOWN_TIMEOUT_MS', () => {
     await waitFor('the credentials e-mail to reach the frozen mail server', () => smtp.connections() > before || undefined, 20_000);
     const at = Date.now();
     process.kill(stack.nodePid, 'SIGTERM');
-    await assertAllDown(stack, at, SHUTDOWN_TIMEOUT_MS);
+    await assertAllDown(stack, at, SHUTDOWN_TIMEOUT_MS, 'a frozen mail server');
+  });
+
+  it('SIGTERM to the node process, with a slow mail server (a 250- line every 5 s) mid-conversation: out by the deadline', async () => {
+    const stack = track(await start('node', { SMTP_URL: slow.url }));
+    const before = slow.connections();
+    await sendAnEmail(stack);
+    await waitFor('the credentials e-mail to reach the slow mail server', () => slow.connections() > before || undefined, 20_000);
+    await new Promise((r) => setTimeout(r, 6_000)); // at least one slow line received
+    const at = Date.now();
+    process.kill(stack.nodePid, 'SIGTERM');
+    await assertAllDown(stack, at, SHUTDOWN_TIMEOUT_MS, 'a slow mail server');
   });
 
   it('a second signal exits at once, while the first stop is still waiting', async () => {
