@@ -25,6 +25,8 @@ export interface ServiceMetrics {
   revocations(reason: string): void;
   /** `roster_cascade_step_duration_seconds` by step and outcome (rule 9); `recordStep` feeds it. */
   observeCascadeStep(step: string, outcome: string, seconds: number): void;
+  /** `roster_periodic_failures_total`: a periodic job's failed runs (`run`) or items it went past (`item`), by job. */
+  periodicFailure(job: string, scope: 'run' | 'item'): void;
 }
 
 /**
@@ -145,6 +147,13 @@ export function createMetrics(service: string): ServiceMetrics {
     registers,
   });
 
+  const periodicFailures = new Counter({
+    name: 'roster_periodic_failures_total',
+    help: 'Periodic background work that failed, by job: whole runs (retried at the next tick) and items a run went past (issue 15)',
+    labelNames: ['job', 'scope'] as const,
+    registers,
+  });
+
   const cascadeSteps = new Histogram({
     name: 'roster_cascade_step_duration_seconds',
     help: "Duration of this service's cascade steps (from the handler's start to the step's record), by step and outcome",
@@ -186,6 +195,7 @@ export function createMetrics(service: string): ServiceMetrics {
       depthAsked.clear();
     },
     revocations: (reason) => revocations.inc({ reason }),
+    periodicFailure: (job, scope) => periodicFailures.inc({ job, scope }),
     observeCascadeStep: observeStep,
   };
 }

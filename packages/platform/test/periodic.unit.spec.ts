@@ -12,6 +12,30 @@ const captured = () => {
 };
 
 describe('periodic jobs (identity\'s retention, scheduling\'s horizons and digests)', () => {
+  it('issue 15: an item that fails is logged and counted and the run goes on; a failed run is counted too', async () => {
+    const { logger, lines } = captured();
+    const counted: string[] = [];
+    const metrics = { periodicFailure: (job: string, scope: 'run' | 'item') => void counted.push(`${job}:${scope}`) };
+    const done: string[] = [];
+    const jobs = startPeriodicJobs([
+      {
+        name: 'digests', firstAfterMs: 0, everyMs: 60_000,
+        run: async (_, itemFailed) => {
+          for (const zone of ['Asia/Tokyo', 'Mars/Olympus_Mons', 'UTC']) {
+            if (zone.startsWith('Mars')) itemFailed({ timeZone: zone }, new Error('unknown zone'));
+            else done.push(zone);
+          }
+        },
+      },
+      { name: 'broken', firstAfterMs: 0, everyMs: 60_000, run: async () => { throw new Error('database gone'); } },
+    ], logger, metrics);
+    await waitFor('both runs', () => counted.length >= 2 && done.length === 2);
+    await jobs.stop();
+    assert.deepEqual(done, ['Asia/Tokyo', 'UTC']);
+    assert.deepEqual(counted.sort(), ['broken:run', 'digests:item']);
+    assert.ok(lines.some((l) => l.level === 'error' && /one item failed/.test(l.msg) && (l as { timeZone?: string }).timeZone === 'Mars/Olympus_Mons'));
+  });
+
   it('never overtakes a run still going; stop waits for it, and nothing runs after', async () => {
     const { logger } = captured();
     let active = 0;

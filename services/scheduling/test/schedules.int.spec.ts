@@ -145,6 +145,23 @@ describe('recurring schedules and default sitters (S1, B7; Postgres)', () => {
     assert.equal((await h.http('POST', '/schedules', { tenantId, personId: sitterId, roles: ['staff'] }, base)).status, 403);
   });
 
+  it('issue 15: a schedule that cannot be extended is reported and rolled back alone; the others are extended', async () => {
+    const tenantId = randomUUID();
+    const { clientId, sitterId } = await h.clientAndSitter(tenantId);
+    const good = (await schedule(tenantId, { clientId, sitterId, rrule: 'FREQ=DAILY', timeZone: 'Europe/London', startTime: '09:00', durationMinutes: 30 })).body;
+    const bad = (await schedule(tenantId, { clientId, sitterId, rrule: 'FREQ=DAILY', timeZone: 'Europe/London', startTime: '18:00', durationMinutes: 30 })).body;
+    // A zone nothing knows any more (stored before zones were checked, or dropped from tzdata).
+    await h.db.$executeRawUnsafe("UPDATE schedule SET time_zone = 'Mars/Olympus_Mons', generated_until = NULL WHERE id = ANY($1::uuid[])", [bad.id]);
+    await h.db.$executeRawUnsafe('UPDATE schedule SET generated_until = NULL WHERE id = $1::uuid', good.id);
+    const failures: Record<string, unknown>[] = [];
+    const later = new Date(Date.now() + 3 * 24 * 3_600_000);
+    const created = await extendScheduleHorizons(h.db, later, undefined, (item) => void failures.push(item));
+    assert.ok(created > 0, 'the good schedule got its new days');
+    assert.deepEqual(failures.filter((f) => f.scheduleId === bad.id), [{ scheduleId: bad.id, tenantId }]);
+    const [row] = await h.db.$queryRawUnsafe<{ generated_until: Date | null }[]>('SELECT generated_until FROM schedule WHERE id = $1::uuid', bad.id);
+    assert.equal(row?.generated_until, null, 'the failed one is left to the next run');
+  });
+
   it('lists schedules page by page; a sitter sees only schedules they hold, a client only their own', async () => {
     const tenantId = randomUUID();
     const { clientId, sitterId } = await h.clientAndSitter(tenantId);

@@ -39,7 +39,7 @@ export async function recordExpiredImpersonations(db: IdentityDb, now = new Date
 }
 
 /** Every minute on every replica; an impersonation lasts 15 minutes, so its end shows within a minute of it. */
-export function startImpersonationExpiry(ctx: Pick<IdentityContext, 'prisma' | 'logger' | 'relay'>, everyMs = 60_000): { stop(): Promise<void> } {
+export function startImpersonationExpiry(ctx: Pick<IdentityContext, 'prisma' | 'logger' | 'relay'> & { metrics?: IdentityContext['metrics'] }, everyMs = 60_000): { stop(): Promise<void> } {
   return startPeriodicJobs([{
     name: 'impersonation expiry', firstAfterMs: 5_000, everyMs,
     run: async () => {
@@ -49,5 +49,5 @@ export function startImpersonationExpiry(ctx: Pick<IdentityContext, 'prisma' | '
         ctx.logger.info({ ended }, 'expired impersonations recorded');
       }
     },
-  }], ctx.logger);
+  }], ctx.logger, ctx.metrics);
 }

@@ -114,7 +114,7 @@ async function inBatches(batch: number, keepGoing: () => boolean, deleteOne: () 
  * batch in flight.
  */
 export function startRetention(
-  ctx: Pick<IdentityContext, 'prisma' | 'logger'> & { config: Pick<IdentityContext['config'], 'sessionRetentionDays'> }, schedule: RetentionSchedule = RETENTION_SCHEDULE): { stop(): Promise<void> } {
+  ctx: Pick<IdentityContext, 'prisma' | 'logger'> & { metrics?: IdentityContext['metrics']; config: Pick<IdentityContext['config'], 'sessionRetentionDays'> }, schedule: RetentionSchedule = RETENTION_SCHEDULE): { stop(): Promise<void> } {
   const days = ctx.config.sessionRetentionDays;
   const retentionMs = days === undefined ? SESSION_RETENTION_MS : days * DAY_MS;
   return startPeriodicJobs([{
@@ -126,5 +126,5 @@ export function startRetention(
         ctx.logger.info({ ...removed, durationMs: Date.now() - started }, 'retention: ended sessions and expired login failures removed');
       }
     },
-  }], ctx.logger);
+  }], ctx.logger, ctx.metrics);
 }

@@ -71,7 +71,10 @@ export async function publishDailyDigests(ctx: { prisma: SqlClient; relay: { nud
  * The periodic part: for each zone with assigned visits around now, the digests of the day that
  * has begun there (sent from that zone's midnight on; later runs find them claimed).
  */
-export async function publishTodaysDigests(ctx: Parameters<typeof publishDailyDigests>[0], now = new Date()): Promise<number> {
+export async function publishTodaysDigests(
+  ctx: Parameters<typeof publishDailyDigests>[0], now = new Date(),
+  zoneFailed: (item: Record<string, unknown>, error: unknown) => void = (item, error) => ctx.logger?.error({ err: error, ...item }, 'daily digests of a time zone failed; the other zones go on'),
+): Promise<number> {
   const zones = await ctx.prisma.$queryRawUnsafe<{ time_zone: string }[]>(
     `SELECT DISTINCT v.time_zone FROM visit_assignment a JOIN visit v ON v.id = a.visit_id
      WHERE a.starts_at >= $1::timestamptz - interval '1 day' AND a.starts_at < $1::timestamptz + interval '2 days'
@@ -85,7 +88,7 @@ export async function publishTodaysDigests(ctx: Parameters<typeof publishDailyDi
     try {
       total += await publishDailyDigests(ctx, todayIn(time_zone, now), { timeZone: time_zone });
     } catch (error) {
-      ctx.logger?.error({ err: error, timeZone: time_zone }, 'daily digests of a time zone failed; the other zones go on');
+      zoneFailed({ timeZone: time_zone }, error);
     }
   }
   return total;
