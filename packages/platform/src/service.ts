@@ -7,6 +7,7 @@ import { createServiceAuth, revocationSubscription, type ServiceAuth } from './a
 import { createBus, MemoryBus } from './bus/index.js';
 import type { Bus, Subscription, SubscriptionOptions } from './bus/types.js';
 import { loadConfig, type ServiceConfig } from './config.js';
+import { configureCursorKey } from './http/cursor.js';
 import { openDatabase, type Database, type MakeClient, type SqlClient } from './db/database.js';
 import { createHttpApp } from './http/app.js';
 import { createLogger, redactUrl, type Logger } from './logging.js';
@@ -75,6 +76,7 @@ async function start<C extends SqlClient>(def: ServiceDefinition<C>, options: St
   // Before the express app exists: the http/express instrumentations patch what it will use.
   const telemetry = startTelemetry({ service: def.name });
   const config = loadConfig(def.name, options.env ?? process.env, def.defaultPort);
+  configureCursorKey(config.cursorSecret);
   const logger = options.logger ?? createLogger(def.name, config.logLevel ? { level: config.logLevel } : {});
   const metrics = createMetrics(def.name);
   const db = await openDatabase(

@@ -68,6 +68,15 @@ describe('directory: search, assignment, audit, logins (Postgres)', () => {
     }
     assert.equal((await d.call(t.owner, 'GET', '/people?limit=1000')).status, 400);
     assert.equal((await d.call(t.owner, 'GET', '/people?status=gone')).status, 400);
+    // Issue 15: signed and bound to the tenant — another tenant's owner cannot use it, nor can anyone
+    // rewrite the position inside (the list's sort key and id) and keep the signature.
+    const other = await d.tenant('Elsewhere');
+    const foreign = await d.call(other.owner, 'GET', `/people?limit=1&cursor=${first.body.nextCursor}`);
+    assert.deepEqual([foreign.status, foreign.body.type], [400, 'https://roster.dev/problems/invalid-cursor']);
+    const [, signature] = String(first.body.nextCursor).split('.');
+    const rewritten = `${Buffer.from(JSON.stringify(['a', '00000000-0000-4000-8000-000000000000'])).toString('base64url')}.${signature}`;
+    assert.equal((await d.call(t.owner, 'GET', `/people?limit=1&cursor=${rewritten}`)).status, 400);
+    assert.equal((await d.call(t.owner, 'GET', `/people?limit=1&cursor=${first.body.nextCursor}`)).status, 200, 'the cursor itself still works');
   });
 
   it('P3, P6: a client assigned to a staff member is flagged orphaned once that person is archived', async () => {

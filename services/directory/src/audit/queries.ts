@@ -21,7 +21,7 @@ interface AuditRow {
  */
 export async function readAudit(tx: SqlTx, caller: Caller, query: AuditQuery) {
   const fingerprint = `audit:${query.accountId ?? ''}:${query.subjectId ?? ''}`;
-  const after = decodeCursor(query.cursor, fingerprint, ['string']);
+  const after = decodeCursor(query.cursor, fingerprint, ['string'], caller.tenantId);
   const params: unknown[] = [caller.tenantId];
   const add = (v: unknown) => (params.push(v), `$${params.length}`);
   const where = ['e.tenant_id = $1::uuid'];
@@ -47,6 +47,6 @@ export async function readAudit(tx: SqlTx, caller: Caller, query: AuditQuery) {
       actor: { kind: r.actor_kind, personId: r.actor_person_id, impersonatorId: r.impersonator_id },
       operationId: r.operation_id, detail: r.detail,
     })),
-    nextCursor: rows.length > query.limit && last ? encodeCursor([String(last.seq)], fingerprint) : null,
+    nextCursor: rows.length > query.limit && last ? encodeCursor([String(last.seq)], fingerprint, caller.tenantId) : null,
   };
 }

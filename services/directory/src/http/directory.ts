@@ -67,7 +67,7 @@ export function directoryRouter(ctx: DirectoryContext): Router {
   router.get('/accounts', auth, async (req, res) => {
     const caller = await callerOf(ctx, req);
     const query = parse(listQuery, req.query, 'query');
-    const after = decodeCursor(query.cursor, 'accounts', ['string', 'string']);
+    const after = decodeCursor(query.cursor, 'accounts', ['string', 'string'], caller.tenantId);
     // The accounts the caller holds a role in, and every account below them (owners and admins: all).
     const roots = caller.grants.map((g) => g.accountId);
     const rows = await ctx.prisma.account.findMany({
@@ -81,7 +81,7 @@ export function directoryRouter(ctx: DirectoryContext): Router {
     });
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
-    res.json({ items: page.map(accountDto), nextCursor: rows.length > query.limit && last ? encodeCursor([last.createdAt.toISOString(), last.id], 'accounts') : null });
+    res.json({ items: page.map(accountDto), nextCursor: rows.length > query.limit && last ? encodeCursor([last.createdAt.toISOString(), last.id], 'accounts', caller.tenantId) : null });
   });
 
   router.get('/roles', auth, async (req, res) => {

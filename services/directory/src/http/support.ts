@@ -1,9 +1,9 @@
+import { openCursor, sealCursor } from '@roster/platform/http/cursor';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ALL_PERMISSIONS } from '@roster/contracts';
 import type { Principal } from '@roster/platform/auth/claims';
 import { principalOf } from '@roster/platform/auth/middleware';
 import { operatorTenant } from '@roster/platform/http/app';
-import { HttpProblem } from '@roster/platform/http/problem';
 import { loadCaller, type Caller } from '../access/caller.js';
 import type { DirectoryContext } from '../service.js';
 
@@ -44,23 +44,11 @@ export async function callerOf(ctx: DirectoryContext, req: Request): Promise<Cal
 }
 
 /**
- * Opaque keyset cursors: base64url of the last row's sort position plus a fingerprint of the
- * query, so a cursor from another query, or a tampered one, is a 400 rather than a wrong page.
+ * Keyset cursors: the platform's signed cursors (issue 15), bound to the tenant and a fingerprint
+ * of the query, so a cursor from another query or tenant, or a tampered one, is a 400.
  */
-export function encodeCursor(position: unknown[], fingerprint: string): string {
-  return Buffer.from(JSON.stringify({ p: position, f: fingerprint })).toString('base64url');
-}
+export const encodeCursor = (position: unknown[], fingerprint: string, tenantId: string): string =>
+  sealCursor(position, { tenantId, query: fingerprint });
 
-export function decodeCursor(cursor: string | undefined, fingerprint: string, shape: ('string' | 'number')[]): unknown[] | null {
-  if (cursor === undefined) return null;
-  const invalid = () => new HttpProblem(400, 'invalid-cursor', 'Invalid cursor', 'cursor: not a cursor this list gave for this query; start again without it');
-  let decoded: { p?: unknown; f?: unknown };
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { p?: unknown; f?: unknown };
-  } catch {
-    throw invalid();
-  }
-  if (!decoded || decoded.f !== fingerprint || !Array.isArray(decoded.p) || decoded.p.length !== shape.length) throw invalid();
-  if (!decoded.p.every((v, i) => typeof v === shape[i])) throw invalid();
-  return decoded.p;
-}
+export const decodeCursor = (cursor: string | undefined, fingerprint: string, shape: ('string' | 'number')[], tenantId: string): unknown[] | null =>
+  openCursor(cursor, { tenantId, query: fingerprint }, shape);

@@ -39,7 +39,7 @@ export async function listInvitations(
     accepted: { status: 'accepted' },
     withdrawn: { status: 'withdrawn' },
   } as const;
-  const position = decodeCursor(query.cursor, fingerprintOf(query.status), ['string', 'string']) as [string, string] | null;
+  const position = decodeCursor(query.cursor, fingerprintOf(query.status), ['string', 'string'], caller.tenantId) as [string, string] | null;
   const after = position ? { createdAt: new Date(position[0]), id: position[1] } : null;
   if (after && (Number.isNaN(after.createdAt.getTime()) || !isUuid(after.id))) {
     throw new HttpProblem(400, 'invalid-cursor', 'Invalid cursor', 'cursor: not a cursor this list gave for this query; start again without it');
@@ -56,7 +56,7 @@ export async function listInvitations(
     take: query.limit + 1,
   });
   const page = rows.slice(0, query.limit);
-  return { items: page.map((r) => invitationDto(r, now)), nextCursor: rows.length > query.limit ? encodeCursor([page.at(-1)!.createdAt.toISOString(), page.at(-1)!.id], fingerprintOf(query.status)) : null };
+  return { items: page.map((r) => invitationDto(r, now)), nextCursor: rows.length > query.limit ? encodeCursor([page.at(-1)!.createdAt.toISOString(), page.at(-1)!.id], fingerprintOf(query.status), tenantId) : null };
 }
 
 /** One invitation the caller may see (404 otherwise, as for another tenant's). */

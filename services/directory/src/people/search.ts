@@ -46,7 +46,7 @@ const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
  */
 export async function searchPeople(tx: SqlTx, caller: Caller, query: PeopleQuery): Promise<{ items: PersonView[]; nextCursor: string | null }> {
   const fingerprint = createHash('sha256').update(JSON.stringify([caller.tenantId, query.q, query.kind, query.roleKey, query.accountId, query.status])).digest('base64url').slice(0, 16);
-  const after = decodeCursor(query.cursor, fingerprint, ['string', 'string']);
+  const after = decodeCursor(query.cursor, fingerprint, ['string', 'string'], caller.tenantId);
   const statuses = statusesFor(query);
   const params: unknown[] = [caller.tenantId, statuses.length === 1 ? statuses[0] : statuses];
   // One status: an equality, so the (tenant, status, sort_key) index gives the order (no sort).
@@ -97,6 +97,6 @@ export async function searchPeople(tx: SqlTx, caller: Caller, query: PeopleQuery
   const last = page.at(-1);
   return {
     items: page.map(personView),
-    nextCursor: rows.length > query.limit && last ? encodeCursor([last.sort_key, last.id], fingerprint) : null,
+    nextCursor: rows.length > query.limit && last ? encodeCursor([last.sort_key, last.id], fingerprint, caller.tenantId) : null,
   };
 }

@@ -1,9 +1,10 @@
+import { invalidCursor, openCursor, sealCursor, type CursorBinding } from '@roster/platform/http/cursor';
 import { isUuid } from '@roster/contracts';
 import { Router } from 'express';
 import { z } from 'zod';
 import { principalOf, requirePermission } from '@roster/platform/auth/middleware';
 import { parse } from '@roster/platform/http/app';
-import { badRequest, notFound } from '@roster/platform/http/problem';
+import { notFound } from '@roster/platform/http/problem';
 import { normalizeAddress } from '../messages/addresses.js';
 import type { NotificationsContext } from '../service.js';
 
@@ -22,11 +23,12 @@ interface Row {
 }
 interface AttemptRow { message_id: string; attempt: number; provider: string; outcome: string; error: string | null; at: Date }
 
-const encodeCursor = (r: Row) => Buffer.from(`${r.created_at.toISOString()}|${r.id}`).toString('base64url');
-function decodeCursor(cursor: string): [Date, string] {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const date = new Date(at ?? '');
-  if (!id || Number.isNaN(date.getTime()) || !isUuid(id)) throw badRequest('cursor is not one this endpoint returned');
+// The platform's signed cursors (issue 15), bound to the tenant and the filters.
+const encodeCursor = (r: Row, binding: CursorBinding) => sealCursor([r.created_at.toISOString(), r.id], binding);
+function decodeCursor(cursor: string, binding: CursorBinding): [Date, string] {
+  const [at, id] = openCursor(cursor, binding, ['string', 'string']) as [string, string];
+  const date = new Date(at);
+  if (Number.isNaN(date.getTime()) || !isUuid(id)) throw invalidCursor();
   return [date, id];
 }
 
@@ -55,7 +57,8 @@ export function messagesRouter(ctx: NotificationsContext): Router {
     const me = principalOf(req);
     requirePermission(me, 'messages.read');
     const q = parse(query, req.query, 'query');
-    const [afterAt, afterId] = q.cursor ? decodeCursor(q.cursor) : [null, null];
+    const binding = { tenantId: me.tenantId, query: `messages:${JSON.stringify([q.to, q.template, q.status])}` };
+    const [afterAt, afterId] = q.cursor ? decodeCursor(q.cursor, binding) : [null, null];
     // A phone number matches however it is written (`+44 20 …`, or `44 20 …` when a `+` was not URL-encoded).
     const phone = q.to ? normalizeAddress('sms', q.to.trim().replace(/^(\d)/, '+$1')) : null;
     const rows = await db.$queryRawUnsafe<Row[]>(
@@ -69,7 +72,7 @@ export function messagesRouter(ctx: NotificationsContext): Router {
     const attempts = await attemptsOf(me.tenantId, page.map((r) => r.id));
     res.json({
       items: page.map((r) => dto(r, attempts.filter((a) => a.message_id === r.id))),
-      nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!) : null,
+      nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!, binding) : null,
     });
   });
 

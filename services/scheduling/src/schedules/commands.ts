@@ -70,8 +70,9 @@ export async function listSchedules(db: SqlTx, me: Principal, q: { clientId?: st
   const params: unknown[] = [me.tenantId];
   const where = ['s.tenant_id = $1::uuid', scopeCondition(await visitScopeOf(db, me), SCHEDULE_SCOPE, params)];
   if (q.clientId) where.push(`s.client_id = $${params.push(q.clientId)}::uuid`);
+  const binding = { tenantId: me.tenantId, query: `schedules:${q.clientId ?? ''}` };
   if (q.cursor) {
-    const [at, id] = decodeCursor(q.cursor);
+    const [at, id] = decodeCursor(q.cursor, binding);
     where.push(`(s.created_at, s.id) > ($${params.push(at)}::timestamptz, $${params.push(id)}::uuid)`);
   }
   const rows = await db.$queryRawUnsafe<ScheduleRow[]>(
@@ -79,7 +80,7 @@ export async function listSchedules(db: SqlTx, me: Principal, q: { clientId?: st
   );
   const page = rows.slice(0, q.limit);
   const last = page[page.length - 1];
-  return { items: page.map(scheduleDto), nextCursor: rows.length > q.limit && last ? encodeCursor(last.created_at, last.id) : null };
+  return { items: page.map(scheduleDto), nextCursor: rows.length > q.limit && last ? encodeCursor(last.created_at, last.id, binding) : null };
 }
 
 async function scheduleForUpdate(tx: SqlTx, me: Principal, id: string): Promise<ScheduleRow> {

@@ -1,6 +1,6 @@
+import { invalidCursor, openCursor, sealCursor, type CursorBinding } from '@roster/platform/http/cursor';
 import { isUuid } from '@roster/contracts';
 import type { SqlTx } from '@roster/platform/db/database';
-import { badRequest } from '@roster/platform/http/problem';
 import { scopeCondition, VISIT_SCOPE, type VisitScope } from './scope.js';
 
 export interface VisitRow {
@@ -62,16 +62,15 @@ export interface VisitFilters {
   cursor?: string | undefined;
 }
 
-/** Keyset cursors of every list: an opaque (instant, id) pair. */
-export const encodeCursor = (at: Date, id: string) => Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
-export function decodeCursor(cursor: string): [string, string] {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    if (Number.isNaN(Date.parse(at)) || typeof id !== 'string' || !isUuid(id)) throw new Error('shape');
-    return [at, id];
-  } catch {
-    throw badRequest('cursor: not a cursor this list returned', { errors: [{ path: 'query.cursor', message: 'not a cursor this list returned' }] });
-  }
+/**
+ * Keyset cursors of every list: a signed (instant, id) pair bound to the tenant and the list's
+ * filters (the platform's cursors, issue 15); anything else is a 400.
+ */
+export const encodeCursor = (at: Date, id: string, binding: CursorBinding): string => sealCursor([at.toISOString(), id], binding);
+export function decodeCursor(cursor: string, binding: CursorBinding): [string, string] {
+  const [at, id] = openCursor(cursor, binding, ['string', 'string']) as [string, string];
+  if (Number.isNaN(Date.parse(at)) || !isUuid(id)) throw invalidCursor();
+  return [at, id];
 }
 
 /** GET /visits: the caller's visible visits, in start order, keyset-paged. */
@@ -85,8 +84,9 @@ export async function listVisits(db: SqlTx, scope: VisitScope, f: VisitFilters):
   if (f.to) where.push(`v.starts_at < ${p(f.to)}::timestamptz`);
   if (f.status) where.push(`v.status = ${p(f.status)}`);
   if (f.unassigned) where.push('a.visit_id IS NULL');
+  const binding = { tenantId: scope.tenantId, query: `visits:${JSON.stringify([f.sitterId, f.clientId, f.from, f.to, f.status, f.unassigned])}` };
   if (f.cursor) {
-    const [at, id] = decodeCursor(f.cursor);
+    const [at, id] = decodeCursor(f.cursor, binding);
     where.push(`(v.starts_at, v.id) > (${p(at)}::timestamptz, ${p(id)}::uuid)`);
   }
   const rows = await db.$queryRawUnsafe<VisitRow[]>(
@@ -97,7 +97,7 @@ export async function listVisits(db: SqlTx, scope: VisitScope, f: VisitFilters):
   const surcharges = await surchargesOf(db, scope.tenantId, page.map((v) => v.id));
   return {
     items: page.map((v) => visitDto(v, surcharges.get(v.id))),
-    nextCursor: rows.length > f.limit ? encodeCursor(page[page.length - 1]!.starts_at, page[page.length - 1]!.id) : null,
+    nextCursor: rows.length > f.limit ? encodeCursor(page[page.length - 1]!.starts_at, page[page.length - 1]!.id, binding) : null,
   };
 }
 
