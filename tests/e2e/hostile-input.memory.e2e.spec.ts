@@ -65,6 +65,32 @@ describe('hostile input gets a precise 4xx, never a 500 (issue 15)', () => {
       ['notifications', 'PUT', '/subscriptions', { scheduleEmails: true, dailyReminder: false }],
       ['notifications', 'POST', '/monitors', { eventType: 'visits.unassigned', accountId: rootAccountId }],
     ];
+    // A real person and client, so that bodies for existing resources reach the database.
+    const made = await fetch(`${system.url('directory')}/people`, { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify({ ...person, email: 'target@example.com', phone: '+14155550124' }) });
+    assert.equal(made.status, 201);
+    const personId = ((await made.json()) as { id: string }).id;
+    bodies.push(
+      ['directory', 'POST', '/tenants', { name: 'Fuzz Tenant', owner: { firstName: 'O', lastName: 'W', email: 'ow@example.com' } }],
+      ['directory', 'PATCH', `/people/${personId}`, { firstName: 'New', lastName: 'Name', email: 'renamed@example.com', phone: '+14155550125', defaultLandingPage: '/visits' }],
+      ['directory', 'PUT', `/people/${personId}/access`, { grants: [{ accountId: rootAccountId, roleKey: 'staff' }] }],
+      ['directory', 'PUT', `/accounts/${rootAccountId}/access`, { grants: [{ personId, roleKey: 'staff' }] }],
+      ['directory', 'POST', `/people/${personId}/deactivate`, { reason: 'fuzzing', dryRun: true }],
+      ['directory', 'PUT', `/clients/${ZERO_UUID}/assignee`, { staffId: personId }],
+      ['directory', 'PATCH', '/roles/fuzzer', { name: 'Fuzzer', permissions: ['people.read'], scope: 'account' }],
+      ['directory', 'PATCH', `/invitations/${ZERO_UUID}`, { roleKey: 'staff', accountId: rootAccountId }],
+      ['identity', 'POST', `/logins/${personId}/new-password`, { sendTo: 'elsewhere@example.com' }],
+      ['identity', 'PATCH', `/logins/${personId}`, { enabled: false }],
+      ['identity', 'POST', '/sessions/refresh', { refreshToken: 'x'.repeat(43) }],
+      ['identity', 'POST', '/logins:bulk', { logins: [{ personId, username: 'bulk.fuzz' }] }],
+      ['scheduling', 'PATCH', `/visits/${ZERO_UUID}`, { sitterId: personId }],
+      ['scheduling', 'POST', `/visits/${ZERO_UUID}/complete`, { early: true }],
+      ['scheduling', 'POST', `/visits/${ZERO_UUID}/surcharges`, { amountCents: 500, reason: 'holiday' }],
+      ['scheduling', 'PATCH', `/schedules/${ZERO_UUID}`, { rrule: 'FREQ=DAILY', timeZone: 'Europe/London', startTime: '10:00', durationMinutes: 30 }],
+      ['scheduling', 'PUT', `/clients/${ZERO_UUID}/default-sitter`, { sitterId: personId }],
+      ['notifications', 'PUT', '/templates/new_password', { subject: 'Your password', body: 'Hello {{firstName}}: {{password}}' }],
+      ['notifications', 'PATCH', `/monitors/${ZERO_UUID}`, { active: false }],
+      ['notifications', 'POST', '/callbacks/sms/local', { messageId: 'abc', status: 'delivered' }],
+    );
     const calls: Call[] = [];
     for (const [service, method, path, body] of bodies) for (const v of variants(body)) calls.push({ service, method, path, body: v });
     for (const [service, method, path] of bodies) {
@@ -77,7 +103,8 @@ describe('hostile input gets a precise 4xx, never a 500 (issue 15)', () => {
       ['directory', '/audit?cursor='], ['directory', '/people?cursor='], ['directory', '/invitations?status='], ['directory', '/operations/'], ['directory', '/people/'],
       ['scheduling', '/visits?from='], ['scheduling', '/visits?cursor='], ['scheduling', '/visits/'], ['scheduling', '/schedules?clientId='], ['scheduling', '/clients/'],
       ['notifications', '/messages?to='], ['notifications', '/messages?cursor='], ['notifications', '/messages/'], ['notifications', '/templates/'],
-      ['identity', '/usernames/availability?username='],
+      ['identity', '/usernames/availability?username='], ['directory', '/invitations/'], ['directory', '/roles?cursor='], ['directory', '/scim-tokens?x='],
+      ['notifications', '/monitors?review='], ['notifications', '/subscriptions?personId='], ['scheduling', '/schedules?cursor='],
     ];
     for (const [service, path] of gets) {
       for (const bad of ['%00', 'a%00b', '%ED%A0%80', '2', '0000-01-01', '-'.repeat(36), encodeURIComponent(Buffer.from(JSON.stringify({ id: '-'.repeat(36), at: '2' })).toString('base64url')), '%E0%A4%A', 'x'.repeat(5_000)]) {
