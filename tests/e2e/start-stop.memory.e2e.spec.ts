@@ -25,8 +25,10 @@ async function freePorts(n: number): Promise<number[]> {
   return ports;
 }
 
-/** An SMTP server that accepts connections and never says a word: a send to it hangs. */
-async function frozenSmtp(): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
+type MailServer = { url: string; connections: () => number; close: () => Promise<void> };
+
+/** A stand-in mail server that treats each connection with `talk` (destroyed sockets end its timers). */
+async function mailServer(talk: (socket: Socket) => void = () => undefined): Promise<MailServer> {
   const sockets = new Set<Socket>();
   let seen = 0;
   const server = createServer((socket) => {
@@ -34,6 +36,7 @@ async function frozenSmtp(): Promise<{ url: string; connections: () => number; c
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
+    talk(socket);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
@@ -46,34 +49,17 @@ async function frozenSmtp(): Promise<{ url: string; connections: () => number; c
   };
 }
 
+/** An SMTP server that accepts connections and never says a word: a send to it hangs. */
+const frozenSmtp = () => mailServer();
+
 /** An SMTP server that greets, then answers EHLO with a `250-` line every 5 s and never finishes (issue 15). */
-async function slowSmtp(): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
-  let seen = 0;
-  const server = createServer((socket) => {
-    seen++;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-    socket.write('220 slow.example ESMTP\r\n');
-    socket.once('data', () => {
-      const timer = setInterval(() => socket.write('250-slow.example still thinking\r\n'), 5_000);
-      timers.add(timer);
-      socket.on('close', () => (clearInterval(timer), timers.delete(timer)));
-    });
+const slowSmtp = () => mailServer((socket) => {
+  socket.write('220 slow.example ESMTP\r\n');
+  socket.once('data', () => {
+    const timer = setInterval(() => socket.write('250-slow.example still thinking\r\n'), 5_000);
+    socket.on('close', () => clearInterval(timer));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `smtp://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    connections: () => seen,
-    close: async () => {
-      for (const t of timers) clearInterval(t);
-      for (const sock of sockets) sock.destroy();
-      await new Promise((r) => server.close(r));
-    },
-  };
-}
+});
 
 interface Stack {
   proc: ChildProcess;
@@ -169,8 +155,8 @@ async function sendAnEmail(stack: Stack) {
 describe('npm start stops on a signal within SHUTDOWN_TIMEOUT_MS', () => {
   const dirs: string[] = [];
   const stacks: Stack[] = [];
-  let smtp: Awaited<ReturnType<typeof frozenSmtp>>;
-  let slow: Awaited<ReturnType<typeof slowSmtp>>;
+  let smtp: MailServer;
+  let slow: MailServer;
   beforeAll(async () => {
     smtp = await frozenSmtp();
     slow = await slowSmtp();
