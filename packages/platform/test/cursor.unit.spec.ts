@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
 import { HttpProblem } from '../src/http/problem.js';
-import { openCursor, sealCursor } from '../src/http/cursor.js';
+import { openCursor, openTimeCursor, sealCursor, sealTimeCursor } from '../src/http/cursor.js';
 
 const refused = (e: unknown) => e instanceof HttpProblem && e.status === 400 && e.slug === 'invalid-cursor';
 
@@ -26,5 +26,14 @@ describe('signed list cursors', () => {
     assert.throws(() => openCursor(`${cursor}.x`, binding, ['string', 'string']), refused);
     assert.throws(() => openCursor(cursor, binding, ['string']), refused, 'a cursor of another shape');
     for (const junk of ['', '%00', '-'.repeat(36), 'x'.repeat(5000)]) assert.throws(() => openCursor(junk, binding, ['string']), refused, junk.slice(0, 10));
+  });
+
+  it('time-ordered lists: an instant and an id come back as such; a signed position of another kind is a 400', () => {
+    const at = new Date('2026-12-03T10:00:00.000Z');
+    const id = '0b9c1e2a-0000-4000-8000-000000000002';
+    assert.deepEqual(openTimeCursor(sealTimeCursor(at, id, binding), binding), { at, id });
+    assert.equal(openTimeCursor(undefined, binding), null);
+    assert.throws(() => openTimeCursor(sealCursor(['not a date', id], binding), binding), refused, 'not an instant');
+    assert.throws(() => openTimeCursor(sealCursor([at.toISOString(), '-'.repeat(36)], binding), binding), refused, 'not an id');
   });
 });

@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { isUuid } from '@roster/contracts';
 import { HttpProblem } from './problem.js';
 
 /**
@@ -55,4 +56,16 @@ export function openCursor(cursor: string | undefined, binding: CursorBinding, s
   }
   if (!Array.isArray(position) || position.length !== shape.length || !position.every((v, i) => typeof v === shape[i])) throw invalidCursor();
   return position;
+}
+
+/** The position of a list in time order, the commonest: the last row's instant and id. */
+export const sealTimeCursor = (at: Date, id: string, binding: CursorBinding): string => sealCursor([at.toISOString(), id], binding);
+
+/** A time-ordered list's position, or null without a cursor; a signed position that is not an instant and an id is a 400 too. */
+export function openTimeCursor(cursor: string | undefined, binding: CursorBinding): { at: Date; id: string } | null {
+  const position = openCursor(cursor, binding, ['string', 'string']) as [string, string] | null;
+  if (!position) return null;
+  const at = new Date(position[0]);
+  if (Number.isNaN(at.getTime()) || !isUuid(position[1])) throw invalidCursor();
+  return { at, id: position[1] };
 }

@@ -1,7 +1,7 @@
 import type { SqlTx } from '@roster/platform/db/database';
 import { forbidden } from '@roster/platform/http/problem';
 import { subtreeRoots, type Caller } from '../access/caller.js';
-import { decodeCursor, encodeCursor } from '../http/support.js';
+import { openCursor, sealCursor } from '@roster/platform/http/cursor';
 
 export interface AuditQuery {
   accountId?: string | undefined;
@@ -21,7 +21,7 @@ interface AuditRow {
  */
 export async function readAudit(tx: SqlTx, caller: Caller, query: AuditQuery) {
   const fingerprint = `audit:${query.accountId ?? ''}:${query.subjectId ?? ''}`;
-  const after = decodeCursor(query.cursor, fingerprint, ['string'], caller.tenantId);
+  const after = openCursor(query.cursor, { tenantId: caller.tenantId, query: fingerprint }, ['string']);
   const params: unknown[] = [caller.tenantId];
   const add = (v: unknown) => (params.push(v), `$${params.length}`);
   const where = ['e.tenant_id = $1::uuid'];
@@ -47,6 +47,6 @@ export async function readAudit(tx: SqlTx, caller: Caller, query: AuditQuery) {
       actor: { kind: r.actor_kind, personId: r.actor_person_id, impersonatorId: r.impersonator_id },
       operationId: r.operation_id, detail: r.detail,
     })),
-    nextCursor: rows.length > query.limit && last ? encodeCursor([String(last.seq)], fingerprint, caller.tenantId) : null,
+    nextCursor: rows.length > query.limit && last ? sealCursor([String(last.seq)], { tenantId: caller.tenantId, query: fingerprint }) : null,
   };
 }

@@ -14,7 +14,8 @@ import { provisionTenant } from '../tenants/provision.js';
 import { readPerson } from '../people/view.js';
 import { unknownReference } from './problems.js';
 import { roleKey } from './people.js';
-import { authenticated, callerOf, decodeCursor, encodeCursor } from './support.js';
+import { authenticated, callerOf } from './support.js';
+import { openTimeCursor, sealTimeCursor } from '@roster/platform/http/cursor';
 
 const uuid = z.uuid();
 const tenantBody = z.strictObject({
@@ -67,21 +68,22 @@ export function directoryRouter(ctx: DirectoryContext): Router {
   router.get('/accounts', auth, async (req, res) => {
     const caller = await callerOf(ctx, req);
     const query = parse(listQuery, req.query, 'query');
-    const after = decodeCursor(query.cursor, 'accounts', ['string', 'string'], caller.tenantId);
+    const binding = { tenantId: caller.tenantId, query: 'accounts' };
+    const after = openTimeCursor(query.cursor, binding);
     // The accounts the caller holds a role in, and every account below them (owners and admins: all).
     const roots = caller.grants.map((g) => g.accountId);
     const rows = await ctx.prisma.account.findMany({
       where: {
         tenantId: caller.tenantId,
         ...(caller.tenantWide ? {} : { ancestors: { hasSome: roots } }),
-        ...(after ? { OR: [{ createdAt: { gt: new Date(after[0] as string) } }, { createdAt: new Date(after[0] as string), id: { gt: after[1] as string } }] } : {}),
+        ...(after ? { OR: [{ createdAt: { gt: after.at } }, { createdAt: after.at, id: { gt: after.id } }] } : {}),
       },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
       take: query.limit + 1,
     });
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
-    res.json({ items: page.map(accountDto), nextCursor: rows.length > query.limit && last ? encodeCursor([last.createdAt.toISOString(), last.id], 'accounts', caller.tenantId) : null });
+    res.json({ items: page.map(accountDto), nextCursor: rows.length > query.limit && last ? sealTimeCursor(last.createdAt, last.id, binding) : null });
   });
 
   router.get('/roles', auth, async (req, res) => {

@@ -1,4 +1,3 @@
-import { openCursor, sealCursor } from '@roster/platform/http/cursor';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ALL_PERMISSIONS } from '@roster/contracts';
 import type { Principal } from '@roster/platform/auth/claims';
@@ -42,13 +41,3 @@ export async function callerOf(ctx: DirectoryContext, req: Request): Promise<Cal
   if (principal.personId === OPERATOR_PERSON) caller.actor = { kind: 'operator', personId: null, impersonatorId: null };
   return caller;
 }
-
-/**
- * Keyset cursors: the platform's signed cursors (issue 15), bound to the tenant and a fingerprint
- * of the query, so a cursor from another query or tenant, or a tampered one, is a 400.
- */
-export const encodeCursor = (position: unknown[], fingerprint: string, tenantId: string): string =>
-  sealCursor(position, { tenantId, query: fingerprint });
-
-export const decodeCursor = (cursor: string | undefined, fingerprint: string, shape: ('string' | 'number')[], tenantId: string): unknown[] | null =>
-  openCursor(cursor, { tenantId, query: fingerprint }, shape);

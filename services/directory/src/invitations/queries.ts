@@ -1,8 +1,6 @@
-import { isUuid } from '@roster/contracts';
-import { HttpProblem } from '@roster/platform/http/problem';
 import type { Caller } from '../access/caller.js';
 import type { DirectoryDb } from '../db/client.js';
-import { decodeCursor, encodeCursor } from '../http/support.js';
+import { openTimeCursor, sealTimeCursor } from '@roster/platform/http/cursor';
 import type { InvitationRow } from './commands.js';
 import { statusAt, type InvitationStatus, type StoredInvitationStatus } from './invitation.js';
 
@@ -39,24 +37,21 @@ export async function listInvitations(
     accepted: { status: 'accepted' },
     withdrawn: { status: 'withdrawn' },
   } as const;
-  const position = decodeCursor(query.cursor, fingerprintOf(query.status), ['string', 'string'], caller.tenantId) as [string, string] | null;
-  const after = position ? { createdAt: new Date(position[0]), id: position[1] } : null;
-  if (after && (Number.isNaN(after.createdAt.getTime()) || !isUuid(after.id))) {
-    throw new HttpProblem(400, 'invalid-cursor', 'Invalid cursor', 'cursor: not a cursor this list gave for this query; start again without it');
-  }
   const tenantId = caller.tenantId;
+  const binding = { tenantId, query: fingerprintOf(query.status) };
+  const after = openTimeCursor(query.cursor, binding);
   const rows = await db.invitation.findMany({
     where: {
       tenantId,
       ...(await reachable(db, caller)),
       ...(query.status ? byStatus[query.status] : {}),
-      ...(after ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] } : {}),
+      ...(after ? { OR: [{ createdAt: { lt: after.at } }, { createdAt: after.at, id: { lt: after.id } }] } : {}),
     },
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: query.limit + 1,
   });
   const page = rows.slice(0, query.limit);
-  return { items: page.map((r) => invitationDto(r, now)), nextCursor: rows.length > query.limit ? encodeCursor([page.at(-1)!.createdAt.toISOString(), page.at(-1)!.id], fingerprintOf(query.status), tenantId) : null };
+  return { items: page.map((r) => invitationDto(r, now)), nextCursor: rows.length > query.limit ? sealTimeCursor(page.at(-1)!.createdAt, page.at(-1)!.id, binding) : null };
 }
 
 /** One invitation the caller may see (404 otherwise, as for another tenant's). */

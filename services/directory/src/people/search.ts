@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SqlTx } from '@roster/platform/db/database';
 import { personCondition, type Caller } from '../access/caller.js';
-import { decodeCursor, encodeCursor } from '../http/support.js';
+import { openCursor, sealCursor } from '@roster/platform/http/cursor';
 import { PERSON_VIEW_COLUMNS, personView, type PersonView, type PersonViewRow } from './view.js';
 
 export interface PeopleQuery {
@@ -46,7 +46,7 @@ const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
  */
 export async function searchPeople(tx: SqlTx, caller: Caller, query: PeopleQuery): Promise<{ items: PersonView[]; nextCursor: string | null }> {
   const fingerprint = createHash('sha256').update(JSON.stringify([caller.tenantId, query.q, query.kind, query.roleKey, query.accountId, query.status])).digest('base64url').slice(0, 16);
-  const after = decodeCursor(query.cursor, fingerprint, ['string', 'string'], caller.tenantId);
+  const after = openCursor(query.cursor, { tenantId: caller.tenantId, query: fingerprint }, ['string', 'string']);
   const statuses = statusesFor(query);
   const params: unknown[] = [caller.tenantId, statuses.length === 1 ? statuses[0] : statuses];
   // One status: an equality, so the (tenant, status, sort_key) index gives the order (no sort).
@@ -97,6 +97,6 @@ export async function searchPeople(tx: SqlTx, caller: Caller, query: PeopleQuery
   const last = page.at(-1);
   return {
     items: page.map(personView),
-    nextCursor: rows.length > query.limit && last ? encodeCursor([last.sort_key, last.id], fingerprint, caller.tenantId) : null,
+    nextCursor: rows.length > query.limit && last ? sealCursor([last.sort_key, last.id], { tenantId: caller.tenantId, query: fingerprint }) : null,
   };
 }

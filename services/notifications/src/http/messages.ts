@@ -1,5 +1,4 @@
-import { invalidCursor, openCursor, sealCursor, type CursorBinding } from '@roster/platform/http/cursor';
-import { isUuid } from '@roster/contracts';
+import { openTimeCursor, sealTimeCursor } from '@roster/platform/http/cursor';
 import { Router } from 'express';
 import { z } from 'zod';
 import { principalOf, requirePermission } from '@roster/platform/auth/middleware';
@@ -23,14 +22,6 @@ interface Row {
 }
 interface AttemptRow { message_id: string; attempt: number; provider: string; outcome: string; error: string | null; at: Date }
 
-// The platform's signed cursors (issue 15), bound to the tenant and the filters.
-const encodeCursor = (r: Row, binding: CursorBinding) => sealCursor([r.created_at.toISOString(), r.id], binding);
-function decodeCursor(cursor: string, binding: CursorBinding): [Date, string] {
-  const [at, id] = openCursor(cursor, binding, ['string', 'string']) as [string, string];
-  const date = new Date(at);
-  if (Number.isNaN(date.getTime()) || !isUuid(id)) throw invalidCursor();
-  return [date, id];
-}
 
 // What the delivery log shows: never the variables, the rendered body or a secret (rule 5).
 const dto = (r: Row, attempts: AttemptRow[]) => ({
@@ -58,7 +49,7 @@ export function messagesRouter(ctx: NotificationsContext): Router {
     requirePermission(me, 'messages.read');
     const q = parse(query, req.query, 'query');
     const binding = { tenantId: me.tenantId, query: `messages:${JSON.stringify([q.to, q.template, q.status])}` };
-    const [afterAt, afterId] = q.cursor ? decodeCursor(q.cursor, binding) : [null, null];
+    const after = openTimeCursor(q.cursor, binding);
     // A phone number matches however it is written (`+44 20 …`, or `44 20 …` when a `+` was not URL-encoded).
     const phone = q.to ? normalizeAddress('sms', q.to.trim().replace(/^(\d)/, '+$1')) : null;
     const rows = await db.$queryRawUnsafe<Row[]>(
@@ -66,13 +57,13 @@ export function messagesRouter(ctx: NotificationsContext): Router {
         WHERE tenant_id = $1::uuid AND ($2::text IS NULL OR lower(to_address) = lower($2) OR to_address = $8) AND ($3::text IS NULL OR template = $3)
           AND ($4::text IS NULL OR status = $4) AND ($5::timestamptz IS NULL OR (created_at, id) < ($5::timestamptz, $6::uuid))
         ORDER BY created_at DESC, id DESC LIMIT $7`,
-      me.tenantId, q.to ?? null, q.template ?? null, q.status ?? null, afterAt, afterId, q.limit + 1, phone,
+      me.tenantId, q.to ?? null, q.template ?? null, q.status ?? null, after?.at ?? null, after?.id ?? null, q.limit + 1, phone,
     );
     const page = rows.slice(0, q.limit);
     const attempts = await attemptsOf(me.tenantId, page.map((r) => r.id));
     res.json({
       items: page.map((r) => dto(r, attempts.filter((a) => a.message_id === r.id))),
-      nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!, binding) : null,
+      nextCursor: rows.length > q.limit ? sealTimeCursor(page[page.length - 1]!.created_at, page[page.length - 1]!.id, binding) : null,
     });
   });
 

@@ -1,3 +1,4 @@
+import { openTimeCursor, sealTimeCursor } from '@roster/platform/http/cursor';
 import { randomUUID } from 'node:crypto';
 import { requireKnownTimeZone } from '../db/time-zones.js';
 import type { Principal } from '@roster/platform/auth/claims';
@@ -5,7 +6,6 @@ import type { SqlClient, SqlTx } from '@roster/platform/db/database';
 import { notFound, validationProblem } from '@roster/platform/http/problem';
 import { ZodError } from 'zod';
 import { assignableDefaultSitter, requireActiveClient, requireAssignableSitter } from '../people/eligibility.js';
-import { decodeCursor, encodeCursor } from '../visits/queries.js';
 import { SCHEDULE_SCOPE, scopeCondition, visitScopeOf } from '../visits/scope.js';
 import { fillHorizon, HORIZON_DAYS, recurrenceOf, SCHEDULE_COLUMNS, type ScheduleRow } from './generation.js';
 import { InvalidRecurrence, occurrencesBetween, parseRecurrence, todayIn } from './recurrence.js';
@@ -71,16 +71,14 @@ export async function listSchedules(db: SqlTx, me: Principal, q: { clientId?: st
   const where = ['s.tenant_id = $1::uuid', scopeCondition(await visitScopeOf(db, me), SCHEDULE_SCOPE, params)];
   if (q.clientId) where.push(`s.client_id = $${params.push(q.clientId)}::uuid`);
   const binding = { tenantId: me.tenantId, query: `schedules:${q.clientId ?? ''}` };
-  if (q.cursor) {
-    const [at, id] = decodeCursor(q.cursor, binding);
-    where.push(`(s.created_at, s.id) > ($${params.push(at)}::timestamptz, $${params.push(id)}::uuid)`);
-  }
+  const after = openTimeCursor(q.cursor, binding);
+  if (after) where.push(`(s.created_at, s.id) > ($${params.push(after.at)}::timestamptz, $${params.push(after.id)}::uuid)`);
   const rows = await db.$queryRawUnsafe<ScheduleRow[]>(
     `SELECT ${SCHEDULE_COLUMNS} FROM schedule s WHERE ${where.join(' AND ')} ORDER BY s.created_at, s.id LIMIT $${params.push(q.limit + 1)}`, ...params,
   );
   const page = rows.slice(0, q.limit);
   const last = page[page.length - 1];
-  return { items: page.map(scheduleDto), nextCursor: rows.length > q.limit && last ? encodeCursor(last.created_at, last.id, binding) : null };
+  return { items: page.map(scheduleDto), nextCursor: rows.length > q.limit && last ? sealTimeCursor(last.created_at, last.id, binding) : null };
 }
 
 async function scheduleForUpdate(tx: SqlTx, me: Principal, id: string): Promise<ScheduleRow> {

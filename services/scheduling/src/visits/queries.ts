@@ -1,5 +1,4 @@
-import { invalidCursor, openCursor, sealCursor, type CursorBinding } from '@roster/platform/http/cursor';
-import { isUuid } from '@roster/contracts';
+import { openTimeCursor, sealTimeCursor } from '@roster/platform/http/cursor';
 import type { SqlTx } from '@roster/platform/db/database';
 import { scopeCondition, VISIT_SCOPE, type VisitScope } from './scope.js';
 
@@ -62,16 +61,6 @@ export interface VisitFilters {
   cursor?: string | undefined;
 }
 
-/**
- * Keyset cursors of every list: a signed (instant, id) pair bound to the tenant and the list's
- * filters (the platform's cursors, issue 15); anything else is a 400.
- */
-export const encodeCursor = (at: Date, id: string, binding: CursorBinding): string => sealCursor([at.toISOString(), id], binding);
-export function decodeCursor(cursor: string, binding: CursorBinding): [string, string] {
-  const [at, id] = openCursor(cursor, binding, ['string', 'string']) as [string, string];
-  if (Number.isNaN(Date.parse(at)) || !isUuid(id)) throw invalidCursor();
-  return [at, id];
-}
 
 /** GET /visits: the caller's visible visits, in start order, keyset-paged. */
 export async function listVisits(db: SqlTx, scope: VisitScope, f: VisitFilters): Promise<{ items: ReturnType<typeof visitDto>[]; nextCursor: string | null }> {
@@ -85,10 +74,8 @@ export async function listVisits(db: SqlTx, scope: VisitScope, f: VisitFilters):
   if (f.status) where.push(`v.status = ${p(f.status)}`);
   if (f.unassigned) where.push('a.visit_id IS NULL');
   const binding = { tenantId: scope.tenantId, query: `visits:${JSON.stringify([f.sitterId, f.clientId, f.from, f.to, f.status, f.unassigned])}` };
-  if (f.cursor) {
-    const [at, id] = decodeCursor(f.cursor, binding);
-    where.push(`(v.starts_at, v.id) > (${p(at)}::timestamptz, ${p(id)}::uuid)`);
-  }
+  const after = openTimeCursor(f.cursor, binding);
+  if (after) where.push(`(v.starts_at, v.id) > (${p(after.at)}::timestamptz, ${p(after.id)}::uuid)`);
   const rows = await db.$queryRawUnsafe<VisitRow[]>(
     `SELECT ${VISIT_COLUMNS} FROM ${VISIT_FROM} WHERE ${where.join(' AND ')} ORDER BY v.starts_at, v.id LIMIT ${p(f.limit + 1)}`,
     ...params,
@@ -97,7 +84,7 @@ export async function listVisits(db: SqlTx, scope: VisitScope, f: VisitFilters):
   const surcharges = await surchargesOf(db, scope.tenantId, page.map((v) => v.id));
   return {
     items: page.map((v) => visitDto(v, surcharges.get(v.id))),
-    nextCursor: rows.length > f.limit ? encodeCursor(page[page.length - 1]!.starts_at, page[page.length - 1]!.id, binding) : null,
+    nextCursor: rows.length > f.limit ? sealTimeCursor(page[page.length - 1]!.starts_at, page[page.length - 1]!.id, binding) : null,
   };
 }
 
