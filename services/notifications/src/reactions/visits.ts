@@ -3,6 +3,7 @@ import type { SqlTx } from '@roster/platform/db/database';
 import { enqueueMessage, tally, type QueueOutcome } from '../messages/enqueue.js';
 import { fireMonitors } from '../monitors/monitors.js';
 import { displayName, findPerson, managersOf, MANAGING_ROLES } from '../people/recipients.js';
+import { plural, pluralForm } from '../templates/render.js';
 import type { Reaction } from './react.js';
 
 /**
@@ -24,8 +25,8 @@ export async function tellManagersVisitsNeedSitter(tx: SqlTx, event: EventOf<'vi
       idempotencyKey: `visits_need_sitter:${event.correlationid}:${d.sitterId}:${manager.id}`,
     }));
   }
-  const visits = d.visitCount === 1 ? '1 visit' : `${d.visitCount} visits`;
-  await fireMonitors(tx, event, `${visits} of ${displayName(sitter, 'a sitter')} ${d.visitCount === 1 ? 'needs' : 'need'} a sitter.`);
+  const n = d.visitCount;
+  await fireMonitors(tx, event, `${plural(n, 'visit', 'visits')} of ${displayName(sitter, 'a sitter')} ${pluralForm(n, 'needs', 'need')} a sitter.`);
   return { step, counts: tally(outcomes) };
 }
 

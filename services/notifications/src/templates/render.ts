@@ -99,6 +99,11 @@ export function checkVariables(source: string, variables: Record<string, Variabl
 const PLURAL = 'plural';
 const pluralRules = new Intl.PluralRules('en');
 
+/** The word English uses for `count` of something: `one` for 1, `other` otherwise. */
+export const pluralForm = (count: number, one: string, other: string): string => (pluralRules.select(count) === 'one' ? one : other);
+/** `1 visit`, `3 visits`: what `{{plural}}` renders, for text built in code (a monitor's summary). */
+export const plural = (count: number, one: string, other: string): string => `${count} ${pluralForm(count, one, other)}`;
+
 function checkPlural(
   m: hbs.AST.MustacheStatement, scopes: Scope[], checkPath: (p: hbs.AST.PathExpression, inLoop: boolean) => VariableSpec | null,
 ): void {
@@ -113,10 +118,7 @@ function checkPlural(
 }
 
 const handlebars = Handlebars.create();
-handlebars.registerHelper(PLURAL, (count: unknown, one: string, other: string) => {
-  const n = Number(count);
-  return `${n} ${pluralRules.select(n) === 'one' ? one : other}`;
-});
+handlebars.registerHelper(PLURAL, (count: unknown, one: string, other: string) => plural(Number(count), one, other));
 
 const compileOptions = { strict: true, knownHelpersOnly: true, knownHelpers: { [PLURAL]: true }, noEscape: true } as const;
 
