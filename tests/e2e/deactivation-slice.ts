@@ -137,6 +137,9 @@ export function deactivationSlice(name: string, options: () => Promise<SystemOpt
         );
       const [unassigned] = await outboxOf('scheduling', 'visits.unassigned');
       assert.ok(unassigned);
+      // Scheduling's step names the follow-up it caused, which is why the operation awaited it.
+      const steps = await outboxOf('scheduling', 'cascade.step.completed');
+      assert.deepEqual(steps.map((r) => (r.envelope as unknown as { data: { followUps?: unknown } }).data.followUps), [[{ id: unassigned.envelope.id, type: 'visits.unassigned' }]]);
       assert.equal(mine[0]!.cause?.eventId, unassigned.envelope.id);
       const [sent] = await waitFor('notification.sent of the managers\' e-mail', async () => {
         const rows = await outboxOf('notifications', 'notification.sent');

@@ -150,10 +150,13 @@ interface StepGroup {
 export async function getOperation(db: DirectoryDb, tenantId: string, id: string) {
   let op = await db.operation.findFirst({ where: { id, tenantId } });
   if (!op) return null;
+  // Awaited event by event; operations from before that was recorded: by counts per service.
+  // Progress first, the steps' times after: steps only accrue, so the last time read here covers
+  // every step the progress counted (read the other way round, a step landing in between made the
+  // operation complete with an earlier completedAt than its last effect).
+  const progress = await awaitedProgress(db, id);
   const recorded = await reportedCounts(db, id);
   const { failed, lastAt } = recorded;
-  // Awaited event by event; operations from before that was recorded: by counts per service.
-  const progress = await awaitedProgress(db, id);
   const awaited = progress?.awaited ?? (op.expectedCounts as Record<string, number> | null) ?? Object.fromEntries(op.expected.map((s) => [s, 1]));
   const reported = progress?.reported ?? recorded.reported;
   const done = Object.entries(awaited).every(([service, n]) => (reported[service] ?? 0) >= n);
