@@ -6,6 +6,7 @@ import * as cascade from './events/cascade.js';
 import * as invitation from './events/invitation.js';
 import * as login from './events/login.js';
 import * as notification from './events/notification.js';
+import * as requests from './events/requests.js';
 import * as user from './events/user.js';
 import * as visits from './events/visits.js';
 
@@ -185,6 +186,21 @@ export const catalogue = {
     type: 'schedule.digest', version: 1, producers: ['scheduling'], subject: 'the sitter id', payload: visits.scheduleDigest,
     summary: "A sitter's visits of one day, once per sitter per day: the automatic schedule e-mail (N2) when subscribed.",
     consumers: ['notifications'], stepsExpectedFrom: [],
+  }),
+  'request.submitted': define({
+    type: 'request.submitted', version: 1, producers: ['scheduling'], subject: 'the client id', payload: requests.requestSubmitted,
+    summary: 'A client asked for visits, a change or a cancellation (S3); the event e-mail monitors for it tell their holders.',
+    consumers: ['directory', 'notifications'], stepsExpectedFrom: [],
+  }),
+  'request.approved': define({
+    type: 'request.approved', version: 1, producers: ['scheduling'], subject: 'the client id', payload: requests.requestApproved,
+    summary: "A manager approved a client's request (S3): the visits were created (with the default sitter), moved or cancelled; the client is told.",
+    consumers: ['directory', 'notifications'], stepsExpectedFrom: [],
+  }),
+  'request.declined': define({
+    type: 'request.declined', version: 1, producers: ['scheduling'], subject: 'the client id', payload: requests.requestDeclined,
+    summary: "A client's request was declined with a reason, by a manager or by the system (its visit is gone); the client is told.",
+    consumers: ['directory', 'notifications'], stepsExpectedFrom: [],
   }),
   'cascade.preview_requested': define({
     type: 'cascade.preview_requested', version: 1, producers: ['directory'], subject: PERSON,

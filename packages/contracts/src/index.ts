@@ -7,3 +7,4 @@ export * as schemas from './schemas.js';
 export * from './text.js';
 export type { Actor, Delivery, PersonKind, SealedSecret } from './events/common.js';
 export type { AccountKind } from './events/accounts.js';
+export type { RequestKind } from './events/requests.js';

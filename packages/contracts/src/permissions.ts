@@ -25,6 +25,7 @@ export const PERMISSIONS = {
   'visits.read_own': 'See one\'s own visits (a sitter\'s schedule, a client\'s calendar)',
   'visits.manage': 'Create, assign and reassign visits, schedules and default sitters (S2)',
   'visits.complete_own': 'Mark one\'s own visits complete (S2)',
+  'requests.submit_own': 'Ask for visits, a change or a cancellation for oneself (S3, clients)',
   'templates.manage': 'Edit message templates (N3)',
   'subscriptions.manage': "Manage automatic e-mails and event e-mail monitors (N2)",
   'messages.read': 'Read the delivery log (N1)',

@@ -72,7 +72,7 @@ export const BUILT_IN_ROLES = {
     scope: 'self',
     rank: 20,
   },
-  client: { key: 'client', name: 'Client', permissions: ['visits.read_own'], scope: 'self', rank: 10 },
+  client: { key: 'client', name: 'Client', permissions: ['visits.read_own', 'requests.submit_own'], scope: 'self', rank: 10 },
 } as const satisfies Record<string, RoleDefinition>;
 
 export type BuiltInRoleKey = keyof typeof BUILT_IN_ROLES;

@@ -68,6 +68,12 @@ const samples: { [T in EventType]: EventData<T> } = {
   },
   'visits.unassigned': { sitterId: 'p-1', visitCount: 37, visitIds: ['v-1', 'v-2'], chunk: { index: 0, total: 1 }, defaultSitterClearedFor: 4 },
   'visits.deleted': { clientId: 'p-1', visitCount: 3, surchargeCount: 1, scheduleCount: 1 },
+  'request.submitted': {
+    requestId: 'r-1', clientId: 'p-1', clientName: 'Ada Lovelace', kind: 'visits', visits: [{ startsAt: at, endsAt: at, service: 'walk' }],
+    visitId: null, note: 'the key is under the mat', timeZone: 'Europe/London', actor,
+  },
+  'request.approved': { requestId: 'r-1', clientId: 'p-1', kind: 'visits', visitIds: ['v-1'], visits: [{ startsAt: at, endsAt: at, service: null }], timeZone: 'UTC', sitterId: 'p-9', actor },
+  'request.declined': { requestId: 'r-1', clientId: 'p-1', kind: 'cancel', reason: 'the visit no longer exists', actor },
   'cascade.preview_requested': { action: 'deactivate', personId: 'p-1', kind: 'staff', roleKeys: ['staff'] },
   'cascade.step.completed': {
     operationId: 'op-1', service: 'scheduling', step: 'unassign_future_visits', outcome: 'applied',

@@ -4,6 +4,7 @@ import type { ServiceContext, ServiceDefinition } from '@roster/platform/service
 import { makeClient, type SchedulingDb } from './db/client.js';
 import { schedulingSubscriptions } from './events/subscriptions.js';
 import { clientsRouter } from './http/clients.js';
+import { requestsRouter } from './http/requests.js';
 import { schedulesRouter } from './http/schedules.js';
 import { visitsRouter } from './http/visits.js';
 import { startScheduledJobs } from './jobs.js';
@@ -15,7 +16,7 @@ export const schedulingService: ServiceDefinition<SchedulingDb> = {
   defaultPort: 4003,
   migrationsDir: fileURLToPath(new URL('../prisma/migrations', import.meta.url)),
   makeClient,
-  routes: (ctx) => Router().use(visitsRouter(ctx)).use(schedulesRouter(ctx)).use(clientsRouter(ctx)),
+  routes: (ctx) => Router().use(visitsRouter(ctx)).use(schedulesRouter(ctx)).use(clientsRouter(ctx)).use(requestsRouter(ctx)),
   // The horizon extension and the daily digests; a run in progress finishes before the database closes.
   background: startScheduledJobs,
   subscriptions: schedulingSubscriptions,

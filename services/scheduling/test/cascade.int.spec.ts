@@ -139,7 +139,7 @@ describe('deactivation cascades in scheduling (cascade table, B1, rule 3; Postgr
 
     const previewOp = randomUUID();
     await h.feed(h.preview(tenantId, clientId, 'client', previewOp));
-    const expected = { visitsDeleted: 2 + schedule.visitsGenerated, surchargesDeleted: 1, schedulesRemoved: 1 };
+    const expected = { visitsDeleted: 2 + schedule.visitsGenerated, surchargesDeleted: 1, schedulesRemoved: 1, requestsWithdrawn: 0 };
     assert.deepEqual(h.stepsOf(previewOp)[0]?.counts, expected);
 
     const op = randomUUID();

@@ -10,6 +10,7 @@ import { SCHEDULE_SCOPE, scopeCondition, visitScopeOf } from '../visits/scope.js
 import { fillHorizon, HORIZON_DAYS, recurrenceOf, SCHEDULE_COLUMNS, type ScheduleRow } from './generation.js';
 import { InvalidRecurrence, occurrencesBetween, parseRecurrence, todayIn } from './recurrence.js';
 import { IANAZone } from 'luxon';
+import { declineRequestsAboutGoneVisits } from '../requests/system-answers.js';
 
 export interface NewSchedule {
   clientId: string;
@@ -103,6 +104,8 @@ async function deleteUpcomingVisitsOfSchedule(tx: SqlTx, s: ScheduleRow, keepLoc
      SELECT count(*)::int AS n FROM visits`,
     s.tenant_id, s.id, keepLocals,
   );
+  // S3: a pending change or cancellation of a visit deleted here is declined by the system.
+  if ((row?.n ?? 0) > 0) await declineRequestsAboutGoneVisits(tx, s.tenant_id);
   return row?.n ?? 0;
 }
 

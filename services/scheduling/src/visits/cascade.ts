@@ -3,6 +3,7 @@ import { eventFor, noteStagedEvents } from '@roster/platform/outbox';
 import type { PersonEvent } from '@roster/platform/people-projection';
 import type { SqlTx } from '@roster/platform/db/database';
 import { stageEventsInBulk } from '../db/outbox-bulk.js';
+import { countPendingRequestsOf, withdrawPendingRequestsOf } from '../requests/system-answers.js';
 
 /**
  * The scheduling column of the cascade table. Every effect is a constant number of SQL
@@ -92,9 +93,11 @@ export interface ClientRemoval {
   visitsDeleted: number;
   surchargesDeleted: number;
   schedulesRemoved: number;
+  /** Their pending requests (S3), withdrawn with the visits. */
+  requestsWithdrawn: number;
 }
 
-/** A client leaves: incomplete future visits and their surcharges are deleted, schedules removed; history stays. Two statements. */
+/** A client leaves: incomplete future visits and their surcharges are deleted, schedules removed, pending requests withdrawn; history stays. Three statements. */
 export async function deleteUpcomingVisitsOf(tx: SqlTx, tenantId: string, clientId: string): Promise<ClientRemoval> {
   // Schedules first (see unassignUpcomingVisitsOf): a horizon extension holding one finishes
   // before the visits are deleted, so its visits are deleted too. Past visits keep existing.
@@ -107,7 +110,9 @@ export async function deleteUpcomingVisitsOf(tx: SqlTx, tenantId: string, client
      SELECT (SELECT count(*) FROM visits)::int AS visits, (SELECT count(*) FROM surcharges)::int AS surcharges`,
     tenantId, clientId,
   );
-  return { visitsDeleted: Number(deleted?.visits ?? 0), surchargesDeleted: Number(deleted?.surcharges ?? 0), schedulesRemoved };
+  // After the visits (the order every writer locks visits and requests in): C1 withdraws pending requests too.
+  const requestsWithdrawn = await withdrawPendingRequestsOf(tx, tenantId, clientId);
+  return { visitsDeleted: Number(deleted?.visits ?? 0), surchargesDeleted: Number(deleted?.surcharges ?? 0), schedulesRemoved, requestsWithdrawn };
 }
 
 const sitterStep = (n: { visitsUnassigned: number; defaultSitterCleared: number; schedulesWithoutSitter: number }, would = false): StepResult => ({
@@ -122,8 +127,8 @@ const clientStep = (n: ClientRemoval, would = false): StepResult => ({
   step: 'delete_upcoming_visits',
   counts: { ...n },
   detail: would
-    ? `${n.visitsDeleted} upcoming visit(s) and ${n.surchargesDeleted} surcharge(s) would be deleted, ${n.schedulesRemoved} schedule(s) removed; past and completed visits kept`
-    : `${n.visitsDeleted} upcoming visit(s) and ${n.surchargesDeleted} surcharge(s) deleted, ${n.schedulesRemoved} schedule(s) removed; past and completed visits kept`,
+    ? `${n.visitsDeleted} upcoming visit(s) and ${n.surchargesDeleted} surcharge(s) would be deleted, ${n.schedulesRemoved} schedule(s) removed, ${n.requestsWithdrawn} pending request(s) withdrawn; past and completed visits kept`
+    : `${n.visitsDeleted} upcoming visit(s) and ${n.surchargesDeleted} surcharge(s) deleted, ${n.schedulesRemoved} schedule(s) removed, ${n.requestsWithdrawn} pending request(s) withdrawn; past and completed visits kept`,
 });
 
 /** user.deactivated / user.archived (the cascade table's rows "client deactivated", "sitter / staff deactivated", "user archived"). */
@@ -153,7 +158,8 @@ export async function previewReleaseOfVisits(tx: SqlTx, event: PreviewEvent): Pr
               (SELECT count(*) FROM schedule WHERE tenant_id = $1::uuid AND client_id = $2::uuid)::int AS schedules`,
       event.tenantid, personId,
     );
-    return clientStep({ visitsDeleted: n?.visits ?? 0, surchargesDeleted: n?.surcharges ?? 0, schedulesRemoved: n?.schedules ?? 0 }, true);
+    const requestsWithdrawn = await countPendingRequestsOf(tx, event.tenantid, personId);
+    return clientStep({ visitsDeleted: n?.visits ?? 0, surchargesDeleted: n?.surcharges ?? 0, schedulesRemoved: n?.schedules ?? 0, requestsWithdrawn }, true);
   }
   const [n] = await tx.$queryRawUnsafe<{ visits: number; defaults: number; schedules: number }[]>(
     `SELECT (SELECT count(*) FROM visit_assignment WHERE tenant_id = $1::uuid AND sitter_id = $2::uuid AND ${UPCOMING_ASSIGNMENT})::int AS visits,

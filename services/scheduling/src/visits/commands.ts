@@ -4,6 +4,7 @@ import type { Principal } from '@roster/platform/auth/claims';
 import { hasPermission } from '@roster/platform/auth/middleware';
 import type { SqlClient, SqlTx } from '@roster/platform/db/database';
 import { notFound } from '@roster/platform/http/problem';
+import { declineRequestsAboutGoneVisits } from '../requests/system-answers.js';
 import { assignableDefaultSitter, requireActiveClient, requireAssignableSitter } from '../people/eligibility.js';
 import { findVisibleVisit, surchargesOf, VISIT_COLUMNS, VISIT_FROM, visitDto, type SurchargeRow, type VisitRow } from './queries.js';
 import { visitScopeOf, type VisitScope } from './scope.js';
@@ -27,15 +28,24 @@ export async function createVisit(db: SqlClient, me: Principal, v: NewVisit) {
     if (sitterId && v.sitterId !== undefined) await requireAssignableSitter(tx, me.tenantId, sitterId);
     await requireActiveClient(tx, me.tenantId, v.clientId);
     const timeZone = await requireKnownTimeZone(tx, v.timeZone ?? 'UTC');
-    const id = randomUUID();
-    await tx.$executeRawUnsafe(
-      `INSERT INTO visit (id, tenant_id, client_id, starts_at, ends_at, service, time_zone)
-       VALUES ($1::uuid, $2::uuid, $3::uuid, $4::timestamptz, $5::timestamptz, $6, $7)`,
-      id, me.tenantId, v.clientId, v.startsAt, v.endsAt, v.service ?? null, timeZone,
-    );
-    if (sitterId) await setAssignment(tx, me.tenantId, id, sitterId);
+    const id = await insertVisit(tx, me.tenantId, { ...v, timeZone }, sitterId);
     return visitDto(await readVisit(tx, me.tenantId, id));
   });
+}
+
+/**
+ * Writes one visit (and its assignment) in the caller's transaction, whose checks were made
+ * before: the client is active and the sitter assignable (both read FOR SHARE), the zone known.
+ */
+export async function insertVisit(tx: SqlTx, tenantId: string, v: NewVisit & { timeZone: string }, sitterId: string | null): Promise<string> {
+  const id = randomUUID();
+  await tx.$executeRawUnsafe(
+    `INSERT INTO visit (id, tenant_id, client_id, starts_at, ends_at, service, time_zone)
+     VALUES ($1::uuid, $2::uuid, $3::uuid, $4::timestamptz, $5::timestamptz, $6, $7)`,
+    id, tenantId, v.clientId, v.startsAt, v.endsAt, v.service ?? null, v.timeZone,
+  );
+  if (sitterId) await setAssignment(tx, tenantId, id, sitterId);
+  return id;
 }
 
 /** Gives the visit to `sitterId`, or takes it from whoever had it (null). The assignment mirrors the visit's start. */
@@ -91,6 +101,8 @@ export async function completeVisit(db: SqlClient, me: Principal, id: string, ea
     );
     // A completed visit keeps its sitter whatever happens to them later.
     await tx.$executeRawUnsafe('UPDATE visit_assignment SET completed = true WHERE visit_id = $1::uuid AND tenant_id = $2::uuid', id, me.tenantId);
+    // S3: a change or cancellation still pending for it can no longer be granted; the system declines it.
+    await declineRequestsAboutGoneVisits(tx, me.tenantId);
     return visitDto(await readVisit(tx, me.tenantId, id), (await surchargesOf(tx, me.tenantId, [id])).get(id));
   });
 }

@@ -41,7 +41,7 @@ export class SchedulingHarness {
     this.database = await createTestDatabase(prefix);
     await this.bus.subscribe({
       group: 'watcher',
-      types: ['cascade.step.completed', 'visits.unassigned', 'visits.deleted', 'schedule.digest'],
+      types: ['cascade.step.completed', 'visits.unassigned', 'visits.deleted', 'schedule.digest', 'request.submitted', 'request.approved', 'request.declined'],
       handler: async (e) => void this.published.push(e),
     });
     this.service = await startService(schedulingService, {
