@@ -33,7 +33,13 @@ const bus = new MemoryBus();
 // before the start: set PUBLIC_URL then.
 const identityPort = process.env.IDENTITY_PORT ?? String(identityService.defaultPort);
 const publicUrl = process.env.PUBLIC_URL ?? process.env.NOTIFICATIONS_PUBLIC_URL ?? (identityPort !== '0' ? `http://localhost:${identityPort}` : undefined);
-const env = { ...keyEnv, ...process.env, ROSTER_DATA_DIR: dataDir, ROSTER_OPERATOR_KEY: operatorKey, BUS_URL: 'memory:', ...(publicUrl ? { PUBLIC_URL: publicUrl } : {}) };
+// Links to client requests (S3) lead to scheduling the same way.
+const schedulingPort = process.env.SCHEDULING_PORT ?? String(schedulingService.defaultPort);
+const schedulingUrl = process.env.SCHEDULING_PUBLIC_URL ?? (schedulingPort !== '0' ? `http://localhost:${schedulingPort}` : undefined);
+const env = {
+  ...keyEnv, ...process.env, ROSTER_DATA_DIR: dataDir, ROSTER_OPERATOR_KEY: operatorKey, BUS_URL: 'memory:',
+  ...(publicUrl ? { PUBLIC_URL: publicUrl } : {}), ...(schedulingUrl ? { SCHEDULING_PUBLIC_URL: schedulingUrl } : {}),
+};
 const definitions = [identityService, directoryService, schedulingService, notificationsService];
 // Started side by side: most of the start-up is each PGlite opening and migrating its database.
 const results = await Promise.allSettled(definitions.map((definition) => {

@@ -68,6 +68,7 @@ const schema = z.object({
   SMS_CALLBACK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   MAIL_FROM: z.string().min(3).default('Roster <no-reply@roster.local>'),
   PUBLIC_URL: z.url().default('http://localhost:4001'),
+  SCHEDULING_PUBLIC_URL: z.url().default('http://localhost:4003'),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
   TEMPORARY_PASSWORD_TTL_HOURS: z.coerce.number().min(0.01).max(24 * 90).default(72),
   SESSION_RETENTION_DAYS: z.coerce.number().min(1).max(3650).optional(),
@@ -116,6 +117,8 @@ export interface ServiceConfig {
   mailFrom: string;
   /** Base of links in messages (invitation acceptance, login). */
   publicUrl: string;
+  /** Notifications: scheduling's public address, base of links to client requests in monitors' e-mails (S3). */
+  schedulingPublicUrl: string;
   /** Identity only: lifetime of access tokens (rule 7). */
   accessTokenTtlSeconds: number;
   /** Identity only: a temporary password not used within this time stops working (L3). */
@@ -172,6 +175,7 @@ export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv, default
     smsCallbackSecret: c.SMS_CALLBACK_SECRET,
     mailFrom: c.MAIL_FROM,
     publicUrl: c.PUBLIC_URL.replace(/\/+$/, ''),
+    schedulingPublicUrl: c.SCHEDULING_PUBLIC_URL.replace(/\/+$/, ''),
     accessTokenTtlSeconds: c.ACCESS_TOKEN_TTL_SECONDS,
     temporaryPasswordTtlHours: c.TEMPORARY_PASSWORD_TTL_HOURS,
     sessionRetentionDays: c.SESSION_RETENTION_DAYS,

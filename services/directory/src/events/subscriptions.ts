@@ -2,6 +2,7 @@ import type { SubscriptionOptions } from '@roster/platform/bus/types';
 import type { DirectoryContext } from '../service.js';
 import { applyLoginEvent, recordCascadeFact } from '../logins/projection.js';
 import { recordImpersonation } from '../logins/impersonations.js';
+import { recordClientRequest } from '../audit/client-requests.js';
 import { recordCascadeStep } from '../operations/operations.js';
 import { invitationAcceptedSubscription } from '../invitations/subscription.js';
 
@@ -41,6 +42,15 @@ export function directorySubscriptions(ctx: DirectoryContext): Omit<Subscription
         if (event.type !== 'impersonation.started' && event.type !== 'impersonation.ended') return;
         ctx.logger.debug({ type: event.type, impersonationId: event.data.impersonationId }, 'impersonation');
         await recordImpersonation(ctx.prisma, event);
+      },
+    },
+    {
+      // S3, P9: a client's request and who answered it, on the client's trail.
+      types: ['request.submitted', 'request.approved', 'request.declined'],
+      handler: async (event) => {
+        if (event.type !== 'request.submitted' && event.type !== 'request.approved' && event.type !== 'request.declined') return;
+        ctx.logger.debug({ type: event.type, requestId: event.data.requestId }, 'client request');
+        await recordClientRequest(ctx.prisma, event);
       },
     },
     invitationAcceptedSubscription(ctx),

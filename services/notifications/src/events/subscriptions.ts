@@ -6,6 +6,7 @@ import { reactToAccessChange, reactToRoleChange } from '../reactions/access.js';
 import { queueCredentials } from '../reactions/credentials.js';
 import { queueInvitation } from '../reactions/invitations.js';
 import { react } from '../reactions/react.js';
+import { tellClientOfAnswer, tellMonitorsOfRequest } from '../reactions/requests.js';
 import { sendDailySchedule, tellManagersVisitsNeedSitter } from '../reactions/visits.js';
 import { startRuntime } from '../runtime.js';
 
@@ -29,7 +30,8 @@ export function notificationsSubscriptions(ctx: NotificationsContext): Omit<Subs
       },
     },
     {
-      types: ['login.granted', 'password.reset', 'access.granted', 'access.revoked', 'role.changed', 'account.created', 'invitation.created', 'visits.unassigned', 'schedule.digest'],
+      types: ['login.granted', 'password.reset', 'access.granted', 'access.revoked', 'role.changed', 'account.created', 'invitation.created', 'visits.unassigned', 'schedule.digest',
+        'request.submitted', 'request.approved', 'request.declined'],
       handler: async (event) => {
         log(event);
         switch (event.type) {
@@ -55,6 +57,13 @@ export function notificationsSubscriptions(ctx: NotificationsContext): Omit<Subs
             break;
           case 'schedule.digest':
             await react(db, event, (tx) => sendDailySchedule(tx, event));
+            break;
+          case 'request.submitted':
+            await react(db, event, (tx) => tellMonitorsOfRequest(tx, event, ctx.config.schedulingPublicUrl));
+            break;
+          case 'request.approved':
+          case 'request.declined':
+            await react(db, event, (tx) => tellClientOfAnswer(tx, event));
             break;
           default:
             return;

@@ -5,15 +5,18 @@ import { displayName, findPerson, ownersOf } from '../people/recipients.js';
 
 /** Events a manager may watch with an event e-mail monitor (N2). */
 export const MONITORABLE_EVENTS = [
-  'user.created', 'user.deactivated', 'access.granted', 'access.revoked', 'invitation.created', 'visits.unassigned',
+  'user.created', 'user.deactivated', 'access.granted', 'access.revoked', 'invitation.created', 'visits.unassigned', 'request.submitted',
 ] as const;
 export type MonitorableEvent = (typeof MONITORABLE_EVENTS)[number];
+
+/** The e-mail a monitor sends: the generic one with a summary, or a template of its own (a client request's). */
+export type MonitorMessage = string | { template: string; variables: Record<string, unknown> };
 
 /**
  * Tells every active monitor of `event.type` in the tenant, once per (event, monitor holder).
  * Monitors under review (their holder was deactivated) stay silent until an owner deals with them.
  */
-export async function fireMonitors(tx: SqlTx, event: EventEnvelope, summary: string): Promise<QueueOutcome[]> {
+export async function fireMonitors(tx: SqlTx, event: EventEnvelope, message: MonitorMessage): Promise<QueueOutcome[]> {
   if (!(MONITORABLE_EVENTS as readonly string[]).includes(event.type)) return [];
   const holders = await tx.$queryRawUnsafe<{ personId: string; firstName: string | null; email: string | null }[]>(
     `SELECT DISTINCT p.id AS "personId", p.first_name AS "firstName", p.email
@@ -21,11 +24,14 @@ export async function fireMonitors(tx: SqlTx, event: EventEnvelope, summary: str
       WHERE m.tenant_id = $1::uuid AND m.event_type = $2 AND m.status = 'active' AND p.status = 'active'`,
     event.tenantid, event.type,
   );
+  const { template, variables } = typeof message === 'string'
+    ? { template: 'monitor_event', variables: { eventType: event.type, summary: message } }
+    : message;
   const outcomes: QueueOutcome[] = [];
   for (const h of holders) {
     outcomes.push(await enqueueMessage(tx, {
-      tenantId: event.tenantid, cause: event, template: 'monitor_event', channel: 'email', recipientPersonId: h.personId, to: h.email,
-      variables: { firstName: h.firstName ?? '', eventType: event.type, summary },
+      tenantId: event.tenantid, cause: event, template, channel: 'email', recipientPersonId: h.personId, to: h.email,
+      variables: { ...variables, firstName: h.firstName ?? '' },
     }));
   }
   return outcomes;

@@ -97,6 +97,27 @@ const definitions: TemplateDefinition[] = [
     body: 'Hello {{firstName}},\n\n{{managerName}} was deactivated; their {{plural monitorCount "event e-mail monitor is" "event e-mail monitors are"}} paused until you review them.\n',
   },
   {
+    key: 'client_request', channel: 'email', description: 'N2, S3: a client asked for visits; to the holders of the monitors for request.submitted',
+    variables: {
+      firstName: 'string', clientName: 'string', asked: 'string', note: 'string', link: 'string',
+      visits: { each: { startsAt: 'string', endsAt: 'string', service: 'string' } },
+    },
+    subject: 'Client request from {{clientName}}',
+    body: 'Hello {{firstName}},\n\n{{clientName}} asked for {{asked}}:\n{{#each visits}}- {{startsAt}}–{{endsAt}} {{service}}\n{{/each}}{{#if note}}\nNote: {{note}}\n{{/if}}\nApprove or decline it: {{link}}\n',
+  },
+  {
+    key: 'request_approved', channel: 'email', description: 'S3: to the client, their request was approved',
+    variables: { firstName: 'string', asked: 'string', visits: { each: { startsAt: 'string', endsAt: 'string', service: 'string' } } },
+    subject: 'Your request was approved',
+    body: 'Hello {{firstName}},\n\nyour request for {{asked}} was approved.\n{{#each visits}}- {{startsAt}}–{{endsAt}} {{service}}\n{{/each}}',
+  },
+  {
+    key: 'request_declined', channel: 'email', description: 'S3: to the client, their request was declined, with the reason',
+    variables: { firstName: 'string', asked: 'string', reason: 'string' },
+    subject: 'Your request was declined',
+    body: 'Hello {{firstName}},\n\nyour request for {{asked}} was declined: {{reason}}.\n',
+  },
+  {
     key: 'monitor_event', channel: 'email', description: 'N2: an event e-mail monitor fired',
     variables: { firstName: 'string', eventType: 'string', summary: 'string' },
     subject: 'Roster: {{eventType}}',

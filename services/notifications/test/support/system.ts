@@ -61,7 +61,7 @@ export async function startNotifications(env: Record<string, string> = {}): Prom
 
 /** An event as another service would publish it. */
 export function event<T extends EventType>(type: T, tenantId: string, subject: string, data: EventData<T>, more: { subjectVersion?: number; correlationId?: string } = {}): EventOf<T> {
-  return createEvent(type.startsWith('visits') || type.startsWith('schedule') ? 'scheduling' : type.startsWith('login') || type.startsWith('password') ? 'identity' : 'directory', {
+  return createEvent(type.startsWith('visits') || type.startsWith('schedule') || type.startsWith('request') ? 'scheduling' : type.startsWith('login') || type.startsWith('password') ? 'identity' : 'directory', {
     type, subject, tenantId, correlationId: more.correlationId ?? randomUUID(), subjectVersion: more.subjectVersion, data,
   });
 }
