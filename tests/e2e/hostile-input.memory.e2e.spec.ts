@@ -87,6 +87,10 @@ describe('hostile input gets a precise 4xx, never a 500 (issue 15)', () => {
       ['scheduling', 'POST', `/visits/${ZERO_UUID}/surcharges`, { amountCents: 500, reason: 'holiday' }],
       ['scheduling', 'PATCH', `/schedules/${ZERO_UUID}`, { rrule: 'FREQ=DAILY', timeZone: 'Europe/London', startTime: '10:00', durationMinutes: 30 }],
       ['scheduling', 'PUT', `/clients/${ZERO_UUID}/default-sitter`, { sitterId: personId }],
+      ['scheduling', 'POST', '/requests', { kind: 'visits', clientId: personId, visits: [{ startsAt: '2031-01-01T10:00:00Z', endsAt: '2031-01-01T11:00:00Z', service: 'walk' }], note: 'fuzz', timeZone: 'Europe/London' }],
+      ['scheduling', 'POST', '/requests', { kind: 'change', clientId: personId, visitId: ZERO_UUID, visits: [{ startsAt: '2031-01-01T10:00:00Z', endsAt: '2031-01-01T11:00:00Z' }] }],
+      ['scheduling', 'POST', `/requests/${ZERO_UUID}/approve`, {}],
+      ['scheduling', 'POST', `/requests/${ZERO_UUID}/decline`, { reason: 'fuzzing' }],
       ['notifications', 'PUT', '/templates/new_password', { subject: 'Your password', body: 'Hello {{firstName}}: {{password}}' }],
       ['notifications', 'PATCH', `/monitors/${ZERO_UUID}`, { active: false }],
       ['notifications', 'POST', '/callbacks/sms/local', { messageId: 'abc', status: 'delivered' }],
@@ -105,6 +109,7 @@ describe('hostile input gets a precise 4xx, never a 500 (issue 15)', () => {
       ['notifications', '/messages?to='], ['notifications', '/messages?cursor='], ['notifications', '/messages/'], ['notifications', '/templates/'],
       ['identity', '/usernames/availability?username='], ['directory', '/invitations/'], ['directory', '/roles?cursor='], ['directory', '/scim-tokens?x='],
       ['notifications', '/monitors?review='], ['notifications', '/subscriptions?personId='], ['scheduling', '/schedules?cursor='],
+      ['scheduling', '/requests?status='], ['scheduling', '/requests?cursor='], ['scheduling', '/requests/'], ['scheduling', '/requests?clientId='],
     ];
     for (const [service, path] of gets) {
       for (const bad of ['%00', 'a%00b', '%ED%A0%80', '2', '0000-01-01', '-'.repeat(36), encodeURIComponent(Buffer.from(JSON.stringify({ id: '-'.repeat(36), at: '2' })).toString('base64url')), '%E0%A4%A', 'x'.repeat(5_000)]) {
