@@ -29,7 +29,7 @@ const DELIVERY = {
 // and seals secrets to notifications' public key; only identity signs, only notifications opens.
 const KEYS = {
   all: [['JWT_PUBLIC_KEYS', 'roster-keys'], ['SEALING_PUBLIC_KEY', 'roster-keys']],
-  identity: [['JWT_SIGNING_KEYS', 'roster-identity-keys']],
+  identity: [['JWT_SIGNING_KEYS', 'roster-identity-keys'], ['OIDC_SIGNING_KEYS', 'roster-identity-keys']],
   notifications: [['SEALING_PRIVATE_KEYS', 'roster-notifications-keys']],
 };
 

@@ -13,7 +13,7 @@ const keys = generateKeyEnv();
 const files = {
   // Every service: verify tokens, seal secrets to notifications.
   'public.env': { JWT_PUBLIC_KEYS: keys.JWT_PUBLIC_KEYS, SEALING_PUBLIC_KEY: keys.SEALING_PUBLIC_KEY },
-  'identity.env': { JWT_SIGNING_KEYS: keys.IDENTITY_JWT_SIGNING_KEYS },
+  'identity.env': { JWT_SIGNING_KEYS: keys.IDENTITY_JWT_SIGNING_KEYS, OIDC_SIGNING_KEYS: keys.IDENTITY_OIDC_SIGNING_KEYS },
   'notifications.env': { SEALING_PRIVATE_KEYS: keys.NOTIFICATIONS_SEALING_PRIVATE_KEYS },
 };
 const lines = (vars) => Object.entries(vars).map(([k, v]) => `${k}=${v}`).join('\n');

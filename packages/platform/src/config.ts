@@ -58,6 +58,8 @@ const schema = z.object({
   CURSOR_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   JWT_SIGNING_KEYS: z.string().min(1).optional(),
+  OIDC_SIGNING_KEYS: z.string().min(1).optional(),
+  OIDC_BACKCHANNEL_PRIVATE: bool.default('auto'),
   JWT_PUBLIC_KEYS: z.string().min(1).optional(),
   JWT_JWKS_URL: z.url().optional(),
   JWT_ISSUER: z.string().min(1).default('roster'),
@@ -115,6 +117,14 @@ export interface ServiceConfig {
   smsCallbackSecret: string | undefined;
   /** Notifications: sender of e-mails. */
   mailFrom: string;
+  /** Identity only: JWKS of private RSA keys (RS256) for ID tokens and logout tokens, beside the ES256 token keys (issue 17). */
+  oidcSigningKeys: string | undefined;
+  /**
+   * Identity only: may back-channel logout tokens go to loopback and private addresses? Off by
+   * default in production (a tenant's admin could otherwise aim identity at internal services);
+   * on in the embedded mode, where every application is on this machine.
+   */
+  oidcBackchannelPrivate: boolean;
   /** Base of links in messages (invitation acceptance, login). */
   publicUrl: string;
   /** Notifications: scheduling's public address, base of links to client requests in monitors' e-mails (S3). */
@@ -166,6 +176,8 @@ export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv, default
     logLevel: c.LOG_LEVEL,
     jwtSigningKeys: c.JWT_SIGNING_KEYS,
     jwtPublicKeys: c.JWT_PUBLIC_KEYS,
+    oidcSigningKeys: c.OIDC_SIGNING_KEYS,
+    oidcBackchannelPrivate: c.OIDC_BACKCHANNEL_PRIVATE === 'auto' ? databaseUrl.startsWith('pglite:') : c.OIDC_BACKCHANNEL_PRIVATE === 'true',
     jwtJwksUrl: c.JWT_JWKS_URL,
     jwtIssuer: c.JWT_ISSUER,
     sealingPublicKey: c.SEALING_PUBLIC_KEY,

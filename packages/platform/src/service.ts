@@ -38,6 +38,11 @@ export interface ServiceDefinition<C extends SqlClient> {
   /** The service's generated PrismaClient on a driver adapter. */
   makeClient: MakeClient<C>;
   routes(ctx: ServiceContext<C>): Router;
+  /**
+   * Routes that are not the JSON API (hosted HTML pages, OAuth's form-encoded endpoints), mounted
+   * before the JSON kit's body parsing: they parse, validate and answer errors themselves.
+   */
+  pages?(ctx: ServiceContext<C>): Router;
   /** What the service consumes; the group is the service name. */
   subscriptions(ctx: ServiceContext<C>): Omit<SubscriptionOptions, 'group'>[];
   /**
@@ -109,6 +114,7 @@ async function start<C extends SqlClient>(def: ServiceDefinition<C>, options: St
     logger,
     metrics,
     routes: def.routes(ctx),
+    ...(def.pages ? { pages: def.pages(ctx) } : {}),
     trustProxy: config.trustProxy,
     readiness: [
       { name: 'database', check: () => db.ping() },

@@ -8,6 +8,9 @@ import { impersonationsRouter } from './http/impersonations.js';
 import { invitationsRouter } from './http/invitations.js';
 import { loginsRouter } from './http/logins.js';
 import { sessionsRouter } from './http/sessions.js';
+import { pagesRouter } from './http/signin.js';
+import { oauthClientsRouter } from './http/oauth-clients.js';
+import { rememberOpenIdProvider } from './oidc/sessions.js';
 import { warmPasswordHashing } from './passwords/hashing.js';
 import { startImpersonationExpiry } from './impersonation/expiry.js';
 import { startRetention } from './sessions/retention.js';
@@ -26,7 +29,14 @@ export const identityService: ServiceDefinition<IdentityDb> = {
       .use(sessionsRouter(ctx))
       .use(loginsRouter(ctx))
       .use(impersonationsRouter(ctx))
-      .use(invitationsRouter(ctx));
+      .use(invitationsRouter(ctx))
+      .use(oauthClientsRouter(ctx));
+  },
+  // The OpenID Provider and the hosted pages take form posts: mounted before the JSON kit.
+  pages: (ctx) => {
+    const { router, provider } = pagesRouter(ctx);
+    rememberOpenIdProvider(ctx, provider);
+    return router;
   },
   // Ended sessions, their refresh tokens and stale login failures are deleted periodically (issue 4);
   // expired impersonations are recorded as ended (issue 16 item 4).

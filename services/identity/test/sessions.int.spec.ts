@@ -147,14 +147,15 @@ describe('identity: logins, temporary passwords, sessions and tokens (Postgres)'
     assert.equal((await h.call('POST', '/sessions/refresh', { refreshToken: session.refreshToken })).status, 401);
   });
 
-  it('rule 7: JWKS and OpenID discovery documents', async () => {
+  it('rule 7: the JWKS of access tokens (ES256, what every service verifies with); discovery is the OpenID Provider\'s', async () => {
     const jwks = await h.call('GET', '/.well-known/jwks.json');
     assert.equal(jwks.status, 200);
     assert.equal(jwks.body.keys.length, 1);
     assert.equal(jwks.body.keys[0].alg, 'ES256');
     assert.equal(jwks.body.keys[0].d, undefined, 'public halves only');
     const config = await h.call('GET', '/.well-known/openid-configuration');
-    assert.equal(config.body.issuer, 'roster');
-    assert.ok(config.body.jwks_uri.endsWith('/.well-known/jwks.json'));
+    // Issue 17: the issuer is identity's public URL (PUBLIC_URL, here the default), no longer the token issuer name.
+    assert.equal(config.body.issuer, 'http://localhost:4001');
+    assert.ok(config.body.jwks_uri.endsWith('/oauth2/jwks'));
   });
 });

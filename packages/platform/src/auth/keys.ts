@@ -87,3 +87,19 @@ export function generateSigningJwk(kid = `sig-${new Date().toISOString().slice(0
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   return { ...privateKey.export({ format: 'jwk' }), kid, alg: TOKEN_ALGORITHM, use: 'sig' };
 }
+
+/** A new private RSA 2048 JWK for RS256 ID tokens (identity's OpenID Provider, issue 17). */
+export function generateRsaSigningJwk(kid = `rs-${new Date().toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`): JsonWebKey & { kid: string } {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { ...privateKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
+}
+
+/** Parses OIDC_SIGNING_KEYS: private RSA JWKs, each with its `kid`; the first one signs. */
+export function parseRsaSigningKeys(value: string): (JsonWebKey & { kid: string; alg: 'RS256' })[] {
+  return readJwks(value, 'OIDC_SIGNING_KEYS').map((jwk, i) => {
+    const kid = (jwk as { kid?: string }).kid;
+    if (jwk.kty !== 'RSA' || !jwk.d) throw new KeyMaterialError(`OIDC_SIGNING_KEYS: key ${i} must be a private RSA JWK`);
+    if (!kid) throw new KeyMaterialError(`OIDC_SIGNING_KEYS: key ${i} has no "kid"`);
+    return { ...jwk, kid, alg: 'RS256' as const, use: 'sig' };
+  });
+}

@@ -19,6 +19,8 @@ export interface HttpAppOptions {
   metrics: ServiceMetrics;
   readiness: ReadinessCheck[];
   routes: Router;
+  /** Non-JSON routes (hosted pages, OAuth endpoints), before the JSON-only body handling. */
+  pages?: Router;
   /** Request bodies above this are refused with 413 (default 256 KiB). */
   bodyLimit?: string;
   /**
@@ -72,6 +74,8 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+
+  if (options.pages) app.use(options.pages);
 
   app.use(express.json({
     limit: options.bodyLimit ?? '256kb', type: ['application/json', 'application/*+json'],

@@ -2,6 +2,7 @@ import { requirePermission } from '@roster/platform/auth/middleware';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
 import { conflict, forbidden, notFound } from '@roster/platform/http/problem';
 import type { IdentityContext } from '../service.js';
+import { signOutOfApplications } from '../oidc/sessions.js';
 import type { IdentityTx } from '../db/client.js';
 import { rankOf, resolveRoles } from '../people/access.js';
 import { hashPassword } from '../passwords/hashing.js';
@@ -18,10 +19,22 @@ const loginOf = async (tx: IdentityTx, tenantId: string, personId: string) => {
   return login;
 };
 
-/** Raises identity's own not-before at once (the bus brings the same to every other service). */
+/**
+ * Raises identity's own not-before at once (the bus brings the same to every other service) and,
+ * when every session of the person ended, signs them out of the applications too (issue 17:
+ * back-channel logout, grants revoked), after the commit.
+ */
 export const applyLocally = (ctx: IdentityContext, revocation: Revocation | null): void => {
   if (revocation) ctx.auth.notBefore.raise(revocation.subject, revocation.notBeforeMs);
   ctx.relay.nudge();
+  if (revocation && revocation.subject === revocation.personId) {
+    const started = performance.now();
+    signOutOfApplications(ctx, revocation.personId).then((r) => {
+      if (r.grantsRevoked + r.logoutTokensSent + r.logoutTokensFailed > 0) {
+        ctx.logger.info({ personId: revocation.personId, ...r, ms: Math.round(performance.now() - started) }, 'signed out of applications');
+      }
+    }, (error: unknown) => ctx.logger.error({ err: error, personId: revocation.personId }, 'signing out of applications failed'));
+  }
 };
 
 /**

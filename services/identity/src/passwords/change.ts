@@ -1,4 +1,6 @@
+import type { Actor } from '@roster/contracts';
 import type { Principal } from '@roster/platform/auth/claims';
+import type { IdentityTx } from '../db/client.js';
 import { refuseImpersonation } from '@roster/platform/auth/middleware';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
 import { badRequest, HttpProblem, notFound } from '@roster/platform/http/problem';
@@ -40,16 +42,7 @@ export async function changePassword(
   const passwordHash = await hashPassword(input.newPassword);
   let revocation: Revocation | null = null;
   const tokens = await ctx.prisma.$transaction(async (tx) => {
-    const now = new Date();
-    await tx.login.update({
-      where: { personId: me.personId },
-      data: { passwordHash, passwordTemporary: false, temporaryExpiresAt: null, passwordChangeRequired: false, updatedAt: now },
-    });
-    revocation = await revokeAllSessions(tx, me.tenantId, me.personId, 'password_changed', now);
-    await stageEvents(tx, [eventFor('identity', {
-      type: 'password.reset', subject: me.personId, tenantId: me.tenantId,
-      data: { personId: me.personId, username: login.username, reason: 'changed', temporary: false, expiresAt: null, delivery: null, secret: null, actor: actorOf(personCaller(me)) },
-    })]);
+    revocation = await storeOwnPassword(tx, login, passwordHash, actorOf(personCaller(me)));
     const person = await personAccess(tx, me.tenantId, me.personId);
     if (!person) throw notFound('your person record');
     const opened = await openSession(ctx, tx, person, false);
@@ -59,4 +52,25 @@ export async function changePassword(
   applyLocally(ctx, revocation);
   ctx.logger.info({ personId: me.personId }, 'password changed');
   return tokens;
+}
+
+/**
+ * The person's own new password, in the caller's transaction: no longer temporary, every session
+ * ended (`sessions.revoked` password_changed), `password.reset` (changed) staged. Shared by
+ * `PUT /password` and the hosted first sign-in (issue 17).
+ */
+export async function storeOwnPassword(
+  tx: IdentityTx, login: { personId: string; tenantId: string; username: string }, passwordHash: string, actor: Actor,
+): Promise<Revocation | null> {
+  const now = new Date();
+  await tx.login.update({
+    where: { personId: login.personId },
+    data: { passwordHash, passwordTemporary: false, temporaryExpiresAt: null, passwordChangeRequired: false, updatedAt: now },
+  });
+  const revocation = await revokeAllSessions(tx, login.tenantId, login.personId, 'password_changed', now);
+  await stageEvents(tx, [eventFor('identity', {
+    type: 'password.reset', subject: login.personId, tenantId: login.tenantId,
+    data: { personId: login.personId, username: login.username, reason: 'changed', temporary: false, expiresAt: null, delivery: null, secret: null, actor },
+  })]);
+  return revocation;
 }

@@ -24,13 +24,21 @@ async function accessOf(ctx: IdentityContext, login: LoginRow): Promise<PersonAc
   };
 }
 
+export interface VerifiedLogin {
+  login: LoginRow;
+  person: PersonAccess;
+  passwordChangeRequired: boolean;
+  /** The temporary password's hash, to be used up by the session it opens (null: not temporary). */
+  consumeTemporaryHash: string | null;
+}
+
 /**
- * `POST /sessions` (rule 7, L3, L8). The password is always checked (a dummy hash when the
- * username is unknown), so timing does not reveal whether it exists. A temporary password is
- * consumed by the login that uses it: the session can only set a new password. Two round trips
- * besides the hash: the lookup, and one statement opening the session.
+ * Checks a username and password the way every sign-in does (rule 7, L3, L8): the password is
+ * always checked (a dummy hash when the username is unknown), so timing does not reveal whether it
+ * exists; failures are throttled per username and address; a switched-off login or an inactive
+ * person answers exactly as a wrong password. Used by `POST /sessions` and the hosted sign-in page.
  */
-export async function passwordLogin(ctx: IdentityContext, input: { username: string; password: string; address: string }): Promise<SessionTokens> {
+export async function verifyPassword(ctx: IdentityContext, input: { username: string; password: string; address: string }): Promise<VerifiedLogin> {
   const db = ctx.prisma;
   const username = normalizeUsername(input.username);
   const keys = throttleKeys(username, input.address);
@@ -59,8 +67,17 @@ export async function passwordLogin(ctx: IdentityContext, input: { username: str
   // Only a login that lets the person in forgets their failures: the right password of a
   // switched-off login must not reset the throttle either, or the next answers would tell.
   if (usernameFailures > 0) await recordSuccess(db, keys);
+  return { login, person, passwordChangeRequired: decision.passwordChangeRequired, consumeTemporaryHash: decision.consumeTemporary ? login.password_hash : null };
+}
+
+/**
+ * `POST /sessions` (rule 7, L3, L8): `verifyPassword`, then one statement opening the session. A
+ * temporary password is consumed by the login that uses it: the session can only set a new password.
+ */
+export async function passwordLogin(ctx: IdentityContext, input: { username: string; password: string; address: string }): Promise<SessionTokens> {
+  const verified = await verifyPassword(ctx, input);
   // A temporary password is used once: the session exists only if this statement still found its hash.
-  const tokens = await openSession(ctx, db, person, decision.passwordChangeRequired, decision.consumeTemporary ? login.password_hash : null);
+  const tokens = await openSession(ctx, ctx.prisma, verified.person, verified.passwordChangeRequired, verified.consumeTemporaryHash);
   if (!tokens) throw invalidCredentials();
   return tokens;
 }
