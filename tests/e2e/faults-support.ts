@@ -29,7 +29,8 @@ export class ChildService {
   constructor(readonly service: ServiceName, private readonly env: Record<string, string>) {}
 
   async start(): Promise<void> {
-    const port = await freePort();
+    // A port given in the environment is kept (identity's: its issuer URL names it), across restarts too.
+    const port = this.env.PORT && this.env.PORT !== '0' ? Number(this.env.PORT) : await freePort();
     this.url = `http://127.0.0.1:${port}`;
     const main = fileURLToPath(new URL(`services/${this.service}/src/main.ts`, root));
     const child = spawn(process.execPath, [...NODE_TS, main], {

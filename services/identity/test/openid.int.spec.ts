@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
@@ -8,6 +8,7 @@ import * as oidc from 'openid-client';
 import { waitFor } from '../../../packages/platform/test/support/wait.js';
 import { lifecycle, startIdentity, type IdentityHarness } from './support/identity.js';
 import { UserAgent } from './support/user-agent.js';
+import { signInThroughForm, startApplication } from './support/relying-party.js';
 
 const PASSWORD = 'Correct-horse-battery-7';
 
@@ -17,22 +18,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((r) => server.close(r));
   return port;
-}
-
-/** The application: its callback and back-channel logout endpoint (logout tokens kept as received). */
-async function startApplication() {
-  const logoutTokens: { token: string; at: number }[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      if (req.url === '/backchannel' && req.method === 'POST') logoutTokens.push({ token: new URLSearchParams(body).get('logout_token') ?? '', at: Date.now() });
-      res.writeHead(200).end('ok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { base, logoutTokens, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 // Issue 17 items 1, 2, 3, 5: a relying party built with openid-client against identity's OpenID
@@ -72,20 +57,7 @@ describe('identity as an OpenID Provider, driven by openid-client (issue 17; Pos
     await h?.stop();
   });
 
-  /** The hosted sign-in as a person does it: the authorization request lands on the form; returns the callback URL. */
-  async function signIn(ua: UserAgent, username: string, password: string, o: { verifier?: string; state?: string; clientId?: string } = {}) {
-    const verifier = o.verifier ?? oidc.randomPKCECodeVerifier();
-    const state = o.state ?? oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: `${app.base}/cb`, scope: 'openid profile email offline_access roster', state, nonce: state,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
-      ...(o.clientId ? { client_id: o.clientId } : {}),
-    });
-    const form = await ua.go(url.href);
-    assert.equal(form.status, 200, form.html.slice(0, 300));
-    const done = await ua.submit(form, { username, password }, `${app.base}/cb`);
-    return { done, verifier, state };
-  }
+  const signIn = (ua: UserAgent, username: string, password: string) => signInThroughForm(config, `${app.base}/cb`, username, password, ua, 'openid profile email offline_access roster');
 
   it('discovery: the issuer is the URL it is fetched from, every endpoint it lists exists, RS256 beside ES256', async () => {
     const meta = config.serverMetadata();

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { SERVICES, type ServiceName } from '@roster/contracts';
 import type { Bus } from '@roster/platform/bus/types';
@@ -57,6 +59,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   const databases: TestDatabase[] = [];
   const services = {} as Record<ServiceName, RunningService<SqlClient>>;
   const envs = {} as Record<ServiceName, Record<string, string>>;
+  // Identity is an OpenID Provider: its issuer (PUBLIC_URL) must be where it listens, so its port is chosen first.
+  const identityPort = await freePort();
   const startOne = async (name: ServiceName) => {
     let databaseUrl = 'pglite:memory';
     if (options.database === 'postgres') {
@@ -69,7 +73,10 @@ export async function startSystem(options: SystemOptions): Promise<System> {
         PORT: '0', DATABASE_URL: databaseUrl, BUS_URL: options.busUrl, BUS_NAMESPACE: namespace,
         ROSTER_OPERATOR_KEY: OPERATOR_KEY, DB_MIGRATE: 'true', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
         ...tokens.env,
+        // The test applications receiving back-channel logouts listen on 127.0.0.1.
+        PUBLIC_URL: `http://127.0.0.1:${identityPort}`, OIDC_BACKCHANNEL_PRIVATE: 'true',
         ...options.env,
+        ...(name === 'identity' ? { PORT: String(identityPort) } : {}),
       },
       ...(options.sharedBus ? { bus: options.sharedBus } : {}),
     };
@@ -101,4 +108,12 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       if (options.busUrl.startsWith('kafka')) await deleteKafkaNamespaces(options.busUrl.slice('kafka://'.length).split(','), [namespace]);
     },
   };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

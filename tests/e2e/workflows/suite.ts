@@ -6,6 +6,7 @@ import { Roster } from './client.js';
 import { startMailbox, type Mailbox } from './mailbox.js';
 import { agencyWorkflow, cleaningCompanyWorkflow, dryRunWorkflow, salonChainWorkflow } from './access-workflows.js';
 import { clientDeactivatedWorkflow, managerDeactivatedWorkflow, salesTeamWorkflow } from './people-workflows.js';
+import { applicationSignInWorkflow } from './applications.js';
 import { clientRequestWorkflow } from './client-requests.js';
 import { loginTruthWorkflow } from './one-truth.js';
 import { petSittingWorkflow } from './pet-sitting.js';
@@ -58,6 +59,7 @@ export function workflowSuite(name: string, options: () => Promise<SystemOptions
     it('a salon chain: invitations by SMS and e-mail, resend, withdraw, edit, register, join', () => salonChainWorkflow(roster, phones));
     it("one truth (issue 16): an invitee's login and its switches reach the directory; e-mails name the username; phones checked at entry", () => loginTruthWorkflow(roster));
     it('LeashTime (issue 18, S3): a client asks for visits, the monitor tells the manager once, approval books them with the default sitter; a departed manager\'s monitor stays silent', () => clientRequestWorkflow(roster));
+    it('an application signs in with Roster (issue 17): code + PKCE through the hosted form; deactivation sends it a back-channel logout within a second', () => applicationSignInWorkflow(roster));
     it('a dry run of a deactivation reports what the real run does and changes nothing', () => dryRunWorkflow(roster));
   });
 }

@@ -6,7 +6,7 @@ import type { IdentityContext } from '../service.js';
 import { storeOwnPassword } from '../passwords/change.js';
 import { hashPassword } from '../passwords/hashing.js';
 import { checkPassword, REJECTION_DETAIL } from '../passwords/policy.js';
-import { applyLocally } from '../logins/manage.js';
+import { signOutLocally } from '../logins/manage.js';
 import { verifyPassword } from '../sessions/login.js';
 import { normalizeUsername } from '../usernames/normalize.js';
 import { tenantOfClient } from '../oidc/accounts.js';
@@ -132,7 +132,8 @@ export function pagesRouter(ctx: IdentityContext): { router: Router; provider: P
     if (!login) return page(res, 403, messagePage('Sign-in expired', 'Go back to the application and sign in again.'));
     const revocation = await ctx.prisma.$transaction((tx) =>
       storeOwnPassword(tx, login, passwordHash, { kind: 'person', personId: login.personId, impersonatorId: null }));
-    applyLocally(ctx, revocation);
+    // Signed out of every application first: the session this sign-in opens next must not be caught by it.
+    await signOutLocally(ctx, revocation);
     await provider.interactionFinished(req, res, { login: { accountId: login.personId } }, { mergeWithLastSubmission: false });
   });
 

@@ -24,18 +24,23 @@ const loginOf = async (tx: IdentityTx, tenantId: string, personId: string) => {
  * when every session of the person ended, signs them out of the applications too (issue 17:
  * back-channel logout, grants revoked), after the commit.
  */
-export const applyLocally = (ctx: IdentityContext, revocation: Revocation | null): void => {
+export const applyLocally = (ctx: IdentityContext, revocation: Revocation | null): void => void signOutLocally(ctx, revocation);
+
+/** `applyLocally`, for a caller that must know the applications were signed out before it goes on. */
+export async function signOutLocally(ctx: IdentityContext, revocation: Revocation | null): Promise<void> {
   if (revocation) ctx.auth.notBefore.raise(revocation.subject, revocation.notBeforeMs);
   ctx.relay.nudge();
-  if (revocation && revocation.subject === revocation.personId) {
-    const started = performance.now();
-    signOutOfApplications(ctx, revocation.personId).then((r) => {
-      if (r.grantsRevoked + r.logoutTokensSent + r.logoutTokensFailed > 0) {
-        ctx.logger.info({ personId: revocation.personId, ...r, ms: Math.round(performance.now() - started) }, 'signed out of applications');
-      }
-    }, (error: unknown) => ctx.logger.error({ err: error, personId: revocation.personId }, 'signing out of applications failed'));
+  if (!revocation || revocation.subject !== revocation.personId) return;
+  const started = performance.now();
+  try {
+    const r = await signOutOfApplications(ctx, revocation.personId);
+    if (r.grantsRevoked + r.logoutTokensSent + r.logoutTokensFailed > 0) {
+      ctx.logger.info({ personId: revocation.personId, ...r, ms: Math.round(performance.now() - started) }, 'signed out of applications');
+    }
+  } catch (error) {
+    ctx.logger.error({ err: error, personId: revocation.personId }, 'signing out of applications failed');
   }
-};
+}
 
 /**
  * L6: switches a login off or on without touching the person. Off ends every session at once
