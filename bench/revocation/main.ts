@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { startSystem } from '../../tests/e2e/support/system.js';
-import { SERVICES } from '../../tests/e2e/revocation-scenario.js';
+import { SERVICES } from '../../tests/e2e/support/revocation.js';
 import { cleanKafka, cleanRabbitMq } from '../bus/adapters.js';
 import { RawAmqpPath } from '../bus/raw-amqp.js';
 import { RawKafkaPath } from '../bus/raw-kafka.js';
@@ -66,6 +66,8 @@ for (const transport of ['rabbitmq', 'kafka'] as const) {
   const afterAnswer = m.everywhere.map((e, k) => e - m.answered[k]!);
   rows.push(`| ${transport}: from the 202 to refused everywhere (outbox relay, broker, revocation feed) | ${afterAnswer.length} | ${f(percentile(afterAnswer, 50))} | ${f(percentile(afterAnswer, 99))} | |`);
   rows.push(`| **${transport}: refused everywhere** (deactivate request → last service 401) | ${m.everywhere.length} | ${f(percentile(m.everywhere, 50))} | ${f(p99)} | ${p99 <= 250 ? '✓' : '✗'} p99 ≤ 250 ms |`);
+  const bc99 = percentile(m.backchannel, 99);
+  rows.push(`| **${transport}: back-channel logout received by the application** (deactivate request → logout token, OpenID Provider) | ${m.backchannel.length} | ${f(percentile(m.backchannel, 50))} | ${f(bc99)} | ${bc99 <= 1000 ? '✓' : '✗'} p99 ≤ 1 s |`);
 }
 console.log([
   `Revocation (B2): deactivation request → token refused, polled every ${POLL_MS} ms per service; ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)} at the end`,

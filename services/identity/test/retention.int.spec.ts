@@ -57,12 +57,20 @@ describe('identity: retention of sessions, refresh tokens and login failures (Po
       { key: 'u:locked-out-now', failures: 10, lastFailureAt: ago(2 * MINUTE), blockedUntil: later(13 * MINUTE), gone: false },
     ];
     await db.loginThrottle.createMany({ data: throttles.map(({ gone: _, ...t }) => t) });
+    // The OpenID Provider's state (issue 17): expired rows go, live ones and those without expiry stay.
+    await db.oidcModel.createMany({ data: [
+      { kind: 'AccessToken', id: 'expired-1', payload: {}, expiresAt: ago(MINUTE) },
+      { kind: 'Session', id: 'expired-2', payload: {}, expiresAt: ago(DAY) },
+      { kind: 'Session', id: 'live', payload: {}, expiresAt: later(DAY) },
+      { kind: 'Grant', id: 'no-expiry', payload: {} },
+    ] });
 
     // Batches of 2: the backlog is removed over several statements, none left behind.
     const removed = await runRetention(db, { batchSize: 2 });
 
     const gone = new Set(sessions.slice(0, 3).map((s) => s.id));
-    assert.deepEqual(removed, { sessions: 3, refreshTokens: 9, loginThrottles: 2 });
+    assert.deepEqual(removed, { sessions: 3, refreshTokens: 9, loginThrottles: 2, openIdState: 2 });
+    assert.deepEqual((await db.oidcModel.findMany({ select: { id: true }, orderBy: { id: 'asc' } })).map((r) => r.id), ['live', 'no-expiry']);
     const keptSessions = await db.session.findMany({ select: { id: true } });
     assert.deepEqual(new Set(keptSessions.map((s) => s.id)), new Set(sessions.filter((s) => !gone.has(s.id)).map((s) => s.id)),
       'the recently ended and the live sessions stay');
@@ -72,7 +80,7 @@ describe('identity: retention of sessions, refresh tokens and login failures (Po
     const keptKeys = await db.loginThrottle.findMany({ select: { key: true } });
     assert.deepEqual(new Set(keptKeys.map((t) => t.key)), new Set(throttles.filter((t) => !t.gone).map((t) => t.key)));
 
-    assert.deepEqual(await runRetention(db), { sessions: 0, refreshTokens: 0, loginThrottles: 0 }, 'a second run finds nothing');
+    assert.deepEqual(await runRetention(db), { sessions: 0, refreshTokens: 0, loginThrottles: 0, openIdState: 0 }, 'a second run finds nothing');
   });
 
   it('rule 7: a refresh token of a revoked session that was forgotten is refused; nothing is created, the live session goes on', async () => {

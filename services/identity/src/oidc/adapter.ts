@@ -58,8 +58,3 @@ async function findClient(db: IdentityDb, id: string): Promise<AdapterPayload | 
   const [row] = await db.$queryRawUnsafe<ClientRow[]>('SELECT * FROM oauth_client WHERE id = $1', id);
   return row ? (clientMetadataOf(row) as AdapterPayload) : undefined;
 }
-
-/** Expired rows go (the retention job calls this): oidc-provider never reads them again. */
-export async function deleteExpiredOidcState(db: IdentityDb): Promise<number> {
-  return db.$executeRawUnsafe(`DELETE FROM oidc_model WHERE expires_at < now() - interval '1 minute'`);
-}

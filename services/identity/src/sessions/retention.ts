@@ -52,6 +52,8 @@ export interface RetentionCounts {
   sessions: number;
   refreshTokens: number;
   loginThrottles: number;
+  /** oidc-provider's expired sessions, interactions, grants, codes and tokens (issue 17). */
+  openIdState: number;
 }
 
 /**
@@ -95,7 +97,13 @@ export async function runRetention(db: IdentityDb, options: RetentionOptions = {
         LIMIT $3 FOR UPDATE SKIP LOCKED)`,
     failuresBefore, now, batch,
   ));
-  return { sessions, refreshTokens, loginThrottles };
+  // The OpenID Provider never reads an expired row again (its adapter filters them out).
+  const openIdState = await inBatches(batch, keepGoing, () => db.$executeRawUnsafe(
+    `DELETE FROM oidc_model WHERE (kind, id) IN (
+       SELECT kind, id FROM oidc_model WHERE expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+    now, batch,
+  ));
+  return { sessions, refreshTokens, loginThrottles, openIdState };
 }
 
 async function inBatches(batch: number, keepGoing: () => boolean, deleteOne: () => Promise<number>): Promise<number> {
