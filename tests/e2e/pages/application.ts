@@ -1,0 +1,44 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as oidc from 'openid-client';
+
+/**
+ * A web application that signs its users in with Roster, as a platform team would write one with
+ * openid-client: `/login` sends the browser to identity (code + PKCE), `/cb` takes the code back
+ * and greets the person by the name userinfo gives.
+ */
+export async function startWebApplication(issuer: string, register: (redirectUri: string) => Promise<{ clientId: string; clientSecret: string }>) {
+  const pending = new Map<string, string>(); // state → PKCE verifier
+  let config: oidc.Configuration | undefined;
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', base);
+      if (url.pathname === '/login') {
+        const verifier = oidc.randomPKCECodeVerifier();
+        const state = oidc.randomState();
+        pending.set(state, verifier);
+        const to = oidc.buildAuthorizationUrl(config!, {
+          redirect_uri: `${base}/cb`, scope: 'openid profile email', state,
+          code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+        });
+        res.writeHead(302, { location: to.href }).end();
+        return;
+      }
+      if (url.pathname === '/cb') {
+        const state = url.searchParams.get('state') ?? '';
+        const tokens = await oidc.authorizationCodeGrant(config!, url, { pkceCodeVerifier: pending.get(state)!, expectedState: state });
+        const claims = tokens.claims()!;
+        // The ID token names the person (sub); the profile comes from userinfo (OpenID Connect Core 5.4).
+        const me = await oidc.fetchUserInfo(config!, tokens.access_token, claims.sub);
+        res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><title>Walk planner</title><h1>Hello ${String(me.name)}</h1><p id="sub">${claims.sub}</p>`);
+        return;
+      }
+      res.writeHead(404).end();
+    })().catch((error: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(String(error)));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = await register(`${base}/cb`);
+  config = await oidc.discovery(new URL(issuer), client.clientId, client.clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
+  return { base, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
