@@ -64,7 +64,7 @@ describe('hosted pages in a real browser (issue 17; chromium, memory bus)', () =
         await page.getByLabel('New password').fill('short');
         await page.getByLabel('Repeat it').fill('short');
         await page.getByRole('button', { name: 'Save and continue' }).click();
-        assert.equal(await page.locator('#newPassword').evaluate((e) => (e as HTMLInputElement).validity.tooShort), true);
+        assert.equal(await page.locator('#newPassword').evaluate((e) => (e as unknown as { validity: { tooShort: boolean } }).validity.tooShort), true);
         await page.getByLabel('New password').fill('Correct-horse-battery-7');
         await page.getByLabel('Repeat it').fill('Correct-horse-battery-8');
         await page.getByRole('button', { name: 'Save and continue' }).click();

@@ -9,7 +9,8 @@ import * as oidc from 'openid-client';
  */
 export async function startWebApplication(issuer: string, register: (redirectUri: string) => Promise<{ clientId: string; clientSecret: string }>) {
   const pending = new Map<string, string>(); // state → PKCE verifier
-  let config: oidc.Configuration | undefined;
+  // Discovered once the server listens (its callback URL is part of the registration).
+  const rp: { config?: oidc.Configuration } = {};
   const server: Server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', base);
@@ -17,7 +18,7 @@ export async function startWebApplication(issuer: string, register: (redirectUri
         const verifier = oidc.randomPKCECodeVerifier();
         const state = oidc.randomState();
         pending.set(state, verifier);
-        const to = oidc.buildAuthorizationUrl(config!, {
+        const to = oidc.buildAuthorizationUrl(rp.config!, {
           redirect_uri: `${base}/cb`, scope: 'openid profile email', state,
           code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
         });
@@ -26,10 +27,10 @@ export async function startWebApplication(issuer: string, register: (redirectUri
       }
       if (url.pathname === '/cb') {
         const state = url.searchParams.get('state') ?? '';
-        const tokens = await oidc.authorizationCodeGrant(config!, url, { pkceCodeVerifier: pending.get(state)!, expectedState: state });
+        const tokens = await oidc.authorizationCodeGrant(rp.config!, url, { pkceCodeVerifier: pending.get(state)!, expectedState: state });
         const claims = tokens.claims()!;
         // The ID token names the person (sub); the profile comes from userinfo (OpenID Connect Core 5.4).
-        const me = await oidc.fetchUserInfo(config!, tokens.access_token, claims.sub);
+        const me = await oidc.fetchUserInfo(rp.config!, tokens.access_token, claims.sub);
         res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><title>Walk planner</title><h1>Hello ${String(me.name)}</h1><p id="sub">${claims.sub}</p>`);
         return;
       }
@@ -39,6 +40,6 @@ export async function startWebApplication(issuer: string, register: (redirectUri
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const client = await register(`${base}/cb`);
-  config = await oidc.discovery(new URL(issuer), client.clientId, client.clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
+  rp.config = await oidc.discovery(new URL(issuer), client.clientId, client.clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
   return { base, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
