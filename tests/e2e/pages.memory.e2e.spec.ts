@@ -87,4 +87,57 @@ describe('hosted pages in a real browser (issue 17; chromium, memory bus)', () =
     await roster.login('sam.whiskers', 'Correct-horse-battery-7');
     assert.equal((await roster.call('identity', 'POST', '/sessions', { body: { username: 'sam.whiskers', password: temporary } })).status, 401);
   });
+
+  it('invitation: the e-mail link opens a registration page; the new person learns their username and signs in to the application; the used link says so', async () => {
+    const { rootAccountId, owner } = await roster.tenantWithOwner('Curl Up', 'olive@curlup-pages.example');
+    await roster.expect(201, 'directory', 'POST', '/invitations', {
+      token: owner, body: { accountId: rootAccountId, roleKey: 'staff', invitees: [{ firstName: 'Eve', lastName: 'Mail', email: 'eve@curlup-pages.example' }] },
+    });
+    const mail = await mailbox.waitFor('eve@curlup-pages.example', /invit/i);
+    const link = /(https?:\/\/\S+\/invitations\/[A-Za-z0-9_-]+\/accept)/.exec(mail.text)?.[1];
+    const issuer = system.envOf('identity').PUBLIC_URL!;
+    assert.ok(link?.startsWith(`${issuer}/invitations/`), `the link leads to identity's page: ${mail.text}`);
+    const app = await startWebApplication(issuer, async (redirectUri) =>
+      roster.expect(201, 'identity', 'POST', '/oauth/clients', { token: owner, body: { name: 'Salon diary', redirectUris: [redirectUri], public: false } }));
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    try {
+      await withScreenshots(page, 'invitation', async () => {
+        await page.goto(`${issuer}/invitations/${'x'.repeat(40)}/accept`);
+        assert.equal(await page.title(), 'Invitation not found');
+
+        await page.goto(link!);
+        assert.equal(await page.title(), 'You are invited');
+        assert.match(await page.locator('main').innerText(), /Curl Up/);
+        assert.equal(await page.getByLabel('First name').inputValue(), 'Eve', 'the invitation\'s names are filled in');
+        await page.getByLabel('Mobile phone').fill('12345');
+        await page.getByLabel('Choose a password').fill('Correct-horse-battery-7');
+        await page.getByLabel('I accept the terms of use').check();
+        await page.getByRole('button', { name: 'Register' }).click();
+        assert.match(await page.getByRole('alert').innerText(), /international form/);
+        await page.getByLabel('Mobile phone').fill('+44 7911 123456');
+        await page.getByLabel('Choose a password').fill('Correct-horse-battery-7');
+        await page.getByLabel('I accept the terms of use').check();
+        await page.getByLabel('No').check();
+        await page.getByRole('button', { name: 'Register' }).click();
+        assert.equal(await page.title(), 'Welcome');
+        const username = await page.locator('#username').innerText();
+        assert.equal(username, 'eve@curlup-pages.example', 'the username is the invited e-mail address');
+
+        await page.goto(link!);
+        assert.equal(await page.title(), 'Invitation already used');
+
+        // Once the directory has made the person (invitation.accepted → user.created), Eve signs in to the application.
+        await waitFor('identity to know Eve', async () => (await roster.call('identity', 'POST', '/sessions', { body: { username, password: 'Correct-horse-battery-7' } })).status === 201 || null);
+        await page.goto(`${app.base}/login`);
+        await page.getByLabel('Username').fill(username);
+        await page.getByLabel('Password').fill('Correct-horse-battery-7');
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        assert.equal(await page.locator('h1').innerText(), 'Hello Eve Mail');
+      });
+    } finally {
+      await context.close();
+      await app.close();
+    }
+  });
 });

@@ -1,5 +1,5 @@
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { randomBytes } from 'node:crypto';
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import type Provider from 'oidc-provider';
 import { HttpProblem } from '@roster/platform/http/problem';
 import type { IdentityContext } from '../service.js';
@@ -13,11 +13,12 @@ import { tenantOfClient } from '../oidc/accounts.js';
 import { createOpenIdProvider, grantFor, isOidcPath, signInPath } from '../oidc/provider.js';
 import { messagePage, newPasswordPage, PAGE_HEADERS, signInPage, STYLESHEET } from '../oidc/pages.js';
 import { clientAddress } from './callers.js';
+import { invitationPages } from './invitation-pages.js';
+import { field, pageKit } from './page-kit.js';
 
 /** What a sign-in remembers between its two forms when the password was temporary (L3). */
 interface PendingPasswordChange { passwordChangeFor: string; username: string }
 
-const text = (v: unknown, max: number): string => (typeof v === 'string' && v.length <= max && !v.includes('\u0000') ? v : '');
 
 /**
  * The OpenID Provider's endpoints and identity's hosted pages (issue 17), mounted before the JSON
@@ -28,37 +29,23 @@ const text = (v: unknown, max: number): string => (typeof v === 'string' && v.le
  */
 export function pagesRouter(ctx: IdentityContext): { router: Router; provider: Provider | null } {
   const router = Router();
-  const provider = createOpenIdProvider(ctx);
+  // Forms are bound by HMAC; the key derives from the token signing key so that every replica agrees.
+  const signingKey = ctx.auth.signingKeys?.[0]?.privateKey.export({ format: 'jwk' }).d ?? randomBytes(32).toString('base64url');
+  const kit = pageKit(ctx, String(signingKey));
+  const { csrfFor, csrfOk, tenantName, form } = kit;
+  const page = kit.send;
   router.get('/assets/roster.css', (_req, res) => void res.type('text/css').setHeader('cache-control', 'public, max-age=3600').send(STYLESHEET));
+  router.use(invitationPages(ctx, kit));
+  const provider = createOpenIdProvider(ctx);
   if (!provider) return { router, provider };
 
   const callback = provider.callback();
   router.use((req, res, next) => {
     if (!isOidcPath(req.path)) return next();
     for (const [k, v] of Object.entries(PAGE_HEADERS())) res.setHeader(k, v);
-    // Discovery, JWKS, tokens and userinfo may be cached by nobody but are public JSON; pages are HTML.
     callback(req, res);
   });
 
-  const csrfKey = Buffer.from(hkdfSync('sha256', Buffer.from(String(ctx.auth.signingKeys![0]!.privateKey.export({ format: 'jwk' }).d), 'base64url'), 'roster', 'signin-csrf', 32));
-  // The token binds a form to its sign-in: only the page identity rendered for this interaction has it.
-  const csrfFor = (uid: string) => createHmac('sha256', csrfKey).update(uid).digest('base64url');
-  const csrfOk = (uid: string, given: unknown) => {
-    const expected = Buffer.from(csrfFor(uid));
-    const actual = Buffer.from(typeof given === 'string' ? given : '');
-    return actual.length === expected.length && timingSafeEqual(actual, expected);
-  };
-  const page = (res: Response, status: number, html: string, formTargets: string[] = []) => {
-    for (const [k, v] of Object.entries(PAGE_HEADERS(formTargets))) res.setHeader(k, v);
-    res.status(status).type('html').send(html);
-  };
-  const tenantName = async (tenantId: string | null) => {
-    if (!tenantId) return null;
-    const [root] = await ctx.prisma.$queryRawUnsafe<{ name: string }[]>(
-      `SELECT name FROM account_projection WHERE tenant_id = $1::uuid AND parent_id IS NULL ORDER BY name LIMIT 1`, tenantId,
-    );
-    return root?.name ?? null;
-  };
   /** The interaction of this browser, with its client; a stale or foreign one is a page that says so. */
   const interactionOf = async (req: Request, res: Response) => {
     const details = await provider.interactionDetails(req, res);
@@ -68,7 +55,6 @@ export function pagesRouter(ctx: IdentityContext): { router: Router; provider: P
     const redirect = typeof details.params.redirect_uri === 'string' ? new URL(details.params.redirect_uri).origin : null;
     return { details, client, tenantId, redirectOrigin: redirect };
   };
-  const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 10 });
 
   router.get('/signin/:uid', async (req, res) => {
     const { details, client, tenantId, redirectOrigin } = await interactionOf(req, res);
@@ -90,11 +76,11 @@ export function pagesRouter(ctx: IdentityContext): { router: Router; provider: P
     const { details, client, tenantId, redirectOrigin } = await interactionOf(req, res);
     const targets = redirectOrigin ? [redirectOrigin] : [];
     if (!csrfOk(details.uid, req.body?.csrf)) return page(res, 403, messagePage('Sign-in expired', 'This form is no longer valid. Go back to the application and sign in again.'));
-    const username = text(req.body?.username, 254);
+    const username = field(req.body?.username, 254);
     const again = async (error: string, status: number) =>
       page(res, status, signInPage({ action: signInPath(details.uid), csrf: csrfFor(details.uid), tenantName: await tenantName(tenantId), clientName: client?.clientName ?? null, username, error }), targets);
     try {
-      const verified = await verifyPassword(ctx, { username, password: text(req.body?.password, 256), address: clientAddress(req) });
+      const verified = await verifyPassword(ctx, { username, password: field(req.body?.password, 256), address: clientAddress(req) });
       // A client of another tenant reads as a wrong password: nothing tells that the person exists elsewhere.
       if (verified.login.tenant_id !== tenantId) return again('The username or the password is wrong.', 401);
       if (verified.passwordChangeRequired) {
@@ -120,11 +106,11 @@ export function pagesRouter(ctx: IdentityContext): { router: Router; provider: P
     const { details, tenantId, redirectOrigin } = await interactionOf(req, res);
     const pending = (details.result as { roster?: PendingPasswordChange } | undefined)?.roster;
     if (!pending || !csrfOk(details.uid, req.body?.csrf)) return page(res, 403, messagePage('Sign-in expired', 'This form is no longer valid. Go back to the application and sign in again.'));
-    const newPassword = text(req.body?.newPassword, 256);
+    const newPassword = field(req.body?.newPassword, 256);
     const again = async (error: string) => page(res, 400, newPasswordPage({
       action: `${signInPath(details.uid)}/password`, csrf: csrfFor(details.uid), tenantName: await tenantName(tenantId), username: pending.username, error,
     }), redirectOrigin ? [redirectOrigin] : []);
-    if (newPassword !== text(req.body?.confirmPassword, 256)) return again('The two passwords differ.');
+    if (newPassword !== field(req.body?.confirmPassword, 256)) return again('The two passwords differ.');
     const rejection = checkPassword(newPassword, pending.username);
     if (rejection) return again(REJECTION_DETAIL[rejection]);
     const passwordHash = await hashPassword(newPassword);
