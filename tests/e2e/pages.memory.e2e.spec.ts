@@ -140,4 +140,36 @@ describe('hosted pages in a real browser (issue 17; chromium, memory bus)', () =
       await app.close();
     }
   });
+
+  it('new password (L5): the e-mail\'s link opens Roster\'s own page; the temporary password leads to choosing one\'s own, and it works', async () => {
+    const { rootAccountId, owner } = await roster.tenantWithOwner('Sparkle', 'olive@sparkle-pages.example');
+    const cleanerId = await roster.person(owner, { kind: 'staff', firstName: 'Cleo', lastName: 'Mop', email: 'cleo@sparkle-pages.example', accountId: rootAccountId, roleKey: 'staff' });
+    await waitFor('identity to know the cleaner', async () => (await roster.call('identity', 'POST', '/logins', { token: owner, body: { personId: cleanerId, username: 'cleo.mop' } })).status === 201 || null);
+    await mailbox.waitFor('cleo@sparkle-pages.example', /login/i);
+    await roster.expect(200, 'identity', 'POST', `/logins/${cleanerId}/new-password`, { token: owner, body: {} });
+    const mail = await mailbox.waitFor('cleo@sparkle-pages.example', /new password/i);
+    const link = /(https?:\/\/\S+\/account)\b/.exec(mail.text)?.[1];
+    const issuer = system.envOf('identity').PUBLIC_URL!;
+    assert.equal(link, `${issuer}/account`, mail.text);
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    try {
+      await withScreenshots(page, 'new-password', async () => {
+        await page.goto(link!);
+        assert.equal(await page.title(), 'Sign in to Roster');
+        await page.getByLabel('Username').fill('cleo.mop');
+        await page.getByLabel('Password').fill(temporaryPasswordIn(mail.text));
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        assert.equal(await page.title(), 'Choose your password');
+        await page.getByLabel('New password').fill('Correct-horse-battery-9');
+        await page.getByLabel('Repeat it').fill('Correct-horse-battery-9');
+        await page.getByRole('button', { name: 'Save and continue' }).click();
+        assert.equal(await page.title(), 'Your password is set');
+        assert.equal(await page.locator('#username').innerText(), 'cleo.mop');
+      });
+    } finally {
+      await context.close();
+    }
+    await roster.login('cleo.mop', 'Correct-horse-battery-9');
+  });
 });

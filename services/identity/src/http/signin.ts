@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type Provider from 'oidc-provider';
 import { HttpProblem } from '@roster/platform/http/problem';
@@ -13,6 +13,7 @@ import { tenantOfClient } from '../oidc/accounts.js';
 import { createOpenIdProvider, grantFor, isOidcPath, signInPath } from '../oidc/provider.js';
 import { messagePage, newPasswordPage, PAGE_HEADERS, signInPage, STYLESHEET } from '../oidc/pages.js';
 import { clientAddress } from './callers.js';
+import { accountPages } from './account-pages.js';
 import { invitationPages } from './invitation-pages.js';
 import { field, pageKit } from './page-kit.js';
 
@@ -36,6 +37,7 @@ export function pagesRouter(ctx: IdentityContext): { router: Router; provider: P
   const page = kit.send;
   router.get('/assets/roster.css', (_req, res) => void res.type('text/css').setHeader('cache-control', 'public, max-age=3600').send(STYLESHEET));
   router.use(invitationPages(ctx, kit));
+  router.use(accountPages(ctx, kit, Buffer.from(hkdfSync('sha256', Buffer.from(String(signingKey), 'base64url'), 'roster', 'account-pages', 32))));
   const provider = createOpenIdProvider(ctx);
   if (!provider) return { router, provider };
 

@@ -152,3 +152,22 @@ export function registeredPage(firstName: string, username: string, tenantName: 
 export function joinedPage(tenantName: string | null): string {
   return layout('You have joined', '<p>Your login now also opens this account. Sign in as usual.</p>', tenantName);
 }
+
+/** The page the credentials and new-password e-mails link to (`/account`): set one's own password (L3, L5). */
+export function accountSignInPage(v: { action: string; csrf: string; username?: string; error?: string | null }): string {
+  return layout('Sign in to Roster', `<p>Sign in with the username and the password from your e-mail to choose your own password.</p>${errorBox(v.error)}
+<form method="post" action="${escapeHtml(v.action)}">
+<input type="hidden" name="csrf" value="${escapeHtml(v.csrf)}">
+<label for="username">Username</label><input type="text" id="username" name="username" autocomplete="username" autocapitalize="none" required maxlength="254" value="${escapeHtml(v.username ?? '')}">
+<label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required maxlength="256">
+<button type="submit">Sign in</button>
+</form>`);
+}
+
+export function passwordSetPage(username: string, tenantName: string | null): string {
+  return layout('Your password is set', `<p>From now on, sign in as <strong id="username">${escapeHtml(username)}</strong> with the password you chose, in your organisation's applications.</p>`, tenantName);
+}
+
+export function alreadySetPage(username: string, tenantName: string | null): string {
+  return layout('You are all set', `<p>Your username <strong>${escapeHtml(username)}</strong> and your password work. Open your organisation's application to continue.</p>`, tenantName);
+}

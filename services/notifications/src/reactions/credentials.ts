@@ -38,7 +38,7 @@ export async function queueCredentials(tx: SqlTx, event: EventOf<'login.granted'
       firstName: person?.firstName ?? '', lastName: person?.lastName ?? '',
       // Unknown (an old event about a login this service never saw): left out, so the sender fills it from
       // the projection or the message fails as unrenderable; never an e-mail that names no username.
-      ...(username ? { username } : {}), expiresAt: d.expiresAt ?? '', loginUrl: publicUrl,
+      ...(username ? { username } : {}), expiresAt: d.expiresAt ?? '', loginUrl: `${publicUrl}/account`,
       // A permanent password chosen by the admin is not ours to send: the message says so.
       ...(d.secret ? { [SECRET_USE]: 'password' } : { password: '(the password your administrator gave you)' }),
     },
