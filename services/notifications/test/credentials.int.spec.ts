@@ -47,7 +47,11 @@ describe('credentials messages (L4, L5, N1, rule 5; Postgres + real SMTP)', () =
     assert.match(mail!.text, /Hello Clara/);
     assert.match(mail!.text, /Username: clara\.c/);
     assert.match(mail!.text, /Password: Tmp-pass-9431!/);
-    assert.match(mail!.text, /https:\/\/app\.acme\.test/);
+    assert.match(mail!.text, /https:\/\/app\.acme\.test\/account/, 'the link leads to the page where the password is chosen (issue 17)');
+    // Text and HTML (issue 17 item 4): the HTML has the link as a button, the same words, escaped.
+    assert.match(mail!.headers['content-type'] ?? '', /multipart\/alternative/);
+    assert.match(mail!.html ?? '', /<a href="https:\/\/app\.acme\.test\/account" style="[^"]*background[^"]*">Choose your password<\/a>/);
+    assert.match(mail!.html ?? '', /Username: clara\.c/);
 
     const steps = system.published.filter((e) => e.type === 'cascade.step.completed' && e.data.causeEventId === granted.id);
     assert.equal(steps.length, 1);

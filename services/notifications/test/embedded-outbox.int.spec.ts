@@ -69,7 +69,7 @@ describe('embedded default: messages as files under the data folder (N1, rule 5;
       }
     });
     const eml = files.find((f) => f.endsWith('.eml'))!;
-    const mail = parseMail(readFileSync(join(folder, eml), 'utf8'));
+    const mail = await parseMail(readFileSync(join(folder, eml), 'utf8'));
     assert.equal(mail.subject, 'Your staff login');
     assert.match(mail.headers.to ?? '', /newt@example\.com/);
     assert.match(mail.text, /Password: Embedded-Secret-42/);

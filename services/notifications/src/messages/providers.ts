@@ -11,6 +11,8 @@ export interface OutgoingMessage {
   to: string;
   subject: string | null;
   body: string;
+  /** E-mail only: the HTML alternative (multipart/alternative with the text). */
+  html?: string | undefined;
 }
 
 /** A provider's refusal: `transient` ones are retried later (4xx SMTP, connection errors, HTTP 5xx/429). */
@@ -45,7 +47,7 @@ export function smtpProvider(url: string, from: string): Provider {
     channel: 'email',
     async send(m) {
       try {
-        const info = await transport.sendMail({ from, to: m.to, subject: m.subject ?? '', text: m.body, headers: { 'x-roster-message-id': m.id } });
+        const info = await transport.sendMail({ from, to: m.to, subject: m.subject ?? '', text: m.body, ...(m.html ? { html: m.html } : {}), headers: { 'x-roster-message-id': m.id } });
         return { providerMessageId: info.messageId ?? null };
       } catch (error) {
         throw classifySmtpError(error);
@@ -127,7 +129,7 @@ export function fileProvider(channel: Channel, dataDir: string, from: string): P
         writeFileSync(file, `To: ${m.to}\n\n${m.body}\n`, { mode: 0o600 });
         return { providerMessageId: file };
       }
-      const info = await stream.sendMail({ from, to: m.to, subject: m.subject ?? '', text: m.body, headers: { 'x-roster-message-id': m.id } });
+      const info = await stream.sendMail({ from, to: m.to, subject: m.subject ?? '', text: m.body, ...(m.html ? { html: m.html } : {}), headers: { 'x-roster-message-id': m.id } });
       const file = join(dir, `${stamp}-${m.id}.eml`);
       writeFileSync(file, info.message as Buffer, { mode: 0o600 });
       return { providerMessageId: file };

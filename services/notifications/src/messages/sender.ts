@@ -9,6 +9,7 @@ import type { Channel } from '../templates/defaults.js';
 import { renderTemplate, TemplateError } from '../templates/render.js';
 import { effectiveTemplate, type EffectiveTemplate } from '../templates/store.js';
 import type { MessageMetrics } from './metrics.js';
+import { htmlOf } from './html.js';
 import { DeliveryError, type OutgoingMessage, type Provider } from './providers.js';
 
 export interface SenderOptions {
@@ -236,7 +237,11 @@ export class MessageSender {
     }
     for (const k of ['firstName', 'lastName', 'username'] as const) if ((values[k] === '' || values[k] === undefined) && recipient?.[k]) values[k] = recipient[k];
     const rendered = renderTemplate(template, values);
-    return { id: row.id, channel: row.channel, to: row.to_address, subject: rendered.subject, body: rendered.body };
+    const mainLink = typeof values.link === 'string' ? values.link : typeof values.loginUrl === 'string' ? values.loginUrl : null;
+    return {
+      id: row.id, channel: row.channel, to: row.to_address, subject: rendered.subject, body: rendered.body,
+      ...(row.channel === 'email' ? { html: htmlOf(rendered.body, row.template, mainLink) } : {}),
+    };
   }
 
   /** Writes one outcome in the batch's transaction; true when it staged an event. */

@@ -1,6 +1,7 @@
 // A real SMTP server (smtp-server) for the notifications tests: it records what arrives, decoded
-// enough to read a plain-text message (headers, quoted-printable/base64 body, encoded-word subject).
+// as a reader sees it (mailparser: the plain-text and HTML parts, the subject decoded).
 import type { AddressInfo } from 'node:net';
+import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
 export interface ReceivedMail {
@@ -8,6 +9,8 @@ export interface ReceivedMail {
   to: string[];
   subject: string;
   text: string;
+  /** The HTML alternative, when the message has one. */
+  html: string | null;
   headers: Record<string, string>;
   raw: string;
 }
@@ -21,34 +24,17 @@ export interface TestSmtpServer {
   close(): Promise<void>;
 }
 
-const decodeWords = (s: string) =>
-  s.replace(/=\?utf-8\?([QB])\?([^?]*)\?=/gi, (_m, enc: string, text: string) =>
-    enc.toUpperCase() === 'B' ? Buffer.from(text, 'base64').toString('utf8') : decodeQp(text.replace(/_/g, ' '))).replace(/\?=\s+=\?/g, '');
-
-function decodeQp(s: string): string {
-  const bytes: number[] = [];
-  const input = s.replace(/=\r?\n/g, '');
-  for (let i = 0; i < input.length; i++) {
-    if (input[i] === '=' && /^[0-9A-F]{2}$/i.test(input.slice(i + 1, i + 3))) {
-      bytes.push(parseInt(input.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else bytes.push(...Buffer.from(input[i]!, 'utf8'));
-  }
-  return Buffer.from(bytes).toString('utf8');
-}
-
-export function parseMail(raw: string): Pick<ReceivedMail, 'subject' | 'text' | 'headers'> {
+/** A message as a reader sees it: subject, the plain-text part, the HTML part (mailparser), and the top-level headers. */
+export async function parseMail(raw: string): Promise<Pick<ReceivedMail, 'subject' | 'text' | 'html' | 'headers'>> {
   const split = raw.indexOf('\r\n\r\n') >= 0 ? raw.indexOf('\r\n\r\n') : raw.indexOf('\n\n');
   const head = raw.slice(0, split).replace(/\r?\n[ \t]+/g, ' ');
-  const body = raw.slice(split).replace(/^\r?\n\r?\n/, '');
   const headers: Record<string, string> = {};
   for (const line of head.split(/\r?\n/)) {
     const i = line.indexOf(':');
     if (i > 0) headers[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
   }
-  const encoding = (headers['content-transfer-encoding'] ?? '7bit').toLowerCase();
-  const text = encoding === 'quoted-printable' ? decodeQp(body) : encoding === 'base64' ? Buffer.from(body, 'base64').toString('utf8') : body;
-  return { subject: decodeWords(headers.subject ?? ''), text: text.replace(/\r\n/g, '\n'), headers };
+  const parsed = await simpleParser(raw);
+  return { subject: parsed.subject ?? '', text: (parsed.text ?? '').replace(/\r\n/g, '\n'), html: parsed.html || null, headers };
 }
 
 export async function startSmtpServer(): Promise<TestSmtpServer> {
@@ -72,13 +58,15 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         const raw = Buffer.concat(chunks).toString('utf8');
-        received.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw,
-          ...parseMail(raw),
-        });
-        callback();
+        parseMail(raw).then((parsed) => {
+          received.push({
+            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+            to: session.envelope.rcptTo.map((r) => r.address),
+            raw,
+            ...parsed,
+          });
+          callback();
+        }, callback);
       });
     },
   });
