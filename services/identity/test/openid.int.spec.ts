@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { waitFor } from '../../../packages/platform/test/support/wait.js';
 import { lifecycle, startIdentity, type IdentityHarness } from './support/identity.js';
@@ -44,6 +44,8 @@ describe('identity as an OpenID Provider, driven by openid-client (issue 17; Pos
     sitterId = await h.person({ tenantId, roleKey: 'staff', accountId: root, firstName: 'Sam', lastName: 'Whiskers', email: 'sam@happypaws.example' });
     owner = h.tokens.bearer({ tenantId, personId: ownerId, roles: ['owner'] });
     await h.loginWithPassword(tenantId, sitterId, 'sam.whiskers', PASSWORD, owner);
+    const nora = await h.person({ tenantId, roleKey: 'staff', accountId: root, firstName: 'Nora', lastName: 'Night' });
+    await h.loginWithPassword(tenantId, nora, 'nora.night', PASSWORD, owner);
     const registered = await h.call('POST', '/oauth/clients', {
       name: 'Walk planner', redirectUris: [`${app.base}/cb`], postLogoutRedirectUris: [`${app.base}/bye`], public: false,
       backchannelLogoutUri: `${app.base}/backchannel`, scopes: ['openid', 'profile', 'email', 'offline_access', 'roster'],
@@ -201,5 +203,52 @@ describe('identity as an OpenID Provider, driven by openid-client (issue 17; Pos
     await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!));
     assert.equal((await oidc.tokenIntrospection(config, tokens.access_token)).active, false);
     console.log(`back-channel logout: deactivation event → logout token received ${received.at - sentAt} ms`);
+  });
+
+  it('RP-initiated logout: the confirmation page, then back to the application; its other sessions get a logout token; a forged id_token_hint is refused', async () => {
+    const ua = new UserAgent();
+    const { done, verifier, state } = await signIn(ua, 'nora.night', PASSWORD);
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(done.url), { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: state });
+    const sid = tokens.claims()!.sid;
+    const before = app.logoutTokens.length;
+    const end = oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: `${app.base}/bye`, state: 'bye-state' });
+    const confirm = await ua.go(end.href);
+    assert.equal(confirm.status, 200);
+    assert.match(confirm.html, /<title>Sign out<\/title>/);
+    assert.match(String(confirm.headers.get('content-security-policy')), /default-src 'none'/);
+    const out = await ua.submit(confirm, { logout: 'yes' }, `${app.base}/bye`);
+    assert.ok(out.stopped && out.url.startsWith(`${app.base}/bye`) && new URL(out.url).searchParams.get('state') === 'bye-state', out.url);
+    await waitFor('the logout token of the ended session', async () => app.logoutTokens.slice(before).some((t) => decodeJwt(t.token).sid === sid) || null, 5_000);
+
+    // alg "none" and a made-up kid in the hint: an error page, nobody signed out, no redirect.
+    const [h1, p1] = tokens.id_token!.split('.');
+    const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${p1}.`;
+    const otherKid = `${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(h1!, 'base64url').toString()), kid: 'not-a-key' })).toString('base64url')}.${p1}.${tokens.id_token!.split('.')[2]}`;
+    for (const hint of [unsigned, otherKid]) {
+      const forged = await new UserAgent().request(oidc.buildEndSessionUrl(config, { id_token_hint: hint, post_logout_redirect_uri: `${app.base}/bye` }).href);
+      assert.equal(forged.status, 400, forged.html.slice(0, 200));
+      assert.equal(forged.location, null);
+    }
+  });
+
+  it('L8 on the form: repeated wrong passwords are throttled like POST /sessions, and then even the right one gets the same answer', async () => {
+    let status = 0;
+    for (let i = 0; i < 15 && status !== 429; i++) status = (await signIn(new UserAgent(), 'nora.night', `wrong-password-${i}-x`)).done.status;
+    assert.equal(status, 429, 'throttled');
+    const right = await signIn(new UserAgent(), 'nora.night', PASSWORD);
+    assert.equal(right.done.status, 429);
+    assert.match(right.done.html, /Too many attempts/);
+  });
+
+  it('a public client must send PKCE: an authorization request without it comes back as an error, no code', async () => {
+    const publicClient = (await h.call('POST', '/oauth/clients', { name: 'SPA', redirectUris: [`${app.base}/cb`], public: true }, owner)).body;
+    const url = new URL(config.serverMetadata().authorization_endpoint!);
+    for (const [k, v] of Object.entries({ client_id: publicClient.clientId, redirect_uri: `${app.base}/cb`, response_type: 'code', scope: 'openid', state: 's' })) url.searchParams.set(k, v);
+    const reply = await new UserAgent().request(url.href);
+    assert.ok(reply.location?.startsWith(`${app.base}/cb`), String(reply.location));
+    const back = new URL(reply.location!);
+    assert.equal(back.searchParams.get('error'), 'invalid_request');
+    assert.match(back.searchParams.get('error_description') ?? '', /PKCE/);
+    assert.equal(back.searchParams.get('code'), null);
   });
 });
