@@ -1,23 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { EventEnvelope, ServiceName } from '@roster/contracts';
 import type { Bus, RawMessage } from '@roster/platform/bus/types';
+import { freePort } from '../../packages/platform/test/support/ports.js';
 import { waitFor } from '../../packages/platform/test/support/wait.js';
 
 const root = new URL('../../', import.meta.url);
 export const NODE_TS = ['--conditions=roster-source', '--import', 'tsx'];
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** One service in a process of its own (`services/<name>/src/main.ts`), so that a test can SIGKILL it mid-cascade. */
 export class ChildService {

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
+import { freePort } from '../../../packages/platform/test/support/ports.js';
 import { waitFor } from '../../../packages/platform/test/support/wait.js';
 import { lifecycle, startIdentity, type IdentityHarness } from './support/identity.js';
 import { UserAgent } from './support/user-agent.js';
@@ -12,13 +11,6 @@ import { signInThroughForm, startApplication } from './support/relying-party.js'
 
 const PASSWORD = 'Correct-horse-battery-7';
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 // Issue 17 items 1, 2, 3, 5: a relying party built with openid-client against identity's OpenID
 // Provider — discovery, code + PKCE through the hosted sign-in form, ID token, userinfo, refresh,

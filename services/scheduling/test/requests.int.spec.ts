@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { createEvent, type EventOf } from '@roster/contracts';
+import type { EventOf } from '@roster/contracts';
 import { hoursFromNow, manager, SchedulingHarness, type Caller } from './support/harness.js';
 
 // S3 over HTTP on Postgres: a client asks, managers answer once, the system declines what can no
@@ -174,10 +174,7 @@ describe('client requests (S3) through HTTP (scheduling, Postgres)', () => {
     const a = await h.clientAndSitter(tenantId);
     const b = await h.clientAndSitter(tenantId);
     const salesperson = randomUUID();
-    await h.feed(createEvent('directory', {
-      type: 'client.assigned', subject: b.clientId, tenantId, correlationId: randomUUID(),
-      data: { clientId: b.clientId, staffId: salesperson, actor: { kind: 'system', personId: null, impersonatorId: null } },
-    }));
+    await h.feed(h.clientAssigned(tenantId, b.clientId, salesperson));
     const ra = (await h.http('POST', '/requests', client(tenantId, a.clientId), { kind: 'visits', visits: [window(10)] })).body.id;
     const rb = (await h.http('POST', '/requests', manager(tenantId), { kind: 'visits', clientId: b.clientId, visits: [window(10)] })).body.id;
     const ids = async (who: Caller) => (await h.http('GET', '/requests', who)).body.items.map((r: { id: string }) => r.id);

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { createEvent } from '@roster/contracts';
 import { hoursFromNow, manager, SchedulingHarness } from './support/harness.js';
 
 // S1, S2 over HTTP on Postgres: visits created, listed in scope, assigned, completed, surcharged.
@@ -40,10 +39,7 @@ describe('visits (S1, S2) through HTTP (scheduling, Postgres)', () => {
     const a = await h.clientAndSitter(tenantId);
     const b = await h.clientAndSitter(tenantId);
     const salesperson = randomUUID();
-    await h.feed(createEvent('directory', {
-      type: 'client.assigned', subject: b.clientId, tenantId, correlationId: randomUUID(),
-      data: { clientId: b.clientId, staffId: salesperson, actor: { kind: 'system', personId: null, impersonatorId: null } },
-    }));
+    await h.feed(h.clientAssigned(tenantId, b.clientId, salesperson));
     const va = (await h.http('POST', '/visits', manager(tenantId), newVisit(a.clientId, a.sitterId))).body.id;
     const vb = (await h.http('POST', '/visits', manager(tenantId), newVisit(b.clientId, b.sitterId))).body.id;
     const ids = async (who: Parameters<typeof h.http>[2], query = '') => (await h.http('GET', `/visits${query}`, who)).body.items.map((v: { id: string }) => v.id);

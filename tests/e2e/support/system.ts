@@ -1,6 +1,5 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { freePort } from '../../../packages/platform/test/support/ports.js';
 import { SERVICES, type ServiceName } from '@roster/contracts';
 import type { Bus } from '@roster/platform/bus/types';
 import { startService, type RunningService, type StartOptions } from '@roster/platform/service';
@@ -110,10 +109,3 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   };
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

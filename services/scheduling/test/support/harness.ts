@@ -119,6 +119,14 @@ export class SchedulingHarness {
     });
   }
 
+  /** client.assigned as the directory publishes it: `staffId` sees the client (a salesperson), or null. */
+  clientAssigned(tenantId: string, clientId: string, staffId: string | null) {
+    return createEvent('directory', {
+      type: 'client.assigned', subject: clientId, tenantId, correlationId: randomUUID(),
+      data: { clientId, staffId, actor: SYSTEM },
+    });
+  }
+
   preview(tenantId: string, personId: string, kind: 'client' | 'staff', correlationId = randomUUID()) {
     return createEvent('directory', {
       type: 'cascade.preview_requested', subject: personId, tenantId, correlationId,
