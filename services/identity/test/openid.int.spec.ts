@@ -243,4 +243,22 @@ describe('identity as an OpenID Provider, driven by openid-client (issue 17; Pos
     assert.match(back.searchParams.get('error_description') ?? '', /PKCE/);
     assert.equal(back.searchParams.get('code'), null);
   });
+
+  it('hostile input on the pages and the provider\'s endpoints: a 4xx page or OAuth error, never a 5xx', async () => {
+    const form = (body: string) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    const calls: [string, RequestInit?][] = [
+      ['/signin/not-an-interaction'], ['/signin/%00'], ['/signin/x'.repeat(300)],
+      ['/signin/not-an-interaction', form('csrf=x&username=a&password=b')], ['/signin/not-an-interaction/password', form('csrf=x')],
+      ['/account', form('username=a&password=b')], ['/account/password', form('newPassword=a&confirmPassword=a')], ['/account', form('%ZZ=%ZZ')],
+      ['/invitations/short/accept'], ['/invitations/' + 'a'.repeat(300) + '/accept'], ['/invitations/' + 'a'.repeat(40) + '/accept', form('intent=register&csrf=x')],
+      ['/oauth2/token', form('grant_type=authorization_code&code=nope&redirect_uri=x')], ['/oauth2/token', form('grant_type=password&username=a&password=b')],
+      ['/oauth2/authorize?client_id=nope&response_type=code&scope=openid&redirect_uri=https://x.example'], ['/oauth2/authorize?client_id=%00'],
+      ['/oauth2/introspect', form('token=x')], ['/oauth2/revoke', form('token=x')], ['/oauth2/userinfo'], ['/oauth2/logout?id_token_hint=abc'],
+      ['/oauth2/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"grant_type":' }],
+    ];
+    for (const [path, init] of calls) {
+      const res = await fetch(`${issuer}${path}`, { redirect: 'manual', ...init });
+      assert.ok(res.status >= 300 && res.status < 500, `${init?.method ?? 'GET'} ${path.slice(0, 60)} → ${res.status}`);
+    }
+  });
 });

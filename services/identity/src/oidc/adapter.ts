@@ -7,6 +7,9 @@ import { clientMetadataOf, type ClientRow } from './clients.js';
  * instance in `oidc_model`. `Client` is special: clients are identity's own records
  * (`oauth_client`, registered per tenant through the API), read here as oidc-provider metadata.
  */
+/** An id from the outside (a client_id, a uid in a URL) that Postgres can hold; anything else names nothing. */
+const storable = (id: string): boolean => id.length > 0 && id.length <= 512 && !/[\u0000\ud800-\udfff]/.test(id);
+
 export function postgresAdapter(db: IdentityDb) {
   return class PostgresAdapter implements Adapter {
     constructor(readonly kind: string) {}
@@ -23,6 +26,7 @@ export function postgresAdapter(db: IdentityDb) {
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
+      if (!storable(id)) return undefined;
       if (this.kind === 'Client') return findClient(db, id);
       const [row] = await db.$queryRawUnsafe<{ payload: AdapterPayload; consumed_at: Date | null }[]>(
         `SELECT payload, consumed_at FROM oidc_model WHERE kind = $1 AND id = $2 AND (expires_at IS NULL OR expires_at > now())`, this.kind, id,
@@ -32,6 +36,7 @@ export function postgresAdapter(db: IdentityDb) {
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      if (!storable(uid)) return undefined;
       const [row] = await db.$queryRawUnsafe<{ id: string }[]>(`SELECT id FROM oidc_model WHERE kind = $1 AND uid = $2`, this.kind, uid);
       return row ? this.find(row.id) : undefined;
     }
