@@ -38,9 +38,12 @@ export const requestApproved = z.object({
   kind: requestKind,
   /** The visits created (kind visits), moved (change) or cancelled (cancel). */
   visitIds: z.array(id).max(20),
-  /** The windows now booked (kind visits, change), for the client's confirmation; empty for a cancellation. */
-  visits: z.array(requestedVisit).max(20),
-  timeZone: z.string().max(64),
+  /**
+   * The windows now booked (kind visits, change), for the client's confirmation; empty for a
+   * cancellation. Optional: added after the first version (the evolution rule), always sent now.
+   */
+  visits: z.array(requestedVisit).max(20).optional(),
+  timeZone: z.string().max(64).optional(),
   /** The sitter the new visits went to (the client's default sitter), or null: they need one. */
   sitterId: id.nullable(),
   actor,

@@ -8,7 +8,7 @@ import { clientMetadataOf, type ClientRow } from './clients.js';
  * (`oauth_client`, registered per tenant through the API), read here as oidc-provider metadata.
  */
 /** An id from the outside (a client_id, a uid in a URL) that Postgres can hold; anything else names nothing. */
-const storable = (id: string): boolean => id.length > 0 && id.length <= 512 && !/[\u0000\ud800-\udfff]/.test(id);
+const storable = (id: string): boolean => id.length > 0 && id.length <= 512 && !id.includes('\u0000') && !/[\ud800-\udfff]/.test(id);
 
 export function postgresAdapter(db: IdentityDb) {
   return class PostgresAdapter implements Adapter {

@@ -54,12 +54,13 @@ export async function tellClientOfAnswer(tx: SqlTx, event: EventOf<'request.appr
   const client = await findPerson(tx, event.tenantid, d.clientId);
   if (client?.status !== 'active') return { counts: { messages: 0 } };
   const approved = event.type === 'request.approved';
-  const count = approved ? event.data.visits.length || event.data.visitIds.length : 1;
+  const booked = approved ? event.data.visits ?? [] : [];
+  const count = approved ? booked.length || event.data.visitIds.length : 1;
   const outcome = await enqueueMessage(tx, {
     tenantId: event.tenantid, cause: event, template: approved ? 'request_approved' : 'request_declined', channel: 'email',
     recipientPersonId: d.clientId, to: client.email,
     variables: approved
-      ? { firstName: client.firstName ?? displayName(client), asked: askedFor(d.kind, count), visits: windowsIn(event.data.visits, event.data.timeZone) }
+      ? { firstName: client.firstName ?? displayName(client), asked: askedFor(d.kind, count), visits: windowsIn(booked, event.data.timeZone ?? 'UTC') }
       : { firstName: client.firstName ?? displayName(client), asked: askedFor(d.kind, count), reason: event.data.reason },
   });
   return { counts: tally([outcome]) };
