@@ -99,7 +99,8 @@ describe('hosted pages in a real browser (issue 17; chromium, memory bus)', () =
     assert.ok(link?.startsWith(`${issuer}/invitations/`), `the link leads to identity's page: ${mail.text}`);
     const app = await startWebApplication(issuer, async (redirectUri) =>
       roster.expect(201, 'identity', 'POST', '/oauth/clients', { token: owner, body: { name: 'Salon diary', redirectUris: [redirectUri], public: false } }));
-    const context = await browser.newContext({ javaScriptEnabled: false });
+    // A phone's screen: the page fits its width (no sideways scrolling).
+    const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
     const page = await context.newPage();
     try {
       await withScreenshots(page, 'invitation', async () => {
@@ -108,6 +109,7 @@ describe('hosted pages in a real browser (issue 17; chromium, memory bus)', () =
 
         await page.goto(link!);
         assert.equal(await page.title(), 'You are invited');
+        assert.ok(await page.locator('html').evaluate((e) => e.scrollWidth <= 390), 'fits a 390 px wide phone');
         assert.match(await page.locator('main').innerText(), /Curl Up/);
         assert.equal(await page.getByLabel('First name').inputValue(), 'Eve', 'the invitation\'s names are filled in');
         await page.getByLabel('Mobile phone').fill('12345');

@@ -3,11 +3,13 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { waitFor } from '../../../packages/platform/test/support/wait.js';
 import { signInThroughForm, startApplication } from '../../../services/identity/test/support/relying-party.js';
+import { UserAgent } from '../../../services/identity/test/support/user-agent.js';
 import { NEW_PASSWORD, type Roster } from './client.js';
 
 /**
  * Sign in to your application with Roster (issue 17): the owner registers an application; a
- * sitter signs in to it through identity's hosted form (code + PKCE, openid-client); the owner
+ * sitter signs in to it through identity's hosted form (code + PKCE, openid-client), the
+ * application refreshes, introspects and revokes, a second session logs out; the owner
  * deactivates the sitter through the directory, and the application receives a back-channel
  * logout token for that session within a second of the request; the sitter's refresh token and
  * access token stop working at the provider.
@@ -19,7 +21,7 @@ export async function applicationSignInWorkflow(roster: Roster): Promise<void> {
   const app = await startApplication();
   try {
     const client = await roster.expect(201, 'identity', 'POST', '/oauth/clients', {
-      token: owner, body: { name: 'Walk planner', redirectUris: [`${app.base}/cb`], public: false, backchannelLogoutUri: `${app.base}/backchannel` },
+      token: owner, body: { name: 'Walk planner', redirectUris: [`${app.base}/cb`], postLogoutRedirectUris: [`${app.base}/bye`], public: false, backchannelLogoutUri: `${app.base}/backchannel` },
     });
     const issuer = roster.system.envOf('identity').PUBLIC_URL!;
     const config = await oidc.discovery(new URL(issuer), client.clientId, client.clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
@@ -29,6 +31,20 @@ export async function applicationSignInWorkflow(roster: Roster): Promise<void> {
     assert.equal(tokens.claims()!.sub, sitterId);
     assert.equal((await oidc.fetchUserInfo(config, tokens.access_token, sitterId)).email, 'sid@pawsapps.example');
     const sid = tokens.claims()!.sid;
+    // Refresh (rotated), introspect, revoke: the application's everyday calls.
+    const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+    assert.notEqual(refreshed.refresh_token, tokens.refresh_token);
+    assert.equal((await oidc.tokenIntrospection(config, refreshed.access_token)).active, true);
+    await oidc.tokenRevocation(config, refreshed.access_token);
+    assert.equal((await oidc.tokenIntrospection(config, refreshed.access_token)).active, false);
+
+    // A second browser signs in and logs out from the application (RP-initiated logout): back to the application.
+    const other = new UserAgent();
+    const second = await signInThroughForm(config, `${app.base}/cb`, 'sid.apps', NEW_PASSWORD, other);
+    const secondTokens = await oidc.authorizationCodeGrant(config, new URL(second.done.url), { pkceCodeVerifier: second.verifier, expectedState: second.state, expectedNonce: second.state });
+    const confirm = await other.go(oidc.buildEndSessionUrl(config, { id_token_hint: secondTokens.id_token!, post_logout_redirect_uri: `${app.base}/bye` }).href);
+    const out = await other.submit(confirm, { logout: 'yes' }, `${app.base}/bye`);
+    assert.ok(out.stopped, `logged out and back at the application: ${out.url}`);
 
     const requested = Date.now();
     await roster.expect(202, 'directory', 'POST', `/people/${sitterId}/deactivate`, { token: owner, body: { reason: 'left' } });
