@@ -20,7 +20,6 @@ import { field, pageKit } from './page-kit.js';
 /** What a sign-in remembers between its two forms when the password was temporary (L3). */
 interface PendingPasswordChange { passwordChangeFor: string; username: string }
 
-
 /**
  * The OpenID Provider's endpoints and identity's hosted pages (issue 17), mounted before the JSON
  * kit (they take form posts). The sign-in page is where an authorization request lands: username
@@ -116,7 +115,7 @@ export function pagesRouter(ctx: IdentityContext): { router: Router; provider: P
     const rejection = checkPassword(newPassword, pending.username);
     if (rejection) return again(REJECTION_DETAIL[rejection]);
     const passwordHash = await hashPassword(newPassword);
-    const login = await ctx.prisma.login.findFirst({ where: { personId: pending.passwordChangeFor, tenantId: tenantId ?? undefined } });
+    const login = tenantId ? await ctx.prisma.login.findFirst({ where: { personId: pending.passwordChangeFor, tenantId } }) : null;
     if (!login) return page(res, 403, messagePage('Sign-in expired', 'Go back to the application and sign in again.'));
     const revocation = await ctx.prisma.$transaction((tx) =>
       storeOwnPassword(tx, login, passwordHash, { kind: 'person', personId: login.personId, impersonatorId: null }));
