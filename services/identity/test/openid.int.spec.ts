@@ -138,8 +138,12 @@ describe('identity as an OpenID Provider, driven by openid-client (issue 17; Pos
     const foreign = (await h.call('POST', '/oauth/clients', { name: 'Elsewhere', redirectUris: [`${app.base}/cb`], public: true }, otherOwner)).body;
     const foreignConfig = await oidc.discovery(new URL(issuer), foreign.clientId, undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
     const foreignUrl = oidc.buildAuthorizationUrl(foreignConfig, { redirect_uri: `${app.base}/cb`, scope: 'openid', state: 's', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+    // Signed in to tenant A's application in this browser already: tenant B's client still gets no code, only the sign-in page.
     const foreignUa = new UserAgent();
-    const foreignForm = await foreignUa.go(foreignUrl.href);
+    await signIn(foreignUa, 'sam.whiskers', PASSWORD);
+    const foreignForm = await foreignUa.go(foreignUrl.href, {}, `${app.base}/cb`);
+    assert.equal(foreignForm.stopped, false, `no code for another tenant's client through single sign-on: ${foreignForm.url}`);
+    assert.match(foreignForm.html, /<title>Sign in<\/title>/);
     const crossTenant = await foreignUa.submit(foreignForm, { username: 'sam.whiskers', password: PASSWORD }, `${app.base}/cb`);
     assert.equal(crossTenant.stopped, false);
     assert.match(crossTenant.html, /The username or the password is wrong/);

@@ -1,5 +1,5 @@
 import { createHash, hkdfSync } from 'node:crypto';
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { parseRsaSigningKeys } from '@roster/platform/auth/keys';
 import type { IdentityContext } from '../service.js';
 import { postgresAdapter } from './adapter.js';
@@ -75,7 +75,7 @@ export function createOpenIdProvider(ctx: IdentityContext): Provider | null {
         postLogoutSuccessSource: (koa) => void (koa.body = loggedOutPage()),
       },
     },
-    interactions: { url: (_koa, interaction) => signInPath(interaction.uid) },
+    interactions: { url: (_koa, interaction) => signInPath(interaction.uid), policy: signInPolicy() },
     // First-party applications of the tenant: no consent screen; the grant covers what the client may ask.
     loadExistingGrant: async (koa: KoaContextWithOIDC) => {
       const { client, session, params } = koa.oidc;
@@ -118,6 +118,20 @@ export function createOpenIdProvider(ctx: IdentityContext): Provider | null {
   provider.on('server_error', (_koa, err) => ctx.logger.error({ err }, 'OpenID Provider error'));
   provider.on('backchannel.error', (_koa, err, client) => ctx.logger.warn({ err: err.message, clientId: client.clientId }, 'back-channel logout failed'));
   return provider;
+}
+
+/**
+ * oidc-provider's prompts, plus one: a browser already signed in as someone the client does not
+ * accept (another tenant's person, one since deactivated: findAccount finds no account) is asked
+ * to sign in again, instead of going on as that person.
+ */
+function signInPolicy() {
+  const policy = interactionPolicy.base();
+  policy.get('login')!.checks.add(new interactionPolicy.Check(
+    'account_unavailable', 'the signed-in person cannot use this application', 'login_required',
+    (koa) => (koa.oidc.session?.accountId && !koa.oidc.account ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT),
+  ));
+  return policy;
 }
 
 /** The grant of a first-party application: what it asked for, within what it may ask. */
