@@ -50,6 +50,8 @@ const define = <TType extends string, TSchema extends z.ZodType>(
 
 const PERSON = 'the person id';
 const everyoneElse = ['identity', 'scheduling', 'notifications'] as const;
+/** A deactivation or archive is also heard by the directory itself: its revocation feed refuses the person's tokens at once (B2). */
+const everyone = ['identity', 'directory', 'scheduling', 'notifications'] as const;
 
 export const catalogue = {
   'user.created': define({
@@ -65,7 +67,7 @@ export const catalogue = {
   'user.deactivated': define({
     type: 'user.deactivated', version: 1, producers: ['directory'], subject: PERSON, payload: user.userDeactivated,
     summary: 'A person was deactivated (P5): logins off, sessions revoked, visits unassigned or deleted, messages stopped.',
-    consumers: everyoneElse, stepsExpectedFrom: everyoneElse,
+    consumers: everyone, stepsExpectedFrom: everyoneElse,
   }),
   'user.reactivated': define({
     type: 'user.reactivated', version: 1, producers: ['directory'], subject: PERSON, payload: user.userReactivated,
@@ -75,7 +77,7 @@ export const catalogue = {
   'user.archived': define({
     type: 'user.archived', version: 1, producers: ['directory'], subject: PERSON, payload: user.userArchived,
     summary: 'A person was archived ("deleted", P6): password made unusable, same cascade as deactivation.',
-    consumers: everyoneElse, stepsExpectedFrom: everyoneElse,
+    consumers: everyone, stepsExpectedFrom: everyoneElse,
   }),
   'user.restored': define({
     type: 'user.restored', version: 1, producers: ['directory'], subject: PERSON, payload: user.userRestored,
@@ -224,7 +226,7 @@ export const catalogue = {
     type: 'notification.failed', version: 1, producers: ['notifications'], subject: 'the message id',
     payload: notification.notificationFailed,
     summary: 'A message failed permanently after its retries (N1); the reason is in the delivery log.',
-    consumers: ['directory'], stepsExpectedFrom: [],
+    consumers: [], stepsExpectedFrom: [],
   }),
 } as const;
 
