@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
-import type { ServiceContext, ServiceDefinition } from '@roster/platform/service';
+import type { ServiceDefinition } from '@roster/platform/service';
 import { makeClient, type DirectoryDb } from './db/client.js';
 import { directorySubscriptions } from './events/subscriptions.js';
 import { invitationsRouter } from './http/invitations.js';
@@ -10,7 +10,7 @@ import { directoryRouter } from './http/directory.js';
 import { peopleRouter } from './http/people.js';
 import { scimRouter } from './http/scim.js';
 
-export type DirectoryContext = ServiceContext<DirectoryDb>;
+export type { DirectoryContext } from './context.js';
 
 export const directoryService: ServiceDefinition<DirectoryDb> = {
   name: 'directory',

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
-import type { ServiceContext, ServiceDefinition } from '@roster/platform/service';
+import type { ServiceDefinition } from '@roster/platform/service';
 import { makeClient, type IdentityDb } from './db/client.js';
 import { identitySubscriptions } from './events/subscriptions.js';
 import { discoveryRouter } from './http/discovery.js';
@@ -15,7 +15,7 @@ import { warmPasswordHashing } from './passwords/hashing.js';
 import { startImpersonationExpiry } from './impersonation/expiry.js';
 import { startRetention } from './sessions/retention.js';
 
-export type IdentityContext = ServiceContext<IdentityDb>;
+export type { IdentityContext } from './context.js';
 
 export const identityService: ServiceDefinition<IdentityDb> = {
   name: 'identity',

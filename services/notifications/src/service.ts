@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
-import type { ServiceContext, ServiceDefinition } from '@roster/platform/service';
+import type { ServiceDefinition } from '@roster/platform/service';
 import { makeClient, type NotificationsDb } from './db/client.js';
 import { notificationsSubscriptions } from './events/subscriptions.js';
 import { callbacksRouter } from './http/callbacks.js';
@@ -10,7 +10,7 @@ import { subscriptionsRouter } from './http/subscriptions.js';
 import { templatesRouter } from './http/templates.js';
 import { startRuntime } from './runtime.js';
 
-export type NotificationsContext = ServiceContext<NotificationsDb>;
+export type { NotificationsContext } from './context.js';
 
 export const notificationsService: ServiceDefinition<NotificationsDb> = {
   name: 'notifications',

@@ -1,5 +1,5 @@
 import { startPeriodicJobs } from '@roster/platform/periodic';
-import type { SchedulingContext } from './service.js';
+import type { SchedulingContext } from './context.js';
 import { publishTodaysDigests } from './digest/daily-digest.js';
 import { extendScheduleHorizons } from './schedules/generation.js';
 

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
-import type { ServiceContext, ServiceDefinition } from '@roster/platform/service';
+import type { ServiceDefinition } from '@roster/platform/service';
 import { makeClient, type SchedulingDb } from './db/client.js';
 import { schedulingSubscriptions } from './events/subscriptions.js';
 import { clientsRouter } from './http/clients.js';
@@ -9,7 +9,7 @@ import { schedulesRouter } from './http/schedules.js';
 import { visitsRouter } from './http/visits.js';
 import { startScheduledJobs } from './jobs.js';
 
-export type SchedulingContext = ServiceContext<SchedulingDb>;
+export type { SchedulingContext } from './context.js';
 
 export const schedulingService: ServiceDefinition<SchedulingDb> = {
   name: 'scheduling',

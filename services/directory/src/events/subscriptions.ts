@@ -1,5 +1,5 @@
 import type { SubscriptionOptions } from '@roster/platform/bus/types';
-import type { DirectoryContext } from '../service.js';
+import type { DirectoryContext } from '../context.js';
 import { applyLoginEvent, recordCascadeFact } from '../logins/projection.js';
 import { recordImpersonation } from '../logins/impersonations.js';
 import { recordClientRequest } from '../audit/client-requests.js';

@@ -6,7 +6,7 @@ import { accountsOutOfReach, requireToken, type Caller } from '../access/caller.
 import type { DirectoryTx } from '../db/client.js';
 import { grantAccess, MAX_GRANTS_PER_REQUEST, revokeAccess, type AccessCheck, type Grant } from '../memberships/access.js';
 import { findRole } from '../roles/definitions.js';
-import type { DirectoryContext } from '../service.js';
+import type { DirectoryContext } from '../context.js';
 import { roleKey } from './people.js';
 import { authenticated, callerOf } from './support.js';
 

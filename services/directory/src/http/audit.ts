@@ -5,7 +5,7 @@ import { notFound } from '@roster/platform/http/problem';
 import { requireToken } from '../access/caller.js';
 import { readAudit } from '../audit/queries.js';
 import { getOperation } from '../operations/operations.js';
-import type { DirectoryContext } from '../service.js';
+import type { DirectoryContext } from '../context.js';
 import { authenticated, callerOf } from './support.js';
 
 const auditQuery = z.strictObject({

@@ -9,7 +9,7 @@ import { accountDto, createAccount, rootAccountOf } from '../accounts/accounts.j
 import { assignClient } from '../clients/assign.js';
 import { changeRole, defineRole } from '../roles/commands.js';
 import { rolesByKey } from '../roles/definitions.js';
-import type { DirectoryContext } from '../service.js';
+import type { DirectoryContext } from '../context.js';
 import { provisionTenant } from '../tenants/provision.js';
 import { readPerson } from '../people/view.js';
 import { unknownReference } from './problems.js';

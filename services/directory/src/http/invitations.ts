@@ -5,7 +5,7 @@ import { parseSealingPublicKey, type SealingPublicKey } from '@roster/platform/c
 import { parse } from '@roster/platform/http/app';
 import { HttpProblem, notFound } from '@roster/platform/http/problem';
 import { requireToken } from '../access/caller.js';
-import type { DirectoryContext } from '../service.js';
+import type { DirectoryContext } from '../context.js';
 import { authenticated, callerOf } from './support.js';
 import { editInvitation, invitePeople, resendInvitation, withdrawInvitation } from '../invitations/commands.js';
 import { MAX_INVITEES } from '../invitations/invitation.js';

@@ -10,7 +10,7 @@ import type { LifecycleAction } from '../people/person.js';
 import { searchPeople } from '../people/search.js';
 import { readPerson } from '../people/view.js';
 import { findRole } from '../roles/definitions.js';
-import type { DirectoryContext } from '../service.js';
+import type { DirectoryContext } from '../context.js';
 import { unknownReference } from './problems.js';
 import { authenticated, callerOf } from './support.js';
 

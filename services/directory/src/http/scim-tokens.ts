@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { parse } from '@roster/platform/http/app';
-import type { DirectoryContext } from '../service.js';
+import type { DirectoryContext } from '../context.js';
 import { issueScimToken, listScimTokens, revokeScimToken, scimTokenDto } from '../scim/tokens.js';
 import { roleKey } from './people.js';
 import { authenticated, callerOf } from './support.js';

@@ -1,6 +1,6 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { HttpProblem } from '@roster/platform/http/problem';
-import type { DirectoryContext } from '../service.js';
+import type { DirectoryContext } from '../context.js';
 import { listOf, resourceTypes, schemaList, serviceProviderConfig } from '../scim/discovery.js';
 import { invalidValue, ScimError } from '../scim/errors.js';
 import { createGroup, getGroup, groupsAreRoles, listGroups, patchGroup, replaceGroup } from '../scim/groups.js';

@@ -4,7 +4,7 @@ import type { Principal } from '@roster/platform/auth/claims';
 import { principalOf } from '@roster/platform/auth/middleware';
 import { operatorTenant } from '@roster/platform/http/app';
 import { loadCaller, type Caller } from '../access/caller.js';
-import type { DirectoryContext } from '../service.js';
+import type { DirectoryContext } from '../context.js';
 
 const OPERATOR_PERSON = '00000000-0000-0000-0000-000000000000';
 

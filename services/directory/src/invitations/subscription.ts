@@ -1,5 +1,5 @@
 import type { SubscriptionOptions } from '@roster/platform/bus/types';
-import type { DirectoryContext } from '../service.js';
+import type { DirectoryContext } from '../context.js';
 import { acceptInvitation } from './accepted.js';
 
 /** P8: identity's `invitation.accepted` → the person joins the account (or is created). */

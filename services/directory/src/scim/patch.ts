@@ -2,6 +2,7 @@ import { invalidPath, invalidSyntax, invalidValue, mutability, noTarget } from '
 import { parseFilter, type Filter } from './filter.js';
 import { matchesFilter } from './filter-memory.js';
 import { normalizeAttrPath } from './filter-sql.js';
+import type { ResourceShape } from './shape.js';
 import { PATCH_SCHEMA, USER_SCHEMA } from './user.js';
 
 /**
@@ -17,15 +18,6 @@ export interface PatchOperation {
   value?: unknown;
 }
 
-export interface ResourceShape {
-  /** Stored attributes, lower-case name → canonical name. */
-  attributes: Record<string, string>;
-  /** Sub-attribute names, lower-case → canonical. */
-  subAttributes: Record<string, string>;
-  multiValued: ReadonlySet<string>;
-  complex: ReadonlySet<string>;
-  readOnly: ReadonlySet<string>;
-}
 
 export const MAX_PATCH_OPERATIONS = 1000;
 

@@ -1,7 +1,7 @@
 import { isEmailAddress, isPhoneNumber, PHONE_EXAMPLE } from '@roster/contracts';
 import { invalidSyntax, invalidValue, mutability } from './errors.js';
 import type { AttributeMap } from './filter-sql.js';
-import type { ResourceShape } from './patch.js';
+import type { ResourceShape } from './shape.js';
 
 /**
  * How a SCIM User (RFC 7643 §4.1) maps onto a Roster person. Users are the tenant's staff (clients

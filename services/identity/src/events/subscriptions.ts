@@ -3,7 +3,7 @@ import type { SubscriptionOptions } from '@roster/platform/bus/types';
 import { claimInbox } from '@roster/platform/inbox';
 import { applyPersonLifecycleEvent, isPersonEvent, PERSON_EVENT_TYPES } from '@roster/platform/people-projection';
 import { recordStep } from '@roster/platform/steps';
-import type { IdentityContext } from '../service.js';
+import type { IdentityContext } from '../context.js';
 import type { IdentityTx } from '../db/client.js';
 import { personLifecycle } from '../people/cascade.js';
 import { applyAccessChange, applyAccountCreated, applyRoleDefined } from '../people/projection.js';

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { HttpProblem } from '@roster/platform/http/problem';
-import type { IdentityContext } from '../service.js';
+import type { IdentityContext } from '../context.js';
 import { signOutLocally } from '../logins/manage.js';
 import { storeOwnPassword } from '../passwords/change.js';
 import { hashPassword } from '../passwords/hashing.js';

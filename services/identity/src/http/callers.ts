@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { principalOf } from '@roster/platform/auth/middleware';
 import { operatorTenant } from '@roster/platform/http/app';
-import type { IdentityContext } from '../service.js';
+import type { IdentityContext } from '../context.js';
 import { personCaller, type Caller } from '../logins/caller.js';
 
 /**

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { IdentityContext } from '../service.js';
+import type { IdentityContext } from '../context.js';
 import { signerOf } from '../sessions/tokens.js';
 
 /**

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { principalOf } from '@roster/platform/auth/middleware';
 import { parse } from '@roster/platform/http/app';
-import type { IdentityContext } from '../service.js';
+import type { IdentityContext } from '../context.js';
 import { impersonate } from '../impersonation/impersonate.js';
 import { uuid } from './schemas.js';
 

@@ -1,7 +1,7 @@
 import { isPhoneNumber, phoneNumberE164 } from '@roster/contracts';
 import { Router, type Request, type Response } from 'express';
 import { HttpProblem } from '@roster/platform/http/problem';
-import type { IdentityContext } from '../service.js';
+import type { IdentityContext } from '../context.js';
 import { acceptAsExistingPerson, acceptAsNewPerson } from '../invitations/accept.js';
 import { hashRefreshToken as sha256 } from '../sessions/tokens.js';
 import { invitationPage, joinedPage, messagePage, registeredPage } from '../oidc/pages.js';

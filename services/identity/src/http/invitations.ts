@@ -2,7 +2,7 @@ import { phoneNumber } from '@roster/contracts';
 import { Router } from 'express';
 import { z } from 'zod';
 import { parse } from '@roster/platform/http/app';
-import type { IdentityContext } from '../service.js';
+import type { IdentityContext } from '../context.js';
 import { acceptAsExistingPerson, acceptAsNewPerson } from '../invitations/accept.js';
 import { clientAddress } from './callers.js';
 import { password, username } from './schemas.js';

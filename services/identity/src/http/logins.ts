@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { principalOf, requirePermission } from '@roster/platform/auth/middleware';
 import { parse } from '@roster/platform/http/app';
 import { HttpProblem } from '@roster/platform/http/problem';
-import type { IdentityContext } from '../service.js';
+import type { IdentityContext } from '../context.js';
 import { personCaller } from '../logins/caller.js';
 import { grantLogin } from '../logins/grant.js';
 import { issueNewPassword, setLoginEnabled } from '../logins/manage.js';

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { principalOf, requirePermission } from '@roster/platform/auth/middleware';
 import { parse } from '@roster/platform/http/app';
-import type { IdentityContext } from '../service.js';
+import type { IdentityContext } from '../context.js';
 import { deleteClient, listClients, OIDC_SCOPES, registerClient, rotateClientSecret } from '../oidc/clients.js';
 
 /** An absolute http(s) URL without a fragment (OAuth 2.0 §3.1.2); exact match at use. */

@@ -1,6 +1,6 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import express, { type Response } from 'express';
-import type { IdentityContext } from '../service.js';
+import type { IdentityContext } from '../context.js';
 import { PAGE_HEADERS } from '../oidc/pages.js';
 
 /** What every hosted page's route needs: send a page with its headers, bind forms to what they are about. */

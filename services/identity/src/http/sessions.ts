@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { principalOf } from '@roster/platform/auth/middleware';
 import { parse } from '@roster/platform/http/app';
 import { notFound } from '@roster/platform/http/problem';
-import type { IdentityContext } from '../service.js';
+import type { IdentityContext } from '../context.js';
 import { changePassword } from '../passwords/change.js';
 import { passwordLogin } from '../sessions/login.js';
 import { logout, refreshSession } from '../sessions/refresh.js';

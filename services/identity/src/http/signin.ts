@@ -2,7 +2,7 @@ import { hkdfSync, randomBytes } from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type Provider from 'oidc-provider';
 import { HttpProblem } from '@roster/platform/http/problem';
-import type { IdentityContext } from '../service.js';
+import type { IdentityContext } from '../context.js';
 import { storeOwnPassword } from '../passwords/change.js';
 import { hashPassword } from '../passwords/hashing.js';
 import { checkPassword, REJECTION_DETAIL } from '../passwords/policy.js';

@@ -1,7 +1,7 @@
 import { eventFor, stageEvents } from '@roster/platform/outbox';
 import { startPeriodicJobs } from '@roster/platform/periodic';
 import type { IdentityDb } from '../db/client.js';
-import type { IdentityContext } from '../service.js';
+import type { IdentityContext } from '../context.js';
 import { SYSTEM } from '../sessions/revoke.js';
 
 /** Rows per transaction: a backlog after downtime is recorded in short transactions. */

@@ -3,7 +3,7 @@ import type { Principal } from '@roster/platform/auth/claims';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
 import { refuseImpersonation, requirePermission } from '@roster/platform/auth/middleware';
 import { badRequest, conflict, forbidden, notFound } from '@roster/platform/http/problem';
-import type { IdentityContext } from '../service.js';
+import type { IdentityContext } from '../context.js';
 import { personAccess, rankOf, resolveRoles } from '../people/access.js';
 import { signAccessToken } from '../sessions/tokens.js';
 

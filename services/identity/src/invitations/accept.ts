@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
 import { conflict, HttpProblem, notFound } from '@roster/platform/http/problem';
-import type { IdentityContext } from '../service.js';
+import type { IdentityContext } from '../context.js';
 import type { IdentityTx } from '../db/client.js';
 import { hashPassword, passwordMatches } from '../passwords/hashing.js';
 import { checkPassword, REJECTION_DETAIL } from '../passwords/policy.js';

@@ -1,7 +1,7 @@
 import type { Delivery, SealedSecret } from '@roster/contracts';
 import { parseSealingPublicKey, seal, type SealingPublicKey } from '@roster/platform/crypto/sealing';
 import { HttpProblem } from '@roster/platform/http/problem';
-import type { IdentityContext } from '../service.js';
+import type { IdentityContext } from '../context.js';
 import type { PersonAccess } from '../people/access.js';
 
 const keys = new WeakMap<IdentityContext, SealingPublicKey>();

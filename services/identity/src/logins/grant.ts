@@ -1,6 +1,6 @@
 import { eventFor, stageEvents } from '@roster/platform/outbox';
 import { badRequest, conflict, HttpProblem, notFound } from '@roster/platform/http/problem';
-import type { IdentityContext } from '../service.js';
+import type { IdentityContext } from '../context.js';
 import type { IdentityTx } from '../db/client.js';
 import { personAccess, type PersonAccess } from '../people/access.js';
 import { hashPassword } from '../passwords/hashing.js';

@@ -1,7 +1,7 @@
 import { requirePermission } from '@roster/platform/auth/middleware';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
 import { conflict, forbidden, notFound } from '@roster/platform/http/problem';
-import type { IdentityContext } from '../service.js';
+import type { IdentityContext } from '../context.js';
 import { signOutOfApplications } from '../oidc/sessions.js';
 import type { IdentityTx } from '../db/client.js';
 import { rankOf, resolveRoles } from '../people/access.js';

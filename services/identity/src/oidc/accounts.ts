@@ -1,5 +1,5 @@
 import type { Account, KoaContextWithOIDC } from 'oidc-provider';
-import type { IdentityContext } from '../service.js';
+import type { IdentityContext } from '../context.js';
 import { personAccess, tokenRoles } from '../people/access.js';
 import { TENANT_METADATA } from './clients.js';
 

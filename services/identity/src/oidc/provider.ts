@@ -1,7 +1,7 @@
 import { createHash, hkdfSync } from 'node:crypto';
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { parseRsaSigningKeys } from '@roster/platform/auth/keys';
-import type { IdentityContext } from '../service.js';
+import type { IdentityContext } from '../context.js';
 import { postgresAdapter } from './adapter.js';
 import { findAccount } from './accounts.js';
 import { OIDC_SCOPES, secretMatches, TENANT_METADATA } from './clients.js';

@@ -1,5 +1,5 @@
 import type Provider from 'oidc-provider';
-import type { IdentityContext } from '../service.js';
+import type { IdentityContext } from '../context.js';
 
 const providers = new WeakMap<IdentityContext, Provider>();
 

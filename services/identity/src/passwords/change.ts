@@ -4,7 +4,7 @@ import type { IdentityTx } from '../db/client.js';
 import { refuseImpersonation } from '@roster/platform/auth/middleware';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
 import { badRequest, HttpProblem, notFound } from '@roster/platform/http/problem';
-import type { IdentityContext } from '../service.js';
+import type { IdentityContext } from '../context.js';
 import { personAccess } from '../people/access.js';
 import { applyLocally } from '../logins/manage.js';
 import { actorOf, personCaller } from '../logins/caller.js';

@@ -1,5 +1,5 @@
 import { HttpProblem, unauthorized } from '@roster/platform/http/problem';
-import type { IdentityContext } from '../service.js';
+import type { IdentityContext } from '../context.js';
 import { resolveRoles, type PersonAccess } from '../people/access.js';
 import { passwordMatches } from '../passwords/hashing.js';
 import { normalizeUsername } from '../usernames/normalize.js';

@@ -1,6 +1,6 @@
 import type { Principal } from '@roster/platform/auth/claims';
 import { unauthorized } from '@roster/platform/http/problem';
-import type { IdentityContext } from '../service.js';
+import type { IdentityContext } from '../context.js';
 import { personAccess } from '../people/access.js';
 import { applyLocally } from '../logins/manage.js';
 import { endImpersonation, revokeAllSessions, revokeOneSession, type Revocation } from './revoke.js';

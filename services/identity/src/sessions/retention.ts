@@ -1,6 +1,6 @@
 import { startPeriodicJobs } from '@roster/platform/periodic';
 import type { IdentityDb } from '../db/client.js';
-import type { IdentityContext } from '../service.js';
+import type { IdentityContext } from '../context.js';
 import { FAILURE_WINDOW_SECONDS } from './throttle.js';
 
 /**

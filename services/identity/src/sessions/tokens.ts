@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { TokenSigner } from '@roster/platform/auth/signer';
 import { HttpProblem } from '@roster/platform/http/problem';
-import type { IdentityContext } from '../service.js';
+import type { IdentityContext } from '../context.js';
 import type { SqlTx } from '@roster/platform/db/database';
 import { tokenRoles, type PersonAccess } from '../people/access.js';
 import { insertSession } from './queries.js';

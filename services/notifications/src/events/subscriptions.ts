@@ -1,6 +1,6 @@
 import type { RosterEvent } from '@roster/contracts';
 import type { SubscriptionOptions } from '@roster/platform/bus/types';
-import type { NotificationsContext } from '../service.js';
+import type { NotificationsContext } from '../context.js';
 import { handlePersonEvent, PERSON_TYPES, recordAccount } from '../people/projection.js';
 import { reactToAccessChange, reactToRoleChange } from '../reactions/access.js';
 import { queueCredentials } from '../reactions/credentials.js';

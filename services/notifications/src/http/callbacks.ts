@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { parse } from '@roster/platform/http/app';
 import { notFound, unauthorized } from '@roster/platform/http/problem';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
-import type { NotificationsContext } from '../service.js';
+import type { NotificationsContext } from '../context.js';
 
 export const SIGNATURE_HEADER = 'x-roster-signature';
 

@@ -5,7 +5,7 @@ import { principalOf, requirePermission } from '@roster/platform/auth/middleware
 import { parse } from '@roster/platform/http/app';
 import { notFound } from '@roster/platform/http/problem';
 import { normalizeAddress } from '../messages/addresses.js';
-import type { NotificationsContext } from '../service.js';
+import type { NotificationsContext } from '../context.js';
 
 const query = z.strictObject({
   to: z.string().max(320).optional(),

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { principalOf, requirePermission } from '@roster/platform/auth/middleware';
 import { parse } from '@roster/platform/http/app';
 import { badRequest, notFound } from '@roster/platform/http/problem';
-import type { NotificationsContext } from '../service.js';
+import type { NotificationsContext } from '../context.js';
 import { MONITORABLE_EVENTS } from '../monitors/monitors.js';
 import { findPerson } from '../people/recipients.js';
 

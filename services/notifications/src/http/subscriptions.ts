@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { principalOf, requirePermission } from '@roster/platform/auth/middleware';
 import { parse } from '@roster/platform/http/app';
 import { notFound } from '@roster/platform/http/problem';
-import type { NotificationsContext } from '../service.js';
+import type { NotificationsContext } from '../context.js';
 import { findPerson } from '../people/recipients.js';
 
 const query = z.strictObject({ personId: z.uuid().optional() });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { hasPermission, principalOf, requirePermission } from '@roster/platform/auth/middleware';
 import { parse } from '@roster/platform/http/app';
 import { forbidden, HttpProblem, notFound } from '@roster/platform/http/problem';
-import type { NotificationsContext } from '../service.js';
+import type { NotificationsContext } from '../context.js';
 import { DEFAULT_TEMPLATES, TEMPLATE_KEYS, type TemplateDefinition } from '../templates/defaults.js';
 import { MAX_TEMPLATE_BYTES, TemplateError, validateTemplate } from '../templates/render.js';
 import { effectiveTemplate, type EffectiveTemplate } from '../templates/store.js';

@@ -1,5 +1,5 @@
 import type { SubscriptionOptions } from '@roster/platform/bus/types';
-import type { SchedulingContext } from '../service.js';
+import type { SchedulingContext } from '../context.js';
 import { applySchedulingEvent, CONSUMED_TYPES } from '../people/lifecycle.js';
 
 /** What scheduling consumes (from the catalogue's consumers). Handlers log and call one command. */

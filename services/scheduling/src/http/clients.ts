@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { principalOf, requirePermission } from '@roster/platform/auth/middleware';
 import { parse } from '@roster/platform/http/app';
-import type { SchedulingContext } from '../service.js';
+import type { SchedulingContext } from '../context.js';
 import { findClient, setDefaultSitter } from '../clients/default-sitter.js';
 
 const uuid = z.uuid();

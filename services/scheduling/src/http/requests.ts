@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { principalOf } from '@roster/platform/auth/middleware';
 import { parse } from '@roster/platform/http/app';
 import { notFound } from '@roster/platform/http/problem';
-import type { SchedulingContext } from '../service.js';
+import type { SchedulingContext } from '../context.js';
 import { approveRequest, closeRequest, submitRequest } from '../requests/commands.js';
 import { findVisibleRequest, listRequests, requestDto } from '../requests/queries.js';
 import { REQUEST_STATUSES } from '../requests/request.js';

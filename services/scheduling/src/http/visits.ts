@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { principalOf, requirePermission } from '@roster/platform/auth/middleware';
 import { parse } from '@roster/platform/http/app';
 import { notFound } from '@roster/platform/http/problem';
-import type { SchedulingContext } from '../service.js';
+import type { SchedulingContext } from '../context.js';
 import { addSurcharge, assignVisit, completeVisit, createVisit } from '../visits/commands.js';
 import { findVisibleVisit, listVisits, surchargeDto, surchargesOf, visitDto } from '../visits/queries.js';
 import { visitScopeOf } from '../visits/scope.js';

@@ -3,7 +3,7 @@ import { claimInbox } from '@roster/platform/inbox';
 import {
   applyPersonLifecycleEvent, isPersonEvent, PERSON_EVENT_TYPES, type CascadeEffect, type PersonLifecycle,
 } from '@roster/platform/people-projection';
-import type { SchedulingContext } from '../service.js';
+import type { SchedulingContext } from '../context.js';
 import { keepVisitsAsTheyAre, previewReleaseOfVisits, releaseVisitsOfDepartedPerson, type StepResult } from '../visits/cascade.js';
 import { recordAccessChange, recordAccount, recordRole, recordClientAssignment, recordProfile } from './projection.js';
 
