@@ -58,6 +58,8 @@ describe('identity as an OpenID Provider, driven by openid-client (issue 17; Pos
     assert.equal(meta.issuer, issuer);
     assert.ok(meta.id_token_signing_alg_values_supported?.includes('RS256') && meta.id_token_signing_alg_values_supported.includes('ES256'));
     assert.deepEqual(meta.code_challenge_methods_supported, ['S256']);
+    assert.deepEqual(meta.response_types_supported, ['code'], 'the code flow only');
+    assert.ok(!meta.grant_types_supported?.includes('implicit'), JSON.stringify(meta.grant_types_supported));
     const endpoints = [
       ['GET', meta.authorization_endpoint], ['POST', meta.token_endpoint], ['GET', meta.userinfo_endpoint], ['GET', meta.jwks_uri],
       ['POST', meta.revocation_endpoint], ['POST', meta.introspection_endpoint], ['GET', meta.end_session_endpoint],

@@ -58,6 +58,8 @@ export function createOpenIdProvider(ctx: IdentityContext): Provider | null {
     findAccount: (oidc, sub) => findAccount(ctx, oidc, sub),
     extraClientMetadata: { properties: [TENANT_METADATA] },
     pkce: { required: () => true },
+    // The code flow only: discovery then advertises no implicit or hybrid response type.
+    responseTypes: ['code'],
     enabledJWA: {
       idTokenSigningAlgValues: ['RS256', 'ES256'],
       userinfoSigningAlgValues: ['RS256', 'ES256'],
