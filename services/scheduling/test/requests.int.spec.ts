@@ -137,6 +137,8 @@ describe('client requests (S3) through HTTP (scheduling, Postgres)', () => {
     assert.equal(byTheSystem?.data.reason, 'the visit was completed');
     assert.deepEqual(byTheSystem?.data.actor, { kind: 'system', personId: null, impersonatorId: null });
     assert.equal(published('request.declined', alsoCancel)[0]?.data.reason, 'the visit no longer exists');
+    assert.deepEqual(published('request.declined', cancel), [], 'the approved cancellation is not also declined');
+    assert.equal((await h.http('GET', `/requests/${cancel}`, manager(tenantId))).body.status, 'approved');
   });
 
   it('bad input is a precise 4xx that stores nothing: a window in the past, a visit of another client, an unknown zone, another client, a bad shape', async () => {

@@ -107,9 +107,10 @@ export async function approveRequest(db: SqlClient, me: Principal, id: string): 
     }
     requireWindowsAhead(request.visits, new Date());
     const visitIds = await carryOut(tx, request, sitterId);
+    // Approved before the sweep below, which would otherwise decline this very request (its visit is gone now).
+    const row = await answer(tx, request, 'approved', me.personId, null, visitIds);
     // A cancellation may leave other pending requests about the same visit without one.
     if (request.kind === 'cancel') await declineRequestsAboutGoneVisits(tx, me.tenantId);
-    const row = await answer(tx, request, 'approved', me.personId, null, visitIds);
     await stageEvents(tx, [eventFor('scheduling', {
       type: 'request.approved', subject: request.client_id, tenantId: me.tenantId,
       data: {
