@@ -80,6 +80,10 @@ describe('identity as an OpenID Provider, driven by openid-client (issue 17; Pos
     assert.ok(done.stopped, `redirected to the application: ${done.url}`);
     const tokens = await oidc.authorizationCodeGrant(config, new URL(done.url), { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: state });
     const claims = tokens.claims()!;
+    // state comes back unchanged on the callback; the nonce is in the ID token (replay protection).
+    assert.equal(new URL(done.url).searchParams.get('state'), state);
+    assert.equal(claims.nonce, state);
+    await assert.rejects(oidc.authorizationCodeGrant(config, new URL(done.url), { pkceCodeVerifier: verifier, expectedState: 'another-state' }), 'a mismatched state is caught');
     assert.equal(claims.sub, sitterId);
     assert.equal(claims.iss, issuer);
     assert.equal(decodeProtectedHeader(tokens.id_token!).alg, 'RS256');
