@@ -271,4 +271,22 @@ describe('identity as an OpenID Provider, driven by openid-client (issue 17; Pos
       assert.ok(res.status >= 300 && res.status < 500, `${init?.method ?? 'GET'} ${path.slice(0, 60)} → ${res.status}`);
     }
   });
+
+  it('client authentication: a confidential client authenticates with client_secret_basic or client_secret_post; a wrong secret or none is refused; a public client has no secret', async () => {
+    const introspect = (headers: Record<string, string>, body: string) =>
+      fetch(config.serverMetadata().introspection_endpoint!, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
+    const basic = (id: string, secret: string) => ({ authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` });
+    const post = (await h.call('POST', '/oauth/clients', { name: 'Poster', redirectUris: [`${app.base}/cb`], public: false, tokenEndpointAuthMethod: 'client_secret_post' }, owner)).body;
+    assert.equal(post.tokenEndpointAuthMethod, 'client_secret_post');
+    assert.equal((await introspect({}, `token=x&client_id=${post.clientId}&client_secret=${post.clientSecret}`)).status, 200);
+    // oidc-provider takes either secret method from a confidential client (both carry the same secret).
+    assert.equal((await introspect(basic(post.clientId, post.clientSecret), 'token=x')).status, 200);
+    assert.equal((await introspect({}, `token=x&client_id=${post.clientId}`)).status, 401, 'no secret');
+    assert.equal((await introspect({}, `token=x&client_id=${post.clientId}&client_secret=wrong`)).status, 401);
+    // The main client is registered for client_secret_basic (the default).
+    assert.equal((await introspect(basic(client.clientId, client.clientSecret), 'token=x')).status, 200);
+    assert.equal((await introspect(basic(client.clientId, `${client.clientSecret}x`), 'token=x')).status, 401);
+    const spa = (await h.call('POST', '/oauth/clients', { name: 'SPA 2', redirectUris: [`${app.base}/cb`], public: true }, owner)).body;
+    assert.equal(spa.clientSecret, undefined, 'a public client has no secret');
+  });
 });
