@@ -1,16 +1,12 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
-import { HttpProblem } from '@roster/platform/http/problem';
 import type { IdentityContext } from '../context.js';
-import { signOutLocally } from '../logins/manage.js';
-import { storeOwnPassword } from '../passwords/change.js';
-import { hashPassword } from '../passwords/hashing.js';
-import { checkPassword, REJECTION_DETAIL } from '../passwords/policy.js';
-import { verifyPassword } from '../sessions/login.js';
+import { chooseOwnPassword } from '../passwords/change.js';
+import { useUpTemporaryPassword, verifyPassword } from '../sessions/login.js';
 import { normalizeUsername } from '../usernames/normalize.js';
 import { accountSignInPage, alreadySetPage, messagePage, newPasswordPage, passwordSetPage } from '../oidc/pages.js';
 import { clientAddress } from './callers.js';
-import { field, type PageKit } from './page-kit.js';
+import { field, refusalOnPage, WRONG_CREDENTIALS, type PageKit } from './page-kit.js';
 
 const CSRF_COOKIE = 'roster_account_csrf';
 const PENDING_COOKIE = 'roster_account_pending';
@@ -31,13 +27,11 @@ const cookie = (req: Request, name: string): string | null => {
  * person signs in with the temporary password from the e-mail, chooses their own, and is told the
  * username to use in their organisation's applications. No application is needed for this. The
  * forms are double-submit CSRF protected (a random cookie, its HMAC in the form); between the two
- * steps an HMAC-signed, ten-minute, HttpOnly cookie remembers who signed in with the temporary
+ * steps a ten-minute HttpOnly cookie signed with the pages' HMAC remembers who signed in with the temporary
  * password (which that sign-in used up, as POST /sessions does).
  */
-export function accountPages(ctx: IdentityContext, kit: PageKit, key: Buffer): Router {
+export function accountPages(ctx: IdentityContext, kit: PageKit): Router {
   const router = Router();
-  const sign = (value: string) => createHmac('sha256', key).update(value).digest('base64url');
-  const same = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
   const secure = (req: Request) => (req.secure ? '; Secure' : '');
   const setCookie = (req: Request, res: Response, name: string, value: string, maxAgeS: number) =>
     res.append('set-cookie', `${name}=${value}; Path=/account; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure(req)}`);
@@ -49,16 +43,16 @@ export function accountPages(ctx: IdentityContext, kit: PageKit, key: Buffer): R
       nonce = randomBytes(32).toString('base64url');
       setCookie(req, res, CSRF_COOKIE, nonce, 3600);
     }
-    return sign(`csrf:${nonce}`);
+    return kit.mac(`csrf:${nonce}`);
   };
   const csrfOk = (req: Request) => {
     const nonce = cookie(req, CSRF_COOKIE);
-    return !!nonce && same(sign(`csrf:${nonce}`), field(req.body?.csrf, 100));
+    return !!nonce && kit.macOk(`csrf:${nonce}`, field(req.body?.csrf, 100));
   };
   const pendingOf = (req: Request): Pending | null => {
     const raw = cookie(req, PENDING_COOKIE);
     const [payload, mac] = raw?.split('.') ?? [];
-    if (!payload || !mac || !same(sign(`pending:${payload}`), mac)) return null;
+    if (!payload || !mac || !kit.macOk(`pending:${payload}`, mac)) return null;
     const p = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Pending;
     return p.exp > Date.now() ? p : null;
   };
@@ -75,18 +69,13 @@ export function accountPages(ctx: IdentityContext, kit: PageKit, key: Buffer): R
       const name = normalizeUsername(username);
       const tenantName = await kit.tenantName(verified.login.tenant_id);
       if (!verified.passwordChangeRequired) return kit.send(res, 200, alreadySetPage(name, tenantName));
-      const used = await ctx.prisma.$executeRawUnsafe(
-        'UPDATE login SET password_hash = NULL, updated_at = now() WHERE person_id = $1::uuid AND password_hash = $2', verified.login.person_id, verified.login.password_hash,
-      );
-      if (used !== 1) return again(401, 'The username or the password is wrong.');
+      if (!(await useUpTemporaryPassword(ctx, verified))) return again(401, WRONG_CREDENTIALS);
       const payload = Buffer.from(JSON.stringify({ personId: verified.login.person_id, tenantId: verified.login.tenant_id, username: name, exp: Date.now() + PENDING_TTL_MS })).toString('base64url');
-      setCookie(req, res, PENDING_COOKIE, `${payload}.${sign(`pending:${payload}`)}`, PENDING_TTL_MS / 1000);
+      setCookie(req, res, PENDING_COOKIE, `${payload}.${kit.mac(`pending:${payload}`)}`, PENDING_TTL_MS / 1000);
       kit.send(res, 200, newPasswordPage({ action: '/account/password', csrf: csrfOf(req, res), tenantName, username: name }));
     } catch (error) {
-      if (!(error instanceof HttpProblem) || error.status >= 500) throw error;
-      if (error.status === 429) return again(429, 'Too many attempts. Wait a few minutes, then try again.');
-      if (error.slug === 'invalid-credentials') return again(401, 'The username or the password is wrong.');
-      return again(error.status, error.detail ?? error.title);
+      const refusal = refusalOnPage(error);
+      return again(refusal.status, refusal.message);
     }
   });
 
@@ -94,19 +83,12 @@ export function accountPages(ctx: IdentityContext, kit: PageKit, key: Buffer): R
     const pending = pendingOf(req);
     if (!pending || !csrfOk(req)) return expired(res);
     const tenantName = await kit.tenantName(pending.tenantId);
-    const newPassword = field(req.body?.newPassword, 256);
     const again = (error: string) => kit.send(res, 400, newPasswordPage({ action: '/account/password', csrf: csrfOf(req, res), tenantName, username: pending.username, error }));
-    if (newPassword !== field(req.body?.confirmPassword, 256)) return again('The two passwords differ.');
-    const rejection = checkPassword(newPassword, pending.username);
-    if (rejection) return again(REJECTION_DETAIL[rejection]);
-    const login = await ctx.prisma.login.findFirst({ where: { personId: pending.personId, tenantId: pending.tenantId } });
-    // Only the sign-in that used the temporary password up may set the next one (its hash is gone until then).
-    if (!login || login.passwordHash !== null) return expired(res);
-    const passwordHash = await hashPassword(newPassword);
-    const revocation = await ctx.prisma.$transaction((tx) => storeOwnPassword(tx, login, passwordHash, { kind: 'person', personId: login.personId, impersonatorId: null }));
-    await signOutLocally(ctx, revocation);
+    const outcome = await chooseOwnPassword(ctx, pending, field(req.body?.newPassword, 256), field(req.body?.confirmPassword, 256));
+    if ('refused' in outcome) return again(outcome.refused);
+    if ('expired' in outcome) return expired(res);
     res.append('set-cookie', `${PENDING_COOKIE}=; Path=/account; HttpOnly; SameSite=Strict; Max-Age=0${secure(req)}`);
-    kit.send(res, 200, passwordSetPage(login.username, tenantName));
+    kit.send(res, 200, passwordSetPage(pending.username, tenantName));
   });
   return router;
 }

@@ -1,13 +1,12 @@
 import { isPhoneNumber, phoneNumberE164 } from '@roster/contracts';
 import { Router, type Request, type Response } from 'express';
-import { HttpProblem } from '@roster/platform/http/problem';
 import type { IdentityContext } from '../context.js';
 import { acceptAsExistingPerson, acceptAsNewPerson } from '../invitations/accept.js';
 import { hashRefreshToken as sha256 } from '../sessions/tokens.js';
 import { invitationPage, joinedPage, messagePage, registeredPage } from '../oidc/pages.js';
 import { BUILT_IN_ROLES, isBuiltInRole } from '@roster/contracts';
 import { clientAddress } from './callers.js';
-import { field, type PageKit } from './page-kit.js';
+import { field, refusalOnPage, type PageKit } from './page-kit.js';
 
 const TOKEN = /^[A-Za-z0-9_-]{16,256}$/;
 
@@ -36,7 +35,7 @@ export function invitationPages(ctx: IdentityContext, kit: PageKit): Router {
 
   const show = (res: Response, token: string, p: NonNullable<Awaited<ReturnType<typeof pending>>>, status = 200, error: string | null = null, values: Record<string, string> = {}) =>
     kit.send(res, status, invitationPage({
-      action: path(token), csrf: kit.csrfFor(`invitation:${token}`), tenantName: p.tenantName, accountName: p.accountName,
+      action: path(token), csrf: kit.mac(`invitation:${token}`), tenantName: p.tenantName, accountName: p.accountName,
       roleName: isBuiltInRole(p.invitation.roleKey) ? BUILT_IN_ROLES[p.invitation.roleKey].name : p.invitation.roleKey,
       invitee: { firstName: p.invitation.firstName, lastName: p.invitation.lastName, phone: p.invitation.phone }, error, values,
     }));
@@ -52,7 +51,7 @@ export function invitationPages(ctx: IdentityContext, kit: PageKit): Router {
     const token = String(req.params.token);
     const p = await pending(token, res);
     if (!p) return;
-    if (!kit.csrfOk(`invitation:${token}`, req.body?.csrf)) return kit.send(res, 403, messagePage('Form expired', 'This form is no longer valid. Open the invitation link again.'));
+    if (!kit.macOk(`invitation:${token}`, req.body?.csrf)) return kit.send(res, 403, messagePage('Form expired', 'This form is no longer valid. Open the invitation link again.'));
     const b = req.body as Record<string, unknown>;
     const values = { firstName: field(b.firstName, 100).trim(), lastName: field(b.lastName, 100).trim(), phone: field(b.phone, 40).trim(), username: field(b.username, 254), marketingConsent: field(b.marketingConsent, 3) };
     try {
@@ -69,10 +68,8 @@ export function invitationPages(ctx: IdentityContext, kit: PageKit): Router {
       });
       kit.send(res, 201, registeredPage(values.firstName, result.username, p.tenantName));
     } catch (error) {
-      if (!(error instanceof HttpProblem) || error.status >= 500) throw error;
-      const message = error.slug === 'invalid-credentials' ? 'The username or the password is wrong.'
-        : error.status === 429 ? 'Too many attempts. Wait a few minutes, then try again.' : error.detail ?? error.title;
-      show(res, token, p, error.status, message, values);
+      const refusal = refusalOnPage(error);
+      show(res, token, p, refusal.status, refusal.message, values);
     }
   });
   return router;

@@ -1,14 +1,16 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import express, { type Response } from 'express';
+import { HttpProblem } from '@roster/platform/http/problem';
 import type { IdentityContext } from '../context.js';
 import { PAGE_HEADERS } from '../oidc/pages.js';
 
 /** What every hosted page's route needs: send a page with its headers, bind forms to what they are about. */
 export interface PageKit {
   send(res: Response, status: number, html: string, formTargets?: string[]): void;
-  /** A CSRF token for a form about `subject` (a sign-in's uid, an invitation's token). */
-  csrfFor(subject: string): string;
-  csrfOk(subject: string, given: unknown): boolean;
+  /** An HMAC of `value` under the pages' key: CSRF tokens (a sign-in's uid, an invitation's token) and signed cookies. */
+  mac(value: string): string;
+  /** Whether `given` is `mac(value)`, compared in constant time. */
+  macOk(value: string, given: unknown): boolean;
   /** Form bodies (small, flat). */
   form: express.RequestHandler;
   tenantName(tenantId: string | null): Promise<string | null>;
@@ -17,17 +19,30 @@ export interface PageKit {
 /** A field of a posted form as a string (empty when absent, too long or holding NUL). */
 export const field = (v: unknown, max: number): string => (typeof v === 'string' && v.length <= max && !v.includes('\u0000') ? v : '');
 
+export const WRONG_CREDENTIALS = 'The username or the password is wrong.';
+
+/**
+ * What a page says when a sign-in is refused (L8: one message for a wrong username or password);
+ * anything that is not a refusal (a 5xx, a bug) is thrown on, never shown.
+ */
+export function refusalOnPage(error: unknown): { status: number; message: string } {
+  if (!(error instanceof HttpProblem) || error.status >= 500) throw error;
+  if (error.status === 429) return { status: 429, message: 'Too many attempts. Wait a few minutes, then try again.' };
+  if (error.slug === 'invalid-credentials') return { status: 401, message: WRONG_CREDENTIALS };
+  return { status: error.status, message: error.detail ?? error.title };
+}
+
 export function pageKit(ctx: IdentityContext, signingKeyD: string): PageKit {
-  const csrfKey = Buffer.from(hkdfSync('sha256', Buffer.from(signingKeyD, 'base64url'), 'roster', 'page-csrf', 32));
-  const csrfFor = (subject: string) => createHmac('sha256', csrfKey).update(subject).digest('base64url');
+  const key = Buffer.from(hkdfSync('sha256', Buffer.from(signingKeyD, 'base64url'), 'roster', 'page-csrf', 32));
+  const mac = (value: string) => createHmac('sha256', key).update(value).digest('base64url');
   return {
     send(res, status, html, formTargets = []) {
       for (const [k, v] of Object.entries(PAGE_HEADERS(formTargets))) res.setHeader(k, v);
       res.status(status).type('html').send(html);
     },
-    csrfFor,
-    csrfOk(subject, given) {
-      const expected = Buffer.from(csrfFor(subject));
+    mac,
+    macOk(value, given) {
+      const expected = Buffer.from(mac(value));
       const actual = Buffer.from(typeof given === 'string' ? given : '');
       return actual.length === expected.length && timingSafeEqual(actual, expected);
     },

@@ -1,13 +1,9 @@
-import { hkdfSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type Provider from 'oidc-provider';
-import { HttpProblem } from '@roster/platform/http/problem';
 import type { IdentityContext } from '../context.js';
-import { storeOwnPassword } from '../passwords/change.js';
-import { hashPassword } from '../passwords/hashing.js';
-import { checkPassword, REJECTION_DETAIL } from '../passwords/policy.js';
-import { signOutLocally } from '../logins/manage.js';
-import { verifyPassword } from '../sessions/login.js';
+import { chooseOwnPassword } from '../passwords/change.js';
+import { useUpTemporaryPassword, verifyPassword } from '../sessions/login.js';
 import { normalizeUsername } from '../usernames/normalize.js';
 import { tenantOfClient } from '../oidc/accounts.js';
 import { createOpenIdProvider, grantFor, isOidcPath, signInPath } from '../oidc/provider.js';
@@ -15,7 +11,7 @@ import { messagePage, newPasswordPage, PAGE_HEADERS, signInPage, STYLESHEET } fr
 import { clientAddress } from './callers.js';
 import { accountPages } from './account-pages.js';
 import { invitationPages } from './invitation-pages.js';
-import { field, pageKit } from './page-kit.js';
+import { field, pageKit, refusalOnPage, WRONG_CREDENTIALS } from './page-kit.js';
 
 /** What a sign-in remembers between its two forms when the password was temporary (L3). */
 interface PendingPasswordChange { passwordChangeFor: string; username: string }
@@ -32,11 +28,14 @@ export function pagesRouter(ctx: IdentityContext): { router: Router; provider: P
   // Forms are bound by HMAC; the key derives from the token signing key so that every replica agrees.
   const signingKey = ctx.auth.signingKeys?.[0]?.privateKey.export({ format: 'jwk' }).d ?? randomBytes(32).toString('base64url');
   const kit = pageKit(ctx, String(signingKey));
-  const { csrfFor, csrfOk, tenantName, form } = kit;
+  const { tenantName, form } = kit;
+  // The token binds a form to its sign-in: only the page identity rendered for this interaction has it.
+  const csrfFor = (uid: string) => kit.mac(uid);
+  const csrfOk = (uid: string, given: unknown) => kit.macOk(uid, given);
   const page = kit.send;
   router.get('/assets/roster.css', (_req, res) => void res.type('text/css').setHeader('cache-control', 'public, max-age=3600').send(STYLESHEET));
   router.use(invitationPages(ctx, kit));
-  router.use(accountPages(ctx, kit, Buffer.from(hkdfSync('sha256', Buffer.from(String(signingKey), 'base64url'), 'roster', 'account-pages', 32))));
+  router.use(accountPages(ctx, kit));
   const provider = createOpenIdProvider(ctx);
   if (!provider) return { router, provider };
 
@@ -83,23 +82,17 @@ export function pagesRouter(ctx: IdentityContext): { router: Router; provider: P
     try {
       const verified = await verifyPassword(ctx, { username, password: field(req.body?.password, 256), address: clientAddress(req) });
       // A client of another tenant reads as a wrong password: nothing tells that the person exists elsewhere.
-      if (verified.login.tenant_id !== tenantId) return again('The username or the password is wrong.', 401);
+      if (verified.login.tenant_id !== tenantId) return again(WRONG_CREDENTIALS, 401);
       if (verified.passwordChangeRequired) {
-        // The temporary password is used once (as by POST /sessions): this sign-in can only set a new one.
-        const used = await ctx.prisma.$executeRawUnsafe(
-          'UPDATE login SET password_hash = NULL, updated_at = now() WHERE person_id = $1::uuid AND password_hash = $2', verified.login.person_id, verified.login.password_hash,
-        );
-        if (used !== 1) return again('The username or the password is wrong.', 401);
+        if (!(await useUpTemporaryPassword(ctx, verified))) return again(WRONG_CREDENTIALS, 401);
         details.result = { roster: { passwordChangeFor: verified.login.person_id, username: normalizeUsername(username) } } as never;
         await details.save(Math.max(60, (details.exp ?? 0) - Math.floor(Date.now() / 1000)));
         return res.redirect(303, signInPath(details.uid));
       }
       await provider.interactionFinished(req, res, { login: { accountId: verified.login.person_id } }, { mergeWithLastSubmission: false });
     } catch (error) {
-      if (!(error instanceof HttpProblem) || error.status >= 500) throw error;
-      if (error.status === 429) return again('Too many attempts. Wait a few minutes, then try again.', 429);
-      if (error.slug === 'invalid-credentials') return again('The username or the password is wrong.', 401);
-      return again(error.detail ?? error.title, error.status);
+      const refusal = refusalOnPage(error);
+      return again(refusal.message, refusal.status);
     }
   });
 
@@ -107,21 +100,15 @@ export function pagesRouter(ctx: IdentityContext): { router: Router; provider: P
     const { details, tenantId, redirectOrigin } = await interactionOf(req, res);
     const pending = (details.result as { roster?: PendingPasswordChange } | undefined)?.roster;
     if (!pending || !csrfOk(details.uid, req.body?.csrf)) return page(res, 403, messagePage('Sign-in expired', 'This form is no longer valid. Go back to the application and sign in again.'));
-    const newPassword = field(req.body?.newPassword, 256);
     const again = async (error: string) => page(res, 400, newPasswordPage({
       action: `${signInPath(details.uid)}/password`, csrf: csrfFor(details.uid), tenantName: await tenantName(tenantId), username: pending.username, error,
     }), redirectOrigin ? [redirectOrigin] : []);
-    if (newPassword !== field(req.body?.confirmPassword, 256)) return again('The two passwords differ.');
-    const rejection = checkPassword(newPassword, pending.username);
-    if (rejection) return again(REJECTION_DETAIL[rejection]);
-    const passwordHash = await hashPassword(newPassword);
-    const login = tenantId ? await ctx.prisma.login.findFirst({ where: { personId: pending.passwordChangeFor, tenantId } }) : null;
-    if (!login) return page(res, 403, messagePage('Sign-in expired', 'Go back to the application and sign in again.'));
-    const revocation = await ctx.prisma.$transaction((tx) =>
-      storeOwnPassword(tx, login, passwordHash, { kind: 'person', personId: login.personId, impersonatorId: null }));
-    // Signed out of every application first: the session this sign-in opens next must not be caught by it.
-    await signOutLocally(ctx, revocation);
-    await provider.interactionFinished(req, res, { login: { accountId: login.personId } }, { mergeWithLastSubmission: false });
+    const outcome = tenantId
+      ? await chooseOwnPassword(ctx, { personId: pending.passwordChangeFor, tenantId, username: pending.username }, field(req.body?.newPassword, 256), field(req.body?.confirmPassword, 256))
+      : { expired: true as const };
+    if ('refused' in outcome) return again(outcome.refused);
+    if ('expired' in outcome) return page(res, 403, messagePage('Sign-in expired', 'Go back to the application and sign in again.'));
+    await provider.interactionFinished(req, res, { login: { accountId: pending.passwordChangeFor } }, { mergeWithLastSubmission: false });
   });
 
   // A sign-in that cannot go on (expired, another browser's, unknown): a page, never a JSON problem.

@@ -6,7 +6,7 @@ import { eventFor, stageEvents } from '@roster/platform/outbox';
 import { badRequest, HttpProblem, notFound } from '@roster/platform/http/problem';
 import type { IdentityContext } from '../context.js';
 import { personAccess } from '../people/access.js';
-import { applyLocally } from '../logins/manage.js';
+import { applyLocally, signOutLocally } from '../logins/manage.js';
 import { actorOf, personCaller } from '../logins/caller.js';
 import { revokeAllSessions, type Revocation } from '../sessions/revoke.js';
 import { assertNotThrottled, recordFailure, recordSuccess, throttleKeys } from '../sessions/throttle.js';
@@ -73,4 +73,27 @@ export async function storeOwnPassword(
     data: { personId: login.personId, username: login.username, reason: 'changed', temporary: false, expiresAt: null, delivery: null, secret: null, actor },
   })]);
   return revocation;
+}
+
+export type OwnPasswordOutcome = { stored: true } | { refused: string } | { expired: true };
+
+/**
+ * The second step of a hosted sign-in with a temporary password (L3, L5: the sign-in page and
+ * /account): the two entries must agree and pass the policy; only while the temporary password is
+ * used up and not yet replaced (its hash is gone) may the person set their own. Once stored, they
+ * are signed out of every application before the caller goes on, so that a session opened next is
+ * never caught by it.
+ */
+export async function chooseOwnPassword(
+  ctx: IdentityContext, who: { personId: string; tenantId: string; username: string }, newPassword: string, confirmation: string,
+): Promise<OwnPasswordOutcome> {
+  if (newPassword !== confirmation) return { refused: 'The two passwords differ.' };
+  const rejection = checkPassword(newPassword, who.username);
+  if (rejection) return { refused: REJECTION_DETAIL[rejection] };
+  const login = await ctx.prisma.login.findFirst({ where: { personId: who.personId, tenantId: who.tenantId } });
+  if (!login || login.passwordHash !== null) return { expired: true };
+  const passwordHash = await hashPassword(newPassword);
+  const revocation = await ctx.prisma.$transaction((tx) => storeOwnPassword(tx, login, passwordHash, { kind: 'person', personId: login.personId, impersonatorId: null }));
+  await signOutLocally(ctx, revocation);
+  return { stored: true };
 }

@@ -81,3 +81,14 @@ export async function passwordLogin(ctx: IdentityContext, input: { username: str
   if (!tokens) throw invalidCredentials();
   return tokens;
 }
+
+/**
+ * A hosted sign-in with a temporary password uses it up (as `POST /sessions` does): that sign-in
+ * can only set a new one. False when a concurrent sign-in used it first.
+ */
+export async function useUpTemporaryPassword(ctx: IdentityContext, verified: VerifiedLogin): Promise<boolean> {
+  const used = await ctx.prisma.$executeRawUnsafe(
+    'UPDATE login SET password_hash = NULL, updated_at = now() WHERE person_id = $1::uuid AND password_hash = $2', verified.login.person_id, verified.login.password_hash,
+  );
+  return used === 1;
+}
