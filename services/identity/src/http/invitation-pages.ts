@@ -1,7 +1,7 @@
 import { isPhoneNumber, phoneNumberE164 } from '@roster/contracts';
 import { Router, type Request, type Response } from 'express';
 import type { IdentityContext } from '../context.js';
-import { acceptAsExistingPerson, acceptAsNewPerson } from '../invitations/accept.js';
+import { acceptAsExistingPerson, acceptAsNewPerson, unusableBecause, type UnusableInvitation } from '../invitations/accept.js';
 import { hashRefreshToken as sha256 } from '../sessions/tokens.js';
 import { invitationPage, joinedPage, messagePage, registeredPage } from '../oidc/pages.js';
 import { BUILT_IN_ROLES, isBuiltInRole } from '@roster/contracts';
@@ -9,6 +9,14 @@ import { clientAddress } from './callers.js';
 import { field, refusalOnPage, type PageKit } from './page-kit.js';
 
 const TOKEN = /^[A-Za-z0-9_-]{16,256}$/;
+
+/** The page each unusable link gets: the statuses of the JSON answer, in words for the invitee. */
+const UNUSABLE_PAGES: Record<UnusableInvitation, [number, string, string]> = {
+  unknown: [404, 'Invitation not found', 'This invitation link is not valid. Check that you opened the whole link, or ask for a new invitation.'],
+  accepted: [409, 'Invitation already used', 'This invitation was already accepted. Sign in with your username and password.'],
+  withdrawn: [410, 'Invitation withdrawn', 'This invitation was withdrawn. Ask the person who invited you if you should still join.'],
+  expired: [410, 'Invitation expired', 'This invitation has expired. Ask the person who invited you to send a new one.'],
+};
 
 /**
  * P8 in a browser (issue 17 item 4): the invitation link from the e-mail or SMS opens a page where
@@ -23,14 +31,14 @@ export function invitationPages(ctx: IdentityContext, kit: PageKit): Router {
   /** The invitation behind a link, or the page that says why it cannot be used. */
   async function pending(token: string, res: Response) {
     const invitation = TOKEN.test(token) ? await ctx.prisma.invitationProjection.findFirst({ where: { tokenHash: sha256(token) } }) : null;
-    const tenantName = invitation ? await kit.tenantName(invitation.tenantId) : null;
-    const refuse = (status: number, title: string, message: string) => (kit.send(res, status, messagePage(title, message)), null);
-    if (!invitation) return refuse(404, 'Invitation not found', 'This invitation link is not valid. Check that you opened the whole link, or ask for a new invitation.');
-    if (invitation.status === 'accepted') return refuse(409, 'Invitation already used', 'This invitation was already accepted. Sign in with your username and password.');
-    if (invitation.status === 'withdrawn') return refuse(410, 'Invitation withdrawn', 'This invitation was withdrawn. Ask the person who invited you if you should still join.');
-    if (invitation.expiresAt.getTime() <= Date.now()) return refuse(410, 'Invitation expired', 'This invitation has expired. Ask the person who invited you to send a new one.');
-    const [account] = await ctx.prisma.$queryRawUnsafe<{ name: string }[]>('SELECT name FROM account_projection WHERE id = $1::uuid', invitation.accountId);
-    return { invitation, tenantName, accountName: account?.name ?? null };
+    const why = unusableBecause(invitation);
+    if (why || !invitation) {
+      const [status, title, message] = UNUSABLE_PAGES[why ?? 'unknown'];
+      kit.send(res, status, messagePage(title, message));
+      return null;
+    }
+    const [account] = await ctx.prisma.$queryRawUnsafe<{ name: string }[]>('SELECT name FROM account_projection WHERE id = $1::uuid AND tenant_id = $2::uuid', invitation.accountId, invitation.tenantId);
+    return { invitation, tenantName: await kit.tenantName(invitation.tenantId), accountName: account?.name ?? null };
   }
 
   const show = (res: Response, token: string, p: NonNullable<Awaited<ReturnType<typeof pending>>>, status = 200, error: string | null = null, values: Record<string, string> = {}) =>

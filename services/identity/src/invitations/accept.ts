@@ -21,15 +21,27 @@ export interface Registration {
 
 const gone = (detail: string) => new HttpProblem(410, 'invitation-gone', 'Invitation no longer valid', detail);
 
+/** Why an invitation link cannot be used now, or null when it can (the JSON answer and the page share it). */
+export type UnusableInvitation = 'unknown' | 'accepted' | 'withdrawn' | 'expired';
+export function unusableBecause(invitation: { status: string; expiresAt: Date } | null, now = Date.now()): UnusableInvitation | null {
+  if (!invitation) return 'unknown';
+  if (invitation.status === 'accepted') return 'accepted';
+  if (invitation.status === 'withdrawn') return 'withdrawn';
+  if (invitation.expiresAt.getTime() <= now) return 'expired';
+  return null;
+}
+
 /** The pending invitation a token opens, locked; precise answers otherwise (404/409/410). */
 async function openInvitation(tx: IdentityTx, token: string) {
   const [row] = await tx.$queryRawUnsafe<{ id: string }[]>('SELECT id::text AS id FROM invitation_projection WHERE token_hash = $1 FOR UPDATE', sha256(token));
-  if (!row) throw notFound('this invitation');
-  const invitation = await tx.invitationProjection.findUniqueOrThrow({ where: { id: row.id } });
-  if (invitation.status === 'accepted') throw conflict('this invitation was already accepted');
-  if (invitation.status === 'withdrawn') throw gone('this invitation was withdrawn');
-  if (invitation.expiresAt.getTime() <= Date.now()) throw gone('this invitation has expired: ask for a new one');
-  return invitation;
+  const invitation = row ? await tx.invitationProjection.findUniqueOrThrow({ where: { id: row.id } }) : null;
+  switch (unusableBecause(invitation)) {
+    case 'unknown': throw notFound('this invitation');
+    case 'accepted': throw conflict('this invitation was already accepted');
+    case 'withdrawn': throw gone('this invitation was withdrawn');
+    case 'expired': throw gone('this invitation has expired: ask for a new one');
+    default: return invitation!;
+  }
 }
 
 /** E-mail when the invitation has one, else the phone number's digits (the response says which). */
