@@ -1,28 +1,22 @@
 import { Router } from 'express';
-import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { principalOf } from '@roster/platform/auth/middleware';
 import { parse } from '@roster/platform/http/app';
 import { notFound } from '@roster/platform/http/problem';
 import type { SchedulingContext } from '../context.js';
+import { checkVisitWindow, ianaZone, instant } from './schemas.js';
 import { approveRequest, closeRequest, submitRequest } from '../requests/commands.js';
 import { findVisibleRequest, listRequests, requestDto } from '../requests/queries.js';
 import { REQUEST_STATUSES } from '../requests/request.js';
 import { visitScopeOf } from '../visits/scope.js';
 
 const uuid = z.uuid();
-const instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
-const MAX_VISIT_MS = 7 * 86_400_000;
 
 const window = z.strictObject({
   startsAt: instant,
   endsAt: instant,
   service: z.string().trim().min(1).max(100).optional(),
-}).superRefine((v, c) => {
-  if (!(v.startsAt instanceof Date) || !(v.endsAt instanceof Date)) return;
-  if (v.endsAt <= v.startsAt) c.addIssue({ code: 'custom', path: ['endsAt'], message: 'endsAt must be after startsAt' });
-  else if (v.endsAt.getTime() - v.startsAt.getTime() > MAX_VISIT_MS) c.addIssue({ code: 'custom', path: ['endsAt'], message: 'a visit lasts at most 7 days' });
-});
+}).superRefine(checkVisitWindow);
 
 /** DESIGN's shape: `{kind: visits|change|cancel, visits?, visitId?, note?}`, plus `clientId` for a manager and the zone of the visits. */
 const newRequest = z.strictObject({
@@ -31,7 +25,7 @@ const newRequest = z.strictObject({
   visits: z.array(window).min(1).max(20).optional(),
   visitId: uuid.optional(),
   note: z.string().trim().min(1).max(1000).optional(),
-  timeZone: z.string().max(64).refine((z) => IANAZone.isValidZone(z), 'an IANA time zone such as Europe/London').optional(),
+  timeZone: ianaZone.optional(),
 }).superRefine((r, c) => {
   const visits = r.visits?.length ?? 0;
   if (r.kind === 'visits' && visits === 0) c.addIssue({ code: 'custom', path: ['visits'], message: 'a request for visits names at least one' });

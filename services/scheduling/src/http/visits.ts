@@ -1,17 +1,15 @@
 import { Router } from 'express';
-import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { principalOf, requirePermission } from '@roster/platform/auth/middleware';
 import { parse } from '@roster/platform/http/app';
 import { notFound } from '@roster/platform/http/problem';
 import type { SchedulingContext } from '../context.js';
+import { checkVisitWindow, ianaZone, instant } from './schemas.js';
 import { addSurcharge, assignVisit, completeVisit, createVisit } from '../visits/commands.js';
 import { findVisibleVisit, listVisits, surchargeDto, surchargesOf, visitDto } from '../visits/queries.js';
 import { visitScopeOf } from '../visits/scope.js';
 
 const uuid = z.uuid();
-const instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
-const MAX_VISIT_MS = 7 * 86_400_000;
 
 const newVisitBody = z.strictObject({
   clientId: uuid,
@@ -19,13 +17,8 @@ const newVisitBody = z.strictObject({
   startsAt: instant,
   endsAt: instant,
   service: z.string().trim().min(1).max(100).optional(),
-  timeZone: z.string().max(64).refine((z) => IANAZone.isValidZone(z), 'an IANA time zone such as Europe/London').optional(),
-}).superRefine((v, c) => {
-  // Zod runs this even when a field failed (and was not transformed): compare only real instants.
-  if (!(v.startsAt instanceof Date) || !(v.endsAt instanceof Date)) return;
-  if (v.endsAt <= v.startsAt) c.addIssue({ code: 'custom', path: ['endsAt'], message: 'endsAt must be after startsAt' });
-  else if (v.endsAt.getTime() - v.startsAt.getTime() > MAX_VISIT_MS) c.addIssue({ code: 'custom', path: ['endsAt'], message: 'a visit lasts at most 7 days' });
-});
+  timeZone: ianaZone.optional(),
+}).superRefine(checkVisitWindow);
 
 const listQuery = z.strictObject({
   sitterId: uuid.optional(),
