@@ -3,25 +3,14 @@ import type { SqlTx } from '@roster/platform/db/database';
 import { enqueueMessage, tally } from '../messages/enqueue.js';
 import { fireMonitors } from '../monitors/monitors.js';
 import { displayName, findPerson } from '../people/recipients.js';
-import { plural } from '../templates/render.js';
+import { DAY_AND_CLOCK, localTime, plural } from '../templates/render.js';
 import type { Reaction } from './react.js';
 
 interface Window { startsAt: string; endsAt: string; service: string | null }
 
 /** A window as the client reads it, in the request's zone: "Mon 8 Dec, 10:00" to "11:00". */
 function windowsIn(visits: readonly Window[], timeZone: string) {
-  const format = (iso: string, options: Intl.DateTimeFormatOptions) => {
-    try {
-      return new Intl.DateTimeFormat('en-GB', { timeZone, ...options }).format(new Date(iso));
-    } catch {
-      return iso;
-    }
-  };
-  return visits.map((v) => ({
-    startsAt: format(v.startsAt, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }),
-    endsAt: format(v.endsAt, { hour: '2-digit', minute: '2-digit' }),
-    service: v.service ?? '',
-  }));
+  return visits.map((v) => ({ startsAt: localTime(v.startsAt, timeZone, DAY_AND_CLOCK), endsAt: localTime(v.endsAt, timeZone), service: v.service ?? '' }));
 }
 
 /** What was asked, in words: "2 visits", "a change of a visit", "the cancellation of a visit". */

@@ -3,7 +3,7 @@ import type { SqlTx } from '@roster/platform/db/database';
 import { enqueueMessage, tally, type QueueOutcome } from '../messages/enqueue.js';
 import { fireMonitors } from '../monitors/monitors.js';
 import { displayName, findPerson, managersOf, MANAGING_ROLES } from '../people/recipients.js';
-import { plural, pluralForm } from '../templates/render.js';
+import { localTime, plural, pluralForm } from '../templates/render.js';
 import type { Reaction } from './react.js';
 
 /**
@@ -30,13 +30,6 @@ export async function tellManagersVisitsNeedSitter(tx: SqlTx, event: EventOf<'vi
   return { step, counts: tally(outcomes) };
 }
 
-const clock = (iso: string, timeZone: string): string => {
-  try {
-    return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
-  } catch {
-    return iso;
-  }
-};
 
 /** N2: the automatic schedule e-mail, when the sitter subscribed and is active; once per sitter per day. */
 export async function sendDailySchedule(tx: SqlTx, event: EventOf<'schedule.digest'>): Promise<Reaction> {
@@ -50,7 +43,7 @@ export async function sendDailySchedule(tx: SqlTx, event: EventOf<'schedule.dige
     tenantId: event.tenantid, cause: event, template: 'daily_schedule', channel: 'email', recipientPersonId: d.sitterId, to: sitter.email,
     variables: {
       firstName: sitter.firstName ?? '', date: d.date, timeZone: d.timeZone, visitCount: d.visits.length,
-      visits: d.visits.map((v) => ({ startsAt: clock(v.startsAt, d.timeZone), endsAt: clock(v.endsAt, d.timeZone), clientName: v.clientName ?? 'a client', service: v.service ?? '' })),
+      visits: d.visits.map((v) => ({ startsAt: localTime(v.startsAt, d.timeZone), endsAt: localTime(v.endsAt, d.timeZone), clientName: v.clientName ?? 'a client', service: v.service ?? '' })),
     },
     idempotencyKey: `daily_schedule:${d.date}:${d.sitterId}`,
   });

@@ -157,3 +157,15 @@ export function validateTemplate(def: TemplateDefinition, text: TemplateText): v
 }
 
 export const templateDefinition = (key: string): TemplateDefinition | undefined => DEFAULT_TEMPLATES.get(key);
+
+export const CLOCK: Intl.DateTimeFormatOptions = { hour: '2-digit', minute: '2-digit' };
+export const DAY_AND_CLOCK: Intl.DateTimeFormatOptions = { weekday: 'short', day: 'numeric', month: 'short', ...CLOCK };
+
+/** An instant as a person reads it in `timeZone` ("10:00", "Mon 8 Dec, 10:00"); the ISO text when the zone is unknown. */
+export function localTime(iso: string, timeZone: string, options: Intl.DateTimeFormatOptions = CLOCK): string {
+  try {
+    return new Intl.DateTimeFormat('en-GB', { timeZone, ...options }).format(new Date(iso));
+  } catch {
+    return iso;
+  }
+}
