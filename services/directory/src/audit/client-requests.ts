@@ -1,8 +1,6 @@
 import type { EventOf } from '@roster/contracts';
-import { claimInbox } from '@roster/platform/inbox';
 import type { DirectoryDb } from '../db/client.js';
-import { roleKeysOf } from '../people/view.js';
-import { recordAudit } from './audit.js';
+import { recordEventOnTrail } from './events.js';
 
 export type ClientRequestEvent = EventOf<'request.submitted' | 'request.approved' | 'request.declined'>;
 
@@ -12,17 +10,9 @@ export type ClientRequestEvent = EventOf<'request.submitted' | 'request.approved
  */
 export async function recordClientRequest(db: DirectoryDb, event: ClientRequestEvent): Promise<void> {
   const d = event.data;
-  await db.$transaction(async (tx) => {
-    if (!(await claimInbox(tx, 'directory', event))) return;
-    const client = await tx.person.findFirst({ where: { id: d.clientId, tenantId: event.tenantid }, select: { id: true } });
-    if (!client) return; // another tenant's id, or a client this directory never had
-    const { accountIds } = await roleKeysOf(tx, d.clientId);
-    const detail: Record<string, unknown> = { requestId: d.requestId, kind: d.kind };
-    if (event.type === 'request.submitted') Object.assign(detail, { visits: event.data.visits.length, visitId: event.data.visitId });
-    if (event.type === 'request.approved') Object.assign(detail, { visitIds: event.data.visitIds, sitterId: event.data.sitterId });
-    if (event.type === 'request.declined') Object.assign(detail, { reason: event.data.reason });
-    await recordAudit(tx, {
-      tenantId: event.tenantid, actor: d.actor, action: event.type, subjectId: d.clientId, accountIds, at: new Date(event.time), detail,
-    });
-  });
+  const detail: Record<string, unknown> = { requestId: d.requestId, kind: d.kind };
+  if (event.type === 'request.submitted') Object.assign(detail, { visits: event.data.visits.length, visitId: event.data.visitId });
+  if (event.type === 'request.approved') Object.assign(detail, { visitIds: event.data.visitIds, sitterId: event.data.sitterId });
+  if (event.type === 'request.declined') Object.assign(detail, { reason: event.data.reason });
+  await recordEventOnTrail(db, event, { subjectId: d.clientId, actor: d.actor, detail });
 }

@@ -1,7 +1,8 @@
 import type { EventOf } from '@roster/contracts';
 import { claimInbox } from '@roster/platform/inbox';
 import type { DirectoryDb } from '../db/client.js';
-import { recordAudit } from '../audit/audit.js';
+import { recordAudit, SYSTEM_ACTOR } from '../audit/audit.js';
+import { recordEventOnTrail } from '../audit/events.js';
 import { roleKeysOf } from '../people/view.js';
 
 export type LoginEvent = EventOf<'login.granted' | 'login.enabled' | 'login.disabled' | 'password.reset'>;
@@ -39,15 +40,6 @@ export type CascadeFactEvent = EventOf<'visits.unassigned' | 'visits.deleted'>;
 /** P9: effects of a cascade in other services, on the trail of the person they concern, by `system`, linked to the operation. */
 export async function recordCascadeFact(db: DirectoryDb, event: CascadeFactEvent): Promise<void> {
   const subjectId = event.type === 'visits.unassigned' ? event.data.sitterId : event.data.clientId;
-  await db.$transaction(async (tx) => {
-    if (!(await claimInbox(tx, 'directory', event))) return;
-    const person = await tx.person.findFirst({ where: { id: subjectId, tenantId: event.tenantid }, select: { id: true } });
-    if (!person) return;
-    const { accountIds } = await roleKeysOf(tx, subjectId);
-    const { sitterId: _s, clientId: _c, visitIds: _v, ...detail } = event.data as Record<string, unknown>;
-    await recordAudit(tx, {
-      tenantId: event.tenantid, actor: { kind: 'system', personId: null, impersonatorId: null }, action: event.type, subjectId,
-      accountIds, operationId: uuidOrNull(event.correlationid), at: new Date(event.time), detail,
-    });
-  });
+  const { sitterId: _s, clientId: _c, visitIds: _v, ...detail } = event.data as Record<string, unknown>;
+  await recordEventOnTrail(db, event, { subjectId, actor: SYSTEM_ACTOR, detail, operationId: uuidOrNull(event.correlationid) });
 }
