@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import request from 'supertest';
+import type { DeadLetter } from '@roster/platform/bus/types';
 import { waitFor } from '../../../packages/platform/test/support/wait.js';
 import { startSmtpServer, type TestSmtpServer } from './support/smtp.js';
 import { event, lifecycle, startNotifications, SYSTEM, userCreated, type NotificationsSystem } from './support/system.js';
@@ -95,5 +96,19 @@ describe('client requests: monitors hear them, the client is told the answer (S3
     await waitFor('the answer handled', async () => (await system.service.ctx.prisma.$queryRawUnsafe<unknown[]>('SELECT 1 FROM inbox WHERE event_id = $1', declined.id)).length === 1 || null);
     await sleep(300);
     assert.equal(mailsTo('ada@example.com').length, before);
+  });
+
+  it('a request.submitted that breaks its schema goes to the dead letters with the reason and sends nothing', async () => {
+    const bad = submitted();
+    (bad.data as { kind: unknown }).kind = 'teleport';
+    const before = smtp.received.length;
+    const dead: DeadLetter[] = [];
+    const listening = await system.bus.consumeDeadLetters('notifications', async (l) => void dead.push(l));
+    await system.bus.publish([bad as never]);
+    const letter = await waitFor('the dead letter', () => dead.find((l) => l.eventId === bad.id) ?? null);
+    await listening.close();
+    assert.match(letter.reason, /kind/);
+    await sleep(300);
+    assert.equal(smtp.received.length, before);
   });
 });
