@@ -38,8 +38,8 @@ describe('hosted pages in a real browser (issue 17; chromium, memory bus)', () =
     const temporary = temporaryPasswordIn(mail.text);
 
     const issuer = system.envOf('identity').PUBLIC_URL!;
-    const app = await startWebApplication(issuer, async (redirectUri) =>
-      roster.expect(201, 'identity', 'POST', '/oauth/clients', { token: owner, body: { name: 'Walk planner', redirectUris: [redirectUri], public: false } }));
+    const app = await startWebApplication(issuer, async (redirectUri, postLogoutRedirectUri) =>
+      roster.expect(201, 'identity', 'POST', '/oauth/clients', { token: owner, body: { name: 'Walk planner', redirectUris: [redirectUri], postLogoutRedirectUris: [postLogoutRedirectUri], public: false } }));
     const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
     const blocked: string[] = [];
@@ -77,6 +77,20 @@ describe('hosted pages in a real browser (issue 17; chromium, memory bus)', () =
         assert.ok(page.url().startsWith(`${app.base}/cb`), page.url());
         assert.equal(await page.locator('h1').innerText(), 'Hello Sam Whiskers');
         assert.equal(await page.locator('#sub').innerText(), sitterId);
+
+        // Sign out from the application: Roster's confirmation page, then back to the application.
+        await page.goto(`${app.base}/logout`);
+        assert.equal(await page.title(), 'Sign out');
+        await page.getByRole('button', { name: 'Sign out' }).click();
+        assert.equal(await page.locator('h1').innerText(), 'Goodbye');
+        assert.ok(page.url().startsWith(`${app.base}/bye`), page.url());
+
+        // The application's client with a redirect_uri it never registered: Roster's error page, no redirect.
+        const evil = new URL(`${issuer}/oauth2/authorize`);
+        for (const [k, v] of Object.entries({ client_id: app.clientId, response_type: 'code', scope: 'openid', redirect_uri: 'https://evil.example/cb' })) evil.searchParams.set(k, v);
+        await page.goto(evil.href);
+        assert.equal(await page.title(), 'Something went wrong');
+        assert.ok(page.url().startsWith(issuer), page.url());
       });
     } finally {
       await context.close();

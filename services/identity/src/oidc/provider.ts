@@ -5,7 +5,7 @@ import type { IdentityContext } from '../context.js';
 import { postgresAdapter } from './adapter.js';
 import { findAccount } from './accounts.js';
 import { OIDC_SCOPES, secretMatches, TENANT_METADATA } from './clients.js';
-import { errorPage, logoutPage, loggedOutPage } from './pages.js';
+import { errorPage, logoutPage, loggedOutPage, PAGE_HEADERS } from './pages.js';
 
 /** Where oidc-provider's endpoints live under identity's public URL (the issuer); discovery lists only these. */
 export const OIDC_ROUTES = {
@@ -73,7 +73,13 @@ export function createOpenIdProvider(ctx: IdentityContext): Provider | null {
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
-        logoutSource: (koa, form) => void (koa.body = logoutPage(form)),
+        logoutSource: (koa, form) => {
+          // The confirmation's post ends in a redirect to the application: the CSP's form-action must allow
+          // that origin too, or a browser stops at this page (found by the browser test).
+          const back = koa.oidc.params?.post_logout_redirect_uri;
+          koa.set(PAGE_HEADERS(typeof back === 'string' ? [new URL(back).origin] : []));
+          koa.body = logoutPage(form);
+        },
         postLogoutSuccessSource: (koa) => void (koa.body = loggedOutPage()),
       },
     },
