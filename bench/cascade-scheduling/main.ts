@@ -21,7 +21,8 @@ import { createEvent } from '@roster/contracts';
 import { migratePostgres, openDatabase } from '@roster/platform/db/database';
 import { ADMIN_DATABASE_URL, createTestDatabase, type TestDatabase } from '../../packages/platform/test/support/postgres.js';
 import { makeClient } from '../../services/scheduling/src/db/client.js';
-import { applySchedulingEvent, type EventHandlingContext } from '../../services/scheduling/src/people/lifecycle.js';
+import { BatchingConsumer } from '@roster/platform/consumers';
+import { schedulingConsumers } from '../../services/scheduling/src/consumers.js';
 import { schedulingService } from '../../services/scheduling/src/service.js';
 import { createNaiveVisitTable, seedSitter } from './seed.js';
 
@@ -55,14 +56,16 @@ async function main(): Promise<void> {
   const pool = new pg.Pool({ connectionString: database.url, max: 4 });
   pool.on('error', () => undefined);
   await createNaiveVisitTable(pool);
-  const ctx: EventHandlingContext = { prisma: db.client, logger: pino({ level: 'silent' }) as never, relay: { nudge: () => undefined } as never };
+  const logger = pino({ level: 'silent' });
+  // The service's own consumer, as its subscription runs it (inbox, effect, step, commit), without the bus.
+  const consumer = new BatchingConsumer(schedulingConsumers({ logger }), { db: db.client, relay: { nudge: () => undefined }, logger });
   const samples: Sample[] = [];
   try {
     // Warm-up: JIT, connections, plans.
     for (let i = 0; i < 3; i++) {
       const w = await seedSitter(pool, 500);
-      await applySchedulingEvent(ctx, preview(w.tenantId, w.sitterId));
-      await applySchedulingEvent(ctx, deactivation(w.tenantId, w.sitterId));
+      await consumer.handle(preview(w.tenantId, w.sitterId));
+      await consumer.handle(deactivation(w.tenantId, w.sitterId));
     }
     for (const size of sizes) {
       const rounds = roundsFor(size);
@@ -74,10 +77,10 @@ async function main(): Promise<void> {
         await pool.query('ANALYZE visit; ANALYZE visit_assignment; ANALYZE visit_naive');
         const runCascade = async () => {
           let started = performance.now();
-          await applySchedulingEvent(ctx, preview(forCascade.tenantId, forCascade.sitterId));
+          await consumer.handle(preview(forCascade.tenantId, forCascade.sitterId));
           samples.push({ size, path: 'dry run', ms: performance.now() - started, touched: size });
           started = performance.now();
-          await applySchedulingEvent(ctx, deactivation(forCascade.tenantId, forCascade.sitterId));
+          await consumer.handle(deactivation(forCascade.tenantId, forCascade.sitterId));
           samples.push({ size, path: 'cascade', ms: performance.now() - started, touched: size });
         };
         const plain = (path: Path, sql: string, who: { tenantId: string; sitterId: string }) => async () => {

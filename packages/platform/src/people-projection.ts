@@ -1,7 +1,7 @@
 import type { EventOf, RosterEvent, ServiceName } from '@roster/contracts';
 import type { BusLogger } from './bus/types.js';
 import type { SqlTx } from './db/database.js';
-import { recordStep } from './steps.js';
+import type { EffectMap, EffectReport, EventHandling } from './consumers.js';
 
 /**
  * Every service keeps the small projection of people it needs (rule 1) in a `person_projection`
@@ -69,27 +69,25 @@ export interface PersonLifecycle<R extends StepReport = StepReport, Tx extends S
    * what an older version may still fill in.
    */
   recordProfile?(tx: Tx, event: PersonEvent, fresh: boolean): Promise<void>;
+  /** After an effect applied, in its transaction (identity schedules its local revocation). */
+  onApplied?(report: R, event: PersonEvent, handling: EventHandling<Tx>): void;
 }
 
 export const isPersonEvent = (event: RosterEvent): event is PersonEvent => (PERSON_EVENT_TYPES as string[]).includes(event.type);
 
 /**
- * Applies a person lifecycle event or an impact preview in the caller's inbox-guarded transaction:
- * the versioned projection, the service's profile columns, the effect and its cascade step, so the
- * step is reported if and only if the effect committed. An event older than the stored version
- * changes nothing and is reported as `stale_ignored` (rule 3). Returns the effect's report, or
- * null when nothing was applied (a preview, a stale event, an event without effect).
+ * A person lifecycle event or an impact preview, in the batch's inbox-guarded transaction: the
+ * versioned projection, the service's profile columns and the effect, reported as the service's
+ * cascade step, so the step is recorded if and only if the effect committed. An event older than
+ * the stored version changes nothing and is reported as `stale_ignored` (rule 3).
  */
 export async function applyPersonLifecycleEvent<R extends StepReport, Tx extends SqlTx>(
-  tx: Tx, lifecycle: PersonLifecycle<R, Tx>, event: PersonEvent | PreviewEvent, startedAt: number,
-): Promise<R | null> {
-  const { service } = lifecycle;
+  lifecycle: PersonLifecycle<R, Tx>, event: PersonEvent | PreviewEvent, handling: EventHandling<Tx>,
+): Promise<EffectReport | null> {
+  const { tx } = handling;
   if (event.type === 'cascade.preview_requested') {
     const would = await lifecycle.preview(tx, event);
-    if (would) {
-      await recordStep(tx, { service, step: would.step, outcome: 'previewed', counts: would.counts, detail: would.detail ?? null, startedAt, cause: event, dryRun: true });
-    }
-    return null;
+    return would ? { step: would.step, outcome: 'previewed', counts: would.counts, detail: would.detail ?? null, dryRun: true } : null;
   }
   const fresh = await advancePersonProjection(tx, event);
   await lifecycle.recordProfile?.(tx, event, fresh);
@@ -98,16 +96,17 @@ export async function applyPersonLifecycleEvent<R extends StepReport, Tx extends
   const step = typeof effect.step === 'function' ? effect.step(event) : effect.step;
   if (!fresh) {
     lifecycle.logger.info({ eventId: event.id, type: event.type, version: event.subjectversion }, 'stale person event ignored');
-    await recordStep(tx, {
-      service, step, outcome: 'stale_ignored', counts: {}, startedAt, cause: event, detail: 'a newer version of the person was already applied',
-    });
-    return null;
+    return { step, outcome: 'stale_ignored', counts: {}, detail: 'a newer version of the person was already applied' };
   }
   const report = await effect.apply(tx, event);
   if (!report) return null;
-  const touched = Object.values(report.counts).some((n) => n > 0);
-  await recordStep(tx, {
-    service, step: report.step ?? step, outcome: touched ? 'applied' : 'no_change', counts: report.counts, detail: report.detail ?? null, startedAt, cause: event,
-  });
-  return report;
+  lifecycle.logger.info({ personId: event.data.personId, type: event.type, step: report.step ?? step, counts: report.counts }, 'person event applied');
+  lifecycle.onApplied?.(report, event, handling);
+  return { step: report.step ?? step, counts: report.counts, detail: report.detail ?? null };
+}
+
+/** The consumer model's effects for a service's column of the cascade table: every person event and the preview. */
+export function personLifecycleEffects<R extends StepReport, Tx extends SqlTx>(lifecycle: PersonLifecycle<R, Tx>): EffectMap<Tx> {
+  const effect = (event: PersonEvent | PreviewEvent, handling: EventHandling<Tx>) => applyPersonLifecycleEvent(lifecycle, event, handling);
+  return Object.fromEntries([...PERSON_EVENT_TYPES, 'cascade.preview_requested'].map((type) => [type, effect])) as EffectMap<Tx>;
 }

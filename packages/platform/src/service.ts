@@ -5,10 +5,11 @@ import type { Router } from 'express';
 import type { ServiceName } from '@roster/contracts';
 import { createServiceAuth, revocationSubscription, type ServiceAuth } from './auth/index.js';
 import { createBus, MemoryBus } from './bus/index.js';
-import type { Bus, Subscription, SubscriptionOptions } from './bus/types.js';
+import type { Bus, Subscription } from './bus/types.js';
+import { BatchingConsumer, subscriptionOf, type Consumers, type TransactionRunner } from './consumers.js';
 import { loadConfig, type ServiceConfig } from './config.js';
 import { configureCursorKey } from './http/cursor.js';
-import { openDatabase, type Database, type MakeClient, type SqlClient } from './db/database.js';
+import { openDatabase, type Database, type MakeClient, type SqlClient, type SqlTx } from './db/database.js';
 import { createHttpApp } from './http/app.js';
 import { createLogger, redactUrl, type Logger } from './logging.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
@@ -30,7 +31,7 @@ export interface ServiceContext<C extends SqlClient> {
   auth: ServiceAuth;
 }
 
-export interface ServiceDefinition<C extends SqlClient> {
+export interface ServiceDefinition<C extends SqlClient, Tx extends SqlTx = SqlTx> {
   name: ServiceName;
   defaultPort: number;
   /** Absolute path of the service's `prisma/migrations`. */
@@ -43,8 +44,11 @@ export interface ServiceDefinition<C extends SqlClient> {
    * before the JSON kit's body parsing: they parse, validate and answer errors themselves.
    */
   pages?(ctx: ServiceContext<C>): Router;
-  /** What the service consumes; the group is the service name. */
-  subscriptions(ctx: ServiceContext<C>): Omit<SubscriptionOptions, 'group'>[];
+  /**
+   * What the service consumes: the effect of each event type, run by the platform's one consumer
+   * model (consumers.ts) in batches; the consumer group is the service's name. Null: nothing.
+   */
+  consumers(ctx: ServiceContext<C>): Consumers<Tx> | null;
   /**
    * The service's own background work (senders, periodic jobs), started once its consumers and
    * relay run; stopped after the consumers close and before the relay flushes, so whatever it
@@ -73,11 +77,11 @@ export interface RunningService<C extends SqlClient> {
  * HTTP. Everything it starts runs as that service's work (spans carry `roster.service`), which
  * matters when several services share a process.
  */
-export function startService<C extends SqlClient>(def: ServiceDefinition<C>, options: StartOptions = {}): Promise<RunningService<C>> {
+export function startService<C extends SqlClient, Tx extends SqlTx>(def: ServiceDefinition<C, Tx>, options: StartOptions = {}): Promise<RunningService<C>> {
   return runAsService(def.name, () => start(def, options));
 }
 
-async function start<C extends SqlClient>(def: ServiceDefinition<C>, options: StartOptions): Promise<RunningService<C>> {
+async function start<C extends SqlClient, Tx extends SqlTx>(def: ServiceDefinition<C, Tx>, options: StartOptions): Promise<RunningService<C>> {
   // Before the express app exists: the http/express instrumentations patch what it will use.
   const telemetry = startTelemetry({ service: def.name });
   const config = loadConfig(def.name, options.env ?? process.env, def.defaultPort);
@@ -100,12 +104,14 @@ async function start<C extends SqlClient>(def: ServiceDefinition<C>, options: St
   const subscriptions: Subscription[] = [];
   // Every replica learns every revocation at once, whatever the service consumes otherwise.
   subscriptions.push(await bus.subscribe({ ...revocationSubscription({ db: db.client, notBefore: auth.notBefore, logger, onRevoked: (reason) => metrics.revocations(reason) }), group: revocationGroup(def.name) }));
-  const own = def.subscriptions(ctx);
-  assertNoCompetingSubscriptions(def.name, own);
+  const consumers = def.consumers(ctx);
+  // The service's client runs its interactive transactions on the `Tx` its definition names.
+  const runner = ctx.prisma as unknown as TransactionRunner<Tx>;
+  const own = consumers ? [subscriptionOf(new BatchingConsumer(consumers, { db: runner, relay, logger }))] : [];
   metrics.watchDeadLetterDepth(deadLetterGroups(def.name, own), (group) => bus.deadLetterDepth(group));
-  for (const s of own.filter((o) => o.delivery === 'broadcast')) subscriptions.push(await bus.subscribe({ ...s, group: def.name }));
-  const competing = oneSubscription(own.filter((o) => o.delivery !== 'broadcast'));
-  if (competing) subscriptions.push(await bus.subscribe({ ...competing, group: def.name }));
+  // One subscription per group: on Kafka, members of one group subscribed to different topics
+  // would be assigned partitions they never read.
+  for (const s of own) subscriptions.push(await bus.subscribe({ ...s, group: def.name }));
   relay.start();
   const background = def.background?.(ctx);
 
@@ -185,45 +191,8 @@ export function deadLetterGroups(service: string, subscriptions: readonly unknow
   return [...(subscriptions.length > 0 ? [service] : []), revocationGroup(service)];
 }
 
-/**
- * A service's subscriptions share its consumer group (one durable queue / consumer group), so two
- * of them listing the same type would compete for it and each would see only some of those
- * events: refused at start rather than lost in production.
- */
-export function assertNoCompetingSubscriptions(service: string, subscriptions: readonly Pick<SubscriptionOptions, 'types' | 'delivery'>[]): void {
-  const owner = new Map<string, number>();
-  subscriptions.forEach((s, i) => {
-    if (s.delivery === 'broadcast') return;
-    for (const type of s.types) {
-      const first = owner.get(type);
-      if (first !== undefined) throw new Error(`${service}: subscriptions ${first} and ${i} both consume ${type}; they would compete for it (merge them)`);
-      owner.set(type, i);
-    }
-  });
-}
-
-/**
- * A service's subscriptions as the one subscription its consumer group gets, dispatching each
- * event to the handler that listed its type. On Kafka, members of one group subscribed to
- * different topics would be assigned partitions they never read; one consumer per group per
- * process avoids that on every transport.
- */
-export function oneSubscription(subscriptions: readonly Omit<SubscriptionOptions, 'group'>[]): Omit<SubscriptionOptions, 'group'> | null {
-  if (subscriptions.length === 0) return null;
-  if (subscriptions.length === 1) return subscriptions[0]!;
-  const handlerOf = new Map<string, SubscriptionOptions['handler']>();
-  for (const s of subscriptions) for (const type of s.types) handlerOf.set(type, s.handler);
-  const retries = subscriptions.map((s) => s.retry).filter((r) => r !== undefined);
-  return {
-    types: [...handlerOf.keys()],
-    handler: (event, ctx) => handlerOf.get(event.type)!(event, ctx),
-    ...(retries[0] ? { retry: retries[0] } : {}),
-    ...(subscriptions.some((s) => s.concurrency) ? { concurrency: Math.max(...subscriptions.map((s) => s.concurrency ?? 16)) } : {}),
-  };
-}
-
 /** `node services/<name>/dist/main.js`: one service, stopped gracefully on SIGTERM/SIGINT. */
-export async function runStandalone<C extends SqlClient>(def: ServiceDefinition<C>): Promise<void> {
+export async function runStandalone<C extends SqlClient, Tx extends SqlTx>(def: ServiceDefinition<C, Tx>): Promise<void> {
   let running: RunningService<C>;
   try {
     running = await startService(def);
@@ -235,7 +204,7 @@ export async function runStandalone<C extends SqlClient>(def: ServiceDefinition<
 }
 
 /** `node services/<name>/dist/migrate.js`: applies the service's committed migrations to DATABASE_URL and exits. */
-export async function runMigrations<C extends SqlClient>(def: ServiceDefinition<C>): Promise<void> {
+export async function runMigrations<C extends SqlClient, Tx extends SqlTx>(def: ServiceDefinition<C, Tx>): Promise<void> {
   const config = loadConfig(def.name, process.env, def.defaultPort);
   try {
     const db = await openDatabase({ url: config.databaseUrl, migrationsDir: def.migrationsDir, migrate: true }, def.makeClient);

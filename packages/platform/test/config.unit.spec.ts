@@ -69,26 +69,3 @@ describe('service configuration', () => {
   });
 });
 
-describe('a service\'s subscriptions', () => {
-  it('may not list one type twice: in one consumer group they would compete and each see only some events', async () => {
-    const { assertNoCompetingSubscriptions } = await import('../src/service.js');
-    assert.doesNotThrow(() => assertNoCompetingSubscriptions('scheduling', [{ types: ['user.created'] }, { types: ['user.deactivated'] }, { types: ['user.created'], delivery: 'broadcast' }]));
-    assert.throws(() => assertNoCompetingSubscriptions('scheduling', [{ types: ['user.created', 'access.granted'] }, { types: ['access.granted'] }]), /subscriptions 0 and 1 both consume access.granted/);
-  });
-});
-
-describe('a service\'s consumer group', () => {
-  it('gets one subscription that hands each event to the handler listing its type', async () => {
-    const { oneSubscription } = await import('../src/service.js');
-    const seen: string[] = [];
-    const merged = oneSubscription([
-      { types: ['user.created'], handler: async (e) => void seen.push(`a:${e.type}`) },
-      { types: ['access.granted', 'role.changed'], handler: async (e) => void seen.push(`b:${e.type}`) },
-    ])!;
-    assert.deepEqual([...merged.types].sort(), ['access.granted', 'role.changed', 'user.created']);
-    const ctx = { transport: 'memory' as const, attempt: 1, group: 'g' };
-    await merged.handler({ type: 'role.changed' } as never, ctx);
-    await merged.handler({ type: 'user.created' } as never, ctx);
-    assert.deepEqual(seen, ['b:role.changed', 'a:user.created']);
-  });
-});

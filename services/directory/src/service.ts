@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import type { ServiceDefinition } from '@roster/platform/service';
-import { makeClient, type DirectoryDb } from './db/client.js';
-import { directorySubscriptions } from './events/subscriptions.js';
+import { makeClient, type DirectoryDb, type DirectoryTx } from './db/client.js';
+import { directoryConsumers } from './consumers.js';
 import { invitationsRouter } from './http/invitations.js';
 import { accessRouter } from './http/access.js';
 import { auditRouter } from './http/audit.js';
@@ -12,7 +12,7 @@ import { scimRouter } from './http/scim.js';
 
 export type { DirectoryContext } from './context.js';
 
-export const directoryService: ServiceDefinition<DirectoryDb> = {
+export const directoryService: ServiceDefinition<DirectoryDb, DirectoryTx> = {
   name: 'directory',
   defaultPort: 4002,
   migrationsDir: fileURLToPath(new URL('../prisma/migrations', import.meta.url)),
@@ -24,5 +24,5 @@ export const directoryService: ServiceDefinition<DirectoryDb> = {
     .use(auditRouter(ctx))
     .use(invitationsRouter(ctx))
     .use(scimRouter(ctx)),
-  subscriptions: directorySubscriptions,
+  consumers: directoryConsumers,
 };

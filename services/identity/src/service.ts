@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import type { ServiceDefinition } from '@roster/platform/service';
-import { makeClient, type IdentityDb } from './db/client.js';
-import { identitySubscriptions } from './events/subscriptions.js';
+import { makeClient, type IdentityDb, type IdentityTx } from './db/client.js';
+import { identityConsumers } from './consumers.js';
 import { discoveryRouter } from './http/discovery.js';
 import { impersonationsRouter } from './http/impersonations.js';
 import { invitationsRouter } from './http/invitations.js';
@@ -17,7 +17,7 @@ import { startRetention } from './sessions/retention.js';
 
 export type { IdentityContext } from './context.js';
 
-export const identityService: ServiceDefinition<IdentityDb> = {
+export const identityService: ServiceDefinition<IdentityDb, IdentityTx> = {
   name: 'identity',
   defaultPort: 4001,
   migrationsDir: fileURLToPath(new URL('../prisma/migrations', import.meta.url)),
@@ -44,5 +44,5 @@ export const identityService: ServiceDefinition<IdentityDb> = {
     const jobs = [startRetention(ctx), startImpersonationExpiry(ctx)];
     return { stop: async () => void (await Promise.all(jobs.map((j) => j.stop()))) };
   },
-  subscriptions: identitySubscriptions,
+  consumers: identityConsumers,
 };

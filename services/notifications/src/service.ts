@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import type { ServiceDefinition } from '@roster/platform/service';
 import { makeClient, type NotificationsDb } from './db/client.js';
-import { notificationsSubscriptions } from './events/subscriptions.js';
+import { notificationsConsumers } from './consumers.js';
 import { callbacksRouter } from './http/callbacks.js';
 import { messagesRouter } from './http/messages.js';
 import { monitorsRouter } from './http/monitors.js';
@@ -23,6 +23,6 @@ export const notificationsService: ServiceDefinition<NotificationsDb> = {
     .use(subscriptionsRouter(ctx))
     .use(monitorsRouter(ctx))
     .use(callbacksRouter(ctx)),
-  subscriptions: notificationsSubscriptions,
+  consumers: notificationsConsumers,
   background: startRuntime,
 };

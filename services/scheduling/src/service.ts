@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import type { ServiceDefinition } from '@roster/platform/service';
 import { makeClient, type SchedulingDb } from './db/client.js';
-import { schedulingSubscriptions } from './events/subscriptions.js';
+import { schedulingConsumers } from './consumers.js';
 import { clientsRouter } from './http/clients.js';
 import { requestsRouter } from './http/requests.js';
 import { schedulesRouter } from './http/schedules.js';
@@ -19,5 +19,5 @@ export const schedulingService: ServiceDefinition<SchedulingDb> = {
   routes: (ctx) => Router().use(visitsRouter(ctx)).use(schedulesRouter(ctx)).use(clientsRouter(ctx)).use(requestsRouter(ctx)),
   // The horizon extension and the daily digests; a run in progress finishes before the database closes.
   background: startScheduledJobs,
-  subscriptions: schedulingSubscriptions,
+  consumers: schedulingConsumers,
 };

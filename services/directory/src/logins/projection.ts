@@ -1,6 +1,5 @@
 import type { EventOf } from '@roster/contracts';
-import { claimInbox } from '@roster/platform/inbox';
-import type { DirectoryDb } from '../db/client.js';
+import type { DirectoryTx } from '../db/client.js';
 import { recordAudit, SYSTEM_ACTOR } from '../audit/audit.js';
 import { recordEventOnTrail } from '../audit/events.js';
 import { roleKeysOf } from '../people/view.js';
@@ -9,27 +8,24 @@ export type LoginEvent = EventOf<'login.granted' | 'login.enabled' | 'login.disa
 
 /**
  * What the directory shows of a person's login (`hasLogin`, `loginEnabled`), from identity's
- * events, once per event (inbox) and never letting an older event overwrite a newer one (event
+ * events, never letting an older event overwrite a newer one (event
  * time against `login_changed_at`). Each is also a line of the person's audit trail (P9).
  */
-export async function applyLoginEvent(db: DirectoryDb, event: LoginEvent): Promise<void> {
+export async function applyLoginEvent(tx: DirectoryTx, event: LoginEvent): Promise<void> {
   const personId = event.data.personId;
   const enabled = event.type === 'login.disabled' ? false : event.type === 'password.reset' ? null : true;
-  await db.$transaction(async (tx) => {
-    if (!(await claimInbox(tx, 'directory', event))) return;
-    const changed = await tx.$executeRawUnsafe(
-      `UPDATE person SET has_login = true, login_enabled = COALESCE($3, login_enabled), login_changed_at = $4
-       WHERE id = $1::uuid AND tenant_id = $2::uuid AND (login_changed_at IS NULL OR login_changed_at <= $4)`,
-      personId, event.tenantid, enabled, new Date(event.time),
-    );
-    const person = await tx.person.findFirst({ where: { id: personId, tenantId: event.tenantid }, select: { id: true } });
-    if (!person) return; // another tenant's id, or a person this directory never had: nothing to show
-    const { accountIds } = await roleKeysOf(tx, personId);
-    await recordAudit(tx, {
-      tenantId: event.tenantid, actor: event.data.actor, action: event.type, subjectId: personId, accountIds,
-      operationId: uuidOrNull(event.correlationid), at: new Date(event.time),
-      detail: { applied: changed === 1, ...(event.type === 'password.reset' ? { reason: event.data.reason } : {}) },
-    });
+  const changed = await tx.$executeRawUnsafe(
+    `UPDATE person SET has_login = true, login_enabled = COALESCE($3, login_enabled), login_changed_at = $4
+     WHERE id = $1::uuid AND tenant_id = $2::uuid AND (login_changed_at IS NULL OR login_changed_at <= $4)`,
+    personId, event.tenantid, enabled, new Date(event.time),
+  );
+  const person = await tx.person.findFirst({ where: { id: personId, tenantId: event.tenantid }, select: { id: true } });
+  if (!person) return; // another tenant's id, or a person this directory never had: nothing to show
+  const { accountIds } = await roleKeysOf(tx, personId);
+  await recordAudit(tx, {
+    tenantId: event.tenantid, actor: event.data.actor, action: event.type, subjectId: personId, accountIds,
+    operationId: uuidOrNull(event.correlationid), at: new Date(event.time),
+    detail: { applied: changed === 1, ...(event.type === 'password.reset' ? { reason: event.data.reason } : {}) },
   });
 }
 
@@ -38,8 +34,8 @@ const uuidOrNull = (s: string | undefined) => (s && /^[0-9a-f]{8}-[0-9a-f]{4}-[0
 export type CascadeFactEvent = EventOf<'visits.unassigned' | 'visits.deleted'>;
 
 /** P9: effects of a cascade in other services, on the trail of the person they concern, by `system`, linked to the operation. */
-export async function recordCascadeFact(db: DirectoryDb, event: CascadeFactEvent): Promise<void> {
+export async function recordCascadeFact(tx: DirectoryTx, event: CascadeFactEvent): Promise<void> {
   const subjectId = event.type === 'visits.unassigned' ? event.data.sitterId : event.data.clientId;
   const { sitterId: _s, clientId: _c, visitIds: _v, ...detail } = event.data as Record<string, unknown>;
-  await recordEventOnTrail(db, event, { subjectId, actor: SYSTEM_ACTOR, detail, operationId: uuidOrNull(event.correlationid) });
+  await recordEventOnTrail(tx, event, { subjectId, actor: SYSTEM_ACTOR, detail, operationId: uuidOrNull(event.correlationid) });
 }

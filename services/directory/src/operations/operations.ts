@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expectedStepsFor, isEventType, type EventEnvelope, type EventOf } from '@roster/contracts';
 import type { SqlTx } from '@roster/platform/db/database';
-import { claimInbox } from '@roster/platform/inbox';
 import type { DirectoryDb, DirectoryTx } from '../db/client.js';
 import { Prisma } from '../db/generated/client.js';
 
@@ -52,12 +51,11 @@ export async function startOperation(
  * Steps of cascades that started outside the directory create their operation on first sight
  * (awaiting one step per expected service).
  */
-export async function recordCascadeStep(db: DirectoryDb, event: EventOf<'cascade.step.completed'>): Promise<void> {
+export async function recordCascadeStep(tx: DirectoryTx, event: EventOf<'cascade.step.completed'>): Promise<void> {
   const step = event.data;
   const tenantId = event.tenantid;
-  // The usual case, the operation exists: inbox claim and step in ONE statement (one implicit
-  // transaction, so the claim commits if and only if the step does, as claimInbox in a transaction
-  // would), one round trip per step: a bulk change's 1,000 steps land quickly.
+  // The usual case, the operation exists: the step, its audit line and what it awaits in ONE
+  // statement, one round trip per step (the platform claimed the inbox for the batch).
   const stepValues = Prisma.sql`${randomUUID()}::uuid, o.id, ${step.service}, ${step.step}, ${step.outcome}, ${JSON.stringify(step.counts)}::jsonb,
     ${step.durationMs}, ${step.dryRun}, ${step.detail}, ${step.causeType}, ${step.causeEventId}, ${new Date(event.time)}`;
   // P9: an effect a service applied is also a line of the audit trail, by `system`, linked to the
@@ -66,13 +64,11 @@ export async function recordCascadeStep(db: DirectoryDb, event: EventOf<'cascade
   // Part of the cascade by its correlation: the step's own cause (all its expected services, so a
   // cascade first seen through a later step still waits for the rest) and the events it caused.
   const followUps = awaitedStepsOf([{ id: step.causeEventId, type: step.causeType }, ...(step.followUps ?? [])]);
-  const [row] = await db.$queryRaw<{ recorded: number }[]>`
+  const [row] = await tx.$queryRaw<{ recorded: number }[]>`
     WITH o AS (SELECT id, subject_id FROM operation WHERE id = ${step.operationId}::uuid AND tenant_id = ${tenantId}::uuid),
-         claim AS (INSERT INTO inbox (consumer, event_id, type) SELECT 'directory', ${event.id}, ${event.type} WHERE EXISTS (SELECT 1 FROM o)
-                   ON CONFLICT DO NOTHING RETURNING 1),
          recorded AS (
            INSERT INTO operation_step (id, operation_id, service, step, outcome, counts, duration_ms, dry_run, detail, cause_type, cause_event_id, at)
-           SELECT ${stepValues} FROM o, claim RETURNING 1),
+           SELECT ${stepValues} FROM o RETURNING 1),
          audit AS (
            INSERT INTO audit_entry (id, tenant_id, at, actor_kind, action, subject_id, account_ids, operation_id, detail)
            SELECT ${randomUUID()}::uuid, ${tenantId}::uuid, ${new Date(event.time)}, 'system', ${`cascade.${step.service}.${step.step}`},
@@ -80,29 +76,26 @@ export async function recordCascadeStep(db: DirectoryDb, event: EventOf<'cascade
                   COALESCE((SELECT array_agg(m.account_id) FROM membership m WHERE m.tenant_id = ${tenantId}::uuid AND m.person_id = o.subject_id),
                            (SELECT array_agg(a.id) FROM account a WHERE a.tenant_id = ${tenantId}::uuid AND a.id = o.subject_id), '{}'),
                   o.id, ${JSON.stringify({ service: step.service, step: step.step, counts: step.counts, causeType: step.causeType })}::jsonb
-           FROM o, claim WHERE ${audited} AND o.subject_id IS NOT NULL),
+           FROM o WHERE ${audited} AND o.subject_id IS NOT NULL),
          followed AS (
            INSERT INTO operation_awaited (operation_id, event_id, service, type)
-           SELECT o.id, x.event_id, x.service, x.type FROM o, claim,
+           SELECT o.id, x.event_id, x.service, x.type FROM o,
                   unnest(${followUps.map((r) => r.eventId)}::text[], ${followUps.map((r) => r.service)}::text[], ${followUps.map((r) => r.type)}::text[]) AS x(event_id, service, type)
            ON CONFLICT DO NOTHING)
     SELECT count(*)::int AS recorded FROM recorded`;
   if (row?.recorded === 1) return;
-  // A duplicate, another tenant's operation, or a cascade started elsewhere (no operation yet).
-  await db.$transaction(async (tx) => {
-    if (!(await claimInbox(tx, 'directory', event))) return;
-    const expected = isEventType(step.causeType) ? [...expectedStepsFor(step.causeType)] : [];
-    await tx.$executeRaw`
-      INSERT INTO operation (id, tenant_id, kind, subject_id, dry_run, status, expected)
-      VALUES (${step.operationId}::uuid, ${tenantId}::uuid, ${step.causeType}, NULL, ${step.dryRun}, 'pending', ${expected}::text[])
-      ON CONFLICT (id) DO NOTHING`;
-    // A step never crosses tenants: an event naming another tenant's operation is ignored.
-    const mine = await tx.$executeRaw`
-      INSERT INTO operation_step (id, operation_id, service, step, outcome, counts, duration_ms, dry_run, detail, cause_type, cause_event_id, at)
-      SELECT ${stepValues} FROM operation o WHERE o.id = ${step.operationId}::uuid AND o.tenant_id = ${tenantId}::uuid`;
-    if (mine !== 1) return;
-    if (followUps.length) await tx.$executeRaw(awaitRows(step.operationId, followUps));
-  });
+  // Another tenant's operation, or a cascade started elsewhere (no operation yet).
+  const expected = isEventType(step.causeType) ? [...expectedStepsFor(step.causeType)] : [];
+  await tx.$executeRaw`
+    INSERT INTO operation (id, tenant_id, kind, subject_id, dry_run, status, expected)
+    VALUES (${step.operationId}::uuid, ${tenantId}::uuid, ${step.causeType}, NULL, ${step.dryRun}, 'pending', ${expected}::text[])
+    ON CONFLICT (id) DO NOTHING`;
+  // A step never crosses tenants: an event naming another tenant's operation is ignored.
+  const mine = await tx.$executeRaw`
+    INSERT INTO operation_step (id, operation_id, service, step, outcome, counts, duration_ms, dry_run, detail, cause_type, cause_event_id, at)
+    SELECT ${stepValues} FROM operation o WHERE o.id = ${step.operationId}::uuid AND o.tenant_id = ${tenantId}::uuid`;
+  if (mine !== 1) return;
+  if (followUps.length) await tx.$executeRaw(awaitRows(step.operationId, followUps));
 }
 
 /**

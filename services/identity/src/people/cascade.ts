@@ -86,7 +86,7 @@ export async function previewPersonEvent(tx: IdentityTx, event: EventOf<'cascade
  * versioned projection, stale events reported, one step per effect); names and addresses follow
  * their own profile version, so an older `user.updated` never overwrites a newer one.
  */
-export function personLifecycle(logger: BusLogger): PersonLifecycle<IdentityStep, IdentityTx> {
+export function personLifecycle(logger: BusLogger, revokeLocally: (revocation: Revocation) => void): PersonLifecycle<IdentityStep, IdentityTx> {
   const effect = (step: string): CascadeEffect<IdentityStep, IdentityTx> => ({ step, apply: reactToPersonEvent });
   return {
     service: 'identity',
@@ -98,6 +98,11 @@ export function personLifecycle(logger: BusLogger): PersonLifecycle<IdentityStep
     preview: previewPersonEvent,
     recordProfile: async (tx, event) => {
       if (event.type === 'user.created' || event.type === 'user.updated') await applyProfile(tx, event);
+    },
+    // Identity's own replicas refuse the revoked sessions once they are committed, without the bus's round trip.
+    onApplied: (report, _event, { afterCommit }) => {
+      const revocation = report.revocation;
+      if (revocation) afterCommit(() => revokeLocally(revocation));
     },
   };
 }

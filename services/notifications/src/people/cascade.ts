@@ -1,8 +1,10 @@
 import type { EventOf } from '@roster/contracts';
 import type { SqlTx } from '@roster/platform/db/database';
-import type { CascadeEffect, StepReport } from '@roster/platform/people-projection';
-import { countActiveMonitorsOf, flagMonitorsOf } from '../monitors/monitors.js';
-import { ownersOf } from './recipients.js';
+import type { BusLogger } from '@roster/platform/bus/types';
+import type { CascadeEffect, PersonLifecycle, StepReport } from '@roster/platform/people-projection';
+import { countActiveMonitorsOf, fireMonitors, flagMonitorsOf } from '../monitors/monitors.js';
+import { applyProfile } from './projection.js';
+import { displayName, ownersOf } from './recipients.js';
 
 const count = async (tx: SqlTx, sql: string, ...values: unknown[]): Promise<number> => {
   const [row] = await tx.$queryRawUnsafe<{ n: bigint }[]>(sql, ...values);
@@ -65,3 +67,33 @@ export const resumeMessagesToPerson: CascadeEffect = {
     return { counts: { recipientsResumed: 1, scheduleEmailsResumed: s.scheduleEmailsStopped, remindersResumed: s.remindersStopped } };
   },
 };
+
+/** A deactivation also fires the event e-mail monitors watching for it ("… was deactivated."). */
+const deactivation: CascadeEffect = {
+  step: stopMessagesToPerson.step,
+  async apply(tx, event) {
+    const report = await stopMessagesToPerson.apply(tx, event);
+    const [person] = await tx.$queryRawUnsafe<{ first_name: string | null; last_name: string | null }[]>(
+      'SELECT first_name, last_name FROM person_projection WHERE id = $1::uuid AND tenant_id = $2::uuid', event.data.personId, event.tenantid,
+    );
+    const name = displayName(person ? { firstName: person.first_name, lastName: person.last_name } : null);
+    await fireMonitors(tx, event, `${name} was deactivated.`);
+    return report;
+  },
+};
+
+/**
+ * Notifications' column of the cascade table on the platform's person lifecycle mechanism, plus
+ * what only notifications keeps: names, e-mail, phone and the daily reminder opt-in of
+ * `user.created` / `user.updated`, applied only when the event is the newest version (rule 3),
+ * and the first membership of a created staff member.
+ */
+export const notificationsLifecycle = (logger: BusLogger): PersonLifecycle => ({
+  service: 'notifications',
+  logger,
+  effects: { 'user.deactivated': deactivation, 'user.archived': stopMessagesToPerson, 'user.reactivated': resumeMessagesToPerson, 'user.restored': resumeMessagesToPerson },
+  preview: previewStopOfMessages,
+  recordProfile: async (tx, e, fresh) => {
+    if (fresh) await applyProfile(tx, e);
+  },
+});

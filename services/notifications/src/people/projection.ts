@@ -1,54 +1,10 @@
-import type { EventOf, RosterEvent } from '@roster/contracts';
-import type { SqlClient, SqlTx } from '@roster/platform/db/database';
-import type { BusLogger } from '@roster/platform/bus/types';
-import { claimInbox } from '@roster/platform/inbox';
-import {
-  applyPersonLifecycleEvent, isPersonEvent, PERSON_EVENT_TYPES, type CascadeEffect, type PersonEvent, type PersonLifecycle,
-} from '@roster/platform/people-projection';
+import type { EventOf } from '@roster/contracts';
+import type { SqlTx } from '@roster/platform/db/database';
+import type { PersonEvent } from '@roster/platform/people-projection';
 import { fireMonitors } from '../monitors/monitors.js';
-import { previewStopOfMessages, resumeMessagesToPerson, stopMessagesToPerson } from './cascade.js';
-import { displayName } from './recipients.js';
 
-/** A deactivation also fires the event e-mail monitors watching for it ("… was deactivated."). */
-const deactivation: CascadeEffect = {
-  step: stopMessagesToPerson.step,
-  async apply(tx, event) {
-    const report = await stopMessagesToPerson.apply(tx, event);
-    const [person] = await tx.$queryRawUnsafe<{ first_name: string | null; last_name: string | null }[]>(
-      'SELECT first_name, last_name FROM person_projection WHERE id = $1::uuid AND tenant_id = $2::uuid', event.data.personId, event.tenantid,
-    );
-    const name = displayName(person ? { firstName: person.first_name, lastName: person.last_name } : null);
-    await fireMonitors(tx, event, `${name} was deactivated.`);
-    return report;
-  },
-};
-
-export const PERSON_TYPES = [...PERSON_EVENT_TYPES, 'cascade.preview_requested'] as const;
-
-/**
- * Notifications' column of the cascade table on the platform's person lifecycle mechanism, plus
- * what only notifications keeps: names, e-mail, phone and the daily reminder opt-in of
- * `user.created` / `user.updated`, applied only when the event is the newest version (rule 3),
- * and the first membership of a created staff member.
- */
-export async function handlePersonEvent(db: SqlClient, logger: BusLogger, event: RosterEvent): Promise<void> {
-  const started = performance.now();
-  const lifecycle: PersonLifecycle = {
-    service: 'notifications',
-    logger,
-    effects: { 'user.deactivated': deactivation, 'user.archived': stopMessagesToPerson, 'user.reactivated': resumeMessagesToPerson, 'user.restored': resumeMessagesToPerson },
-    preview: previewStopOfMessages,
-    recordProfile: async (tx, e, fresh) => {
-      if (fresh) await applyProfile(tx, e);
-    },
-  };
-  await db.$transaction(async (tx) => {
-    if (!(await claimInbox(tx, 'notifications', event))) return;
-    if (event.type === 'cascade.preview_requested' || isPersonEvent(event)) await applyPersonLifecycleEvent(tx, lifecycle, event, started);
-  });
-}
-
-async function applyProfile(tx: SqlTx, event: PersonEvent): Promise<void> {
+/** Names, addresses and the reminder opt-in of the newest version (rule 3); a created staff member's first membership. */
+export async function applyProfile(tx: SqlTx, event: PersonEvent): Promise<void> {
   if (event.type !== 'user.created' && event.type !== 'user.updated') return;
   const d = event.data;
   await tx.$executeRawUnsafe(
@@ -85,14 +41,11 @@ export async function removeMembership(tx: SqlTx, tenantId: string, personId: st
 }
 
 /** The account tree (P1), from `account.created`: managers of a parent account manage its children. */
-export async function recordAccount(db: SqlClient, event: EventOf<'account.created'>): Promise<void> {
-  await db.$transaction(async (tx) => {
-    if (!(await claimInbox(tx, 'notifications', event))) return;
-    const d = event.data;
-    await tx.$executeRawUnsafe(
-      `INSERT INTO account_projection (id, tenant_id, parent_id, name, kind) VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5)
-       ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, parent_id = EXCLUDED.parent_id WHERE account_projection.tenant_id = EXCLUDED.tenant_id`,
-      d.accountId, event.tenantid, d.parentId, d.name, d.kind,
-    );
-  });
+export async function recordAccount(tx: SqlTx, event: EventOf<'account.created'>): Promise<void> {
+  const d = event.data;
+  await tx.$executeRawUnsafe(
+    `INSERT INTO account_projection (id, tenant_id, parent_id, name, kind) VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5)
+     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, parent_id = EXCLUDED.parent_id WHERE account_projection.tenant_id = EXCLUDED.tenant_id`,
+    d.accountId, event.tenantid, d.parentId, d.name, d.kind,
+  );
 }

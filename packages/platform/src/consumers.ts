@@ -1,0 +1,198 @@
+import { context, type Context } from '@opentelemetry/api';
+import type { EventOf, EventType, RosterEvent, ServiceName } from '@roster/contracts';
+import type { BusLogger, SubscriptionOptions } from './bus/types.js';
+import { currentWork, runInWork, type WorkContext } from './context.js';
+import type { SqlTx } from './db/database.js';
+import { recordStep, type CascadeStep } from './steps.js';
+
+/**
+ * The one consumer model (issue 19): a service declares what each consumed event type does (its
+ * effect); the platform takes deliveries in batches, and per batch opens one transaction, claims
+ * the inbox for every event with one statement (rule 2), runs the effects in delivery order, each
+ * in its event's work and trace context, records the cascade steps they report (B4) and stages
+ * what they emit (rule 9), commits, and only then lets the bus acknowledge the deliveries.
+ */
+
+/** What an effect did, reported as the service's cascade step for its event (B4). */
+export interface EffectReport {
+  step: string;
+  counts: Record<string, number>;
+  /** Default: `applied` when a count is above zero, else `no_change`. */
+  outcome?: CascadeStep['outcome'];
+  detail?: string | null;
+  dryRun?: boolean;
+}
+
+export interface EventHandling<Tx extends SqlTx> {
+  /** The batch's transaction: everything an effect writes commits with its inbox claim, or not at all. */
+  tx: Tx;
+  /** When the platform began this event's work (a step's duration). */
+  startedAt: number;
+  /** Runs `fn` once the batch committed (for example identity's local revocation). */
+  afterCommit(fn: () => void): void;
+}
+
+/** What one event type does in a service: null or nothing when there is no step to report. */
+export type Effect<Tx extends SqlTx, E extends RosterEvent> = (event: E, handling: EventHandling<Tx>) => Promise<EffectReport | null | void>;
+
+export type EffectMap<Tx extends SqlTx> = { [T in EventType]?: Effect<Tx, EventOf<T>> };
+
+export interface Consumers<Tx extends SqlTx> {
+  service: ServiceName;
+  effects: EffectMap<Tx>;
+  /** After every committed batch, besides the relay's nudge (notifications' sender). */
+  onCommitted?(): void;
+}
+
+/** The slice of a service's Prisma client the platform needs: interactive transactions on its own `Tx`. */
+export interface TransactionRunner<Tx extends SqlTx> {
+  $transaction<R>(fn: (tx: Tx) => Promise<R>, options?: { maxWait?: number; timeout?: number }): Promise<R>;
+}
+
+export interface ConsumerRuntime<Tx extends SqlTx> {
+  db: TransactionRunner<Tx>;
+  relay: { nudge(): void };
+  logger: BusLogger;
+  /** Events per transaction, at most (default 64). */
+  maxBatch?: number;
+}
+
+interface Waiting {
+  event: RosterEvent;
+  work: WorkContext | undefined;
+  trace: Context;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/** Large cascades (100,000 visits) take seconds: Prisma's default 5 s transaction timeout is too tight. */
+const TX_OPTIONS = { timeout: 120_000, maxWait: 10_000 } as const;
+
+/**
+ * Group commit: a delivery waits for the transaction in progress, then goes with every delivery
+ * that arrived meanwhile (up to `maxBatch`) in the next one. An idle consumer commits a lone event
+ * at once; a busy one commits many per transaction, with no linger to tune. One transaction at a
+ * time per consumer: batches never contend with each other for the rows they share.
+ */
+export class BatchingConsumer<Tx extends SqlTx> {
+  private readonly waiting: Waiting[] = [];
+  private running = false;
+  private readonly maxBatch: number;
+
+  constructor(private readonly consumers: Consumers<Tx>, private readonly runtime: ConsumerRuntime<Tx>) {
+    this.maxBatch = runtime.maxBatch ?? 64;
+  }
+
+  get types(): EventType[] {
+    return Object.keys(this.consumers.effects) as EventType[];
+  }
+
+  /** The bus's handler: resolves once the event's batch committed, rejects with the event's own error. */
+  readonly handle = (event: RosterEvent): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      this.waiting.push({ event, work: currentWork(), trace: context.active(), resolve, reject });
+      if (!this.running) {
+        this.running = true;
+        // Deliveries read from the same socket chunk arrive in the same turn: let them join.
+        setImmediate(() => void this.drain());
+      }
+    });
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.waiting.length > 0) {
+        const batch = this.waiting.splice(0, this.maxBatch);
+        await this.commitBatch(batch);
+      }
+    } finally {
+      this.running = false;
+      // Something may have arrived between the last splice and here.
+      if (this.waiting.length > 0) {
+        this.running = true;
+        setImmediate(() => void this.drain());
+      }
+    }
+  }
+
+  /**
+   * The batch in one transaction; when it fails, each event in a transaction of its own, in order,
+   * so that one poison event is retried or dead-lettered alone and the others commit.
+   */
+  private async commitBatch(batch: Waiting[]): Promise<void> {
+    try {
+      await this.apply(batch);
+      for (const w of batch) w.resolve();
+      return;
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]!.reject(error);
+        return;
+      }
+      this.runtime.logger.warn({ size: batch.length, err: error instanceof Error ? error.message : String(error) }, 'batch failed; applying its events one by one');
+    }
+    for (const w of batch) {
+      try {
+        await this.apply([w]);
+        w.resolve();
+      } catch (error) {
+        w.reject(error);
+      }
+    }
+  }
+
+  /** Applies events in one transaction; after commit, runs their after-commit work and nudges the relay. */
+  async apply(batch: readonly Pick<Waiting, 'event' | 'work' | 'trace'>[]): Promise<void> {
+    const after: (() => void)[] = [];
+    await this.runtime.db.$transaction(async (tx) => {
+      const claimed = await claimInboxBatch(tx, this.consumers.service, batch.map((w) => w.event));
+      for (const w of batch) {
+        if (!claimed.delete(w.event.id)) continue; // handled before, or twice in this batch
+        await context.with(w.trace, () => runInWork(w.work ?? workOf(w.event), () => this.applyOne(tx, w.event, after)));
+      }
+    }, TX_OPTIONS);
+    this.runtime.relay.nudge();
+    this.consumers.onCommitted?.();
+    for (const fn of after) {
+      try {
+        fn();
+      } catch (error) {
+        this.runtime.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'after-commit work failed');
+      }
+    }
+  }
+
+  private async applyOne(tx: Tx, event: RosterEvent, after: (() => void)[]): Promise<void> {
+    const effect = this.consumers.effects[event.type] as Effect<Tx, RosterEvent> | undefined;
+    if (!effect) return;
+    const startedAt = performance.now();
+    const report = await effect(event, { tx, startedAt, afterCommit: (fn) => after.push(fn) });
+    if (!report) return;
+    const touched = Object.values(report.counts).some((n) => n > 0);
+    await recordStep(tx, {
+      service: this.consumers.service, step: report.step, outcome: report.outcome ?? (touched ? 'applied' : 'no_change'),
+      counts: report.counts, detail: report.detail ?? null, startedAt, cause: event, ...(report.dryRun ? { dryRun: true } : {}),
+    });
+  }
+}
+
+const workOf = (event: RosterEvent): WorkContext => ({ correlationId: event.correlationid, causationId: event.id, tenantId: event.tenantid });
+
+/**
+ * Claims `events` for `consumer` in one statement, in the batch's transaction (rule 2). Returns the
+ * ids claimed now: an id handled before (or a second copy in the same batch) is not among them.
+ */
+export async function claimInboxBatch(tx: SqlTx, consumer: string, events: readonly RosterEvent[]): Promise<Set<string>> {
+  if (events.length === 0) return new Set();
+  const rows = await tx.$queryRawUnsafe<{ event_id: string }[]>(
+    `INSERT INTO inbox (consumer, event_id, type)
+     SELECT $1, e.id, e.type FROM unnest($2::text[], $3::text[]) AS e(id, type)
+     ON CONFLICT DO NOTHING RETURNING event_id`,
+    consumer, events.map((e) => e.id), events.map((e) => e.type),
+  );
+  return new Set(rows.map((r) => r.event_id));
+}
+
+/** The service's one competing subscription (the group is the service's name). */
+export function subscriptionOf<Tx extends SqlTx>(consumer: BatchingConsumer<Tx>): Omit<SubscriptionOptions, 'group'> {
+  return { types: consumer.types, handler: consumer.handle, concurrency: 64 };
+}

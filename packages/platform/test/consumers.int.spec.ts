@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { afterAll, beforeAll, beforeEach, describe, it } from '@jest/globals';
+import pg from 'pg';
+import type { RosterEvent } from '@roster/contracts';
+import { BatchingConsumer, type Consumers, type TransactionRunner } from '../src/consumers.js';
+import type { SqlTx } from '../src/db/database.js';
+import { eventFor, stageEvents } from '../src/outbox.js';
+import { deactivation } from './support/events.js';
+import { createTestDatabase, type TestDatabase } from './support/postgres.js';
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Interactive transactions on a real Postgres over `pg`, counting commits and rollbacks. */
+function pgRunner(pool: pg.Pool): TransactionRunner<SqlTx> & { commits: number; rollbacks: number } {
+  const runner = {
+    commits: 0,
+    rollbacks: 0,
+    async $transaction<R>(fn: (tx: SqlTx) => Promise<R>): Promise<R> {
+      const client = await pool.connect();
+      const tx: SqlTx = {
+        $executeRawUnsafe: async (sql, ...values) => (await client.query(sql, values)).rowCount ?? 0,
+        $queryRawUnsafe: async <T>(sql: string, ...values: unknown[]) => (await client.query(sql, values)).rows as T,
+      };
+      try {
+        await client.query('BEGIN');
+        const result = await fn(tx);
+        await client.query('COMMIT');
+        runner.commits++;
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK');
+        runner.rollbacks++;
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+  };
+  return runner;
+}
+
+// Issue 19: the one consumer model takes deliveries in batches, one transaction per batch.
+describe('the platform consumer (Postgres)', () => {
+  let database: TestDatabase;
+  let pool: pg.Pool;
+  beforeAll(async () => {
+    database = await createTestDatabase('roster_consumers');
+    pool = new pg.Pool({ connectionString: database.url, max: 4 });
+    await pool.query(`
+      CREATE TABLE inbox (consumer TEXT NOT NULL, event_id TEXT NOT NULL, type TEXT NOT NULL, handled_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (consumer, event_id));
+      CREATE TABLE outbox (position BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, subject TEXT NOT NULL, envelope JSONB NOT NULL);
+      CREATE TABLE effect (seq BIGSERIAL PRIMARY KEY, event_id TEXT NOT NULL, person_id TEXT NOT NULL)`);
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await database?.drop();
+  });
+  beforeEach(async () => {
+    await pool.query('TRUNCATE inbox, outbox, effect');
+  });
+
+  const effects = async () => (await pool.query<{ event_id: string; person_id: string }>('SELECT event_id, person_id FROM effect ORDER BY seq')).rows;
+
+  /** A consumer whose `user.deactivated` effect writes a row, reports a step, and fails for `poison`. */
+  function consumer(runner: TransactionRunner<SqlTx>, seen: { afterCommit: string[]; nudges: number }, poison = new Set<string>()) {
+    const model: Consumers<SqlTx> = {
+      service: 'scheduling',
+      effects: {
+        'user.deactivated': async (event, { tx, afterCommit }) => {
+          await tx.$executeRawUnsafe('INSERT INTO effect (event_id, person_id) VALUES ($1, $2)', event.id, event.data.personId);
+          if (poison.has(event.data.personId)) throw new Error(`cannot handle ${event.data.personId}`);
+          afterCommit(() => seen.afterCommit.push(event.data.personId));
+          return { step: 'unassign_upcoming_visits', counts: { visitsUnassigned: 1 } };
+        },
+      },
+    };
+    return new BatchingConsumer(model, { db: runner, relay: { nudge: () => void seen.nudges++ }, logger: silent });
+  }
+
+  it('commits deliveries that arrive together in one transaction, each effect once, in delivery order, with its step', async () => {
+    const runner = pgRunner(pool);
+    const seen = { afterCommit: [] as string[], nudges: 0 };
+    const c = consumer(runner, seen);
+    const events = Array.from({ length: 20 }, (_, i) => deactivation(`person-${i}`));
+    await Promise.all(events.map((e) => c.handle(e)));
+    assert.equal(runner.commits, 1, 'twenty deliveries handed over in one turn: one transaction');
+    assert.deepEqual((await effects()).map((r) => r.person_id), events.map((e) => e.data.personId));
+    const steps = (await pool.query<{ envelope: { data: { causeEventId: string; step: string } } }>("SELECT envelope FROM outbox WHERE type = 'cascade.step.completed' ORDER BY position")).rows;
+    assert.deepEqual(steps.map((s) => s.envelope.data.causeEventId), events.map((e) => e.id));
+    assert.deepEqual(seen.afterCommit, events.map((e) => e.data.personId));
+    assert.equal(seen.nudges, 1, 'the relay is nudged once per committed batch');
+  });
+
+  it('keeps taking batches while a transaction runs: later deliveries wait and go together in the next one', async () => {
+    const runner = pgRunner(pool);
+    const c = consumer(runner, { afterCommit: [], nudges: 0 });
+    const first = c.handle(deactivation('early'));
+    await new Promise((r) => setImmediate(r)); // the first transaction has begun
+    const later = Array.from({ length: 10 }, (_, i) => c.handle(deactivation(`later-${i}`)));
+    await Promise.all([first, ...later]);
+    assert.equal(runner.commits, 2);
+    assert.equal((await effects()).length, 11);
+  });
+
+  it('applies an event delivered twice (in one batch, or again later) once (rule 2)', async () => {
+    const runner = pgRunner(pool);
+    const c = consumer(runner, { afterCommit: [], nudges: 0 });
+    const event = deactivation('twice');
+    await Promise.all([c.handle(event), c.handle(event), c.handle(deactivation('other'))]);
+    await c.handle(event);
+    assert.deepEqual((await effects()).map((r) => r.person_id), ['twice', 'other']);
+  });
+
+  it('isolates a poison event: the rest of its batch commits, it alone fails with its own error and writes nothing', async () => {
+    const runner = pgRunner(pool);
+    const seen = { afterCommit: [] as string[], nudges: 0 };
+    const c = consumer(runner, seen, new Set(['poison']));
+    const events = ['a', 'b', 'poison', 'c'].map((p) => deactivation(p));
+    const outcomes = await Promise.allSettled(events.map((e) => c.handle(e)));
+    assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    assert.match(String((outcomes[2] as PromiseRejectedResult).reason), /cannot handle poison/);
+    assert.deepEqual((await effects()).map((r) => r.person_id), ['a', 'b', 'c']);
+    assert.deepEqual(seen.afterCommit, ['a', 'b', 'c'], 'after-commit work of a rolled-back batch never runs');
+    const claimed = (await pool.query<{ event_id: string }>('SELECT event_id FROM inbox')).rows.map((r) => r.event_id).sort();
+    assert.deepEqual(claimed, [events[0]!.id, events[1]!.id, events[3]!.id].sort(), 'the poison event is not claimed: its redelivery is handled again');
+  });
+
+  it('runs each effect in its own event\'s work context: what it emits is caused by that event', async () => {
+    const runner = pgRunner(pool);
+    const model: Consumers<SqlTx> = {
+      service: 'scheduling',
+      effects: {
+        'user.deactivated': async (event, { tx }) => {
+          await stageEvents(tx, [eventFor('scheduling', {
+            type: 'visits.unassigned', subject: event.data.personId,
+            data: { sitterId: event.data.personId, visitCount: 0, visitIds: [], chunk: { index: 0, total: 1 }, defaultSitterClearedFor: 0 },
+          })]);
+        },
+      },
+    };
+    const c = new BatchingConsumer(model, { db: runner, relay: { nudge() {} }, logger: silent });
+    const events: RosterEvent[] = [deactivation('x', 1, 'tenant-x'), deactivation('y', 1, 'tenant-y')];
+    await Promise.all(events.map((e) => c.handle(e)));
+    const staged = (await pool.query<{ envelope: { causationid: string; correlationid: string; tenantid: string } }>('SELECT envelope FROM outbox ORDER BY position')).rows.map((r) => r.envelope);
+    assert.deepEqual(staged.map((e) => [e.causationid, e.correlationid, e.tenantid]), events.map((e) => [e.id, e.correlationid, e.tenantid]));
+  });
+});

@@ -1,0 +1,46 @@
+import type { RosterEvent } from '@roster/contracts';
+import type { Consumers, Effect } from '@roster/platform/consumers';
+import type { DirectoryContext } from './context.js';
+import type { DirectoryTx } from './db/client.js';
+import { recordClientRequest } from './audit/client-requests.js';
+import { acceptInvitation } from './invitations/accepted.js';
+import { recordImpersonation } from './logins/impersonations.js';
+import { applyLoginEvent, recordCascadeFact } from './logins/projection.js';
+import { recordCascadeStep } from './operations/operations.js';
+
+/** An effect that writes what the directory shows and reports no step of its own. */
+const record = <E extends RosterEvent>(apply: (tx: DirectoryTx, event: E) => Promise<void>): Effect<DirectoryTx, E> =>
+  async (event, { tx }) => {
+    await apply(tx, event);
+  };
+
+/** What the directory consumes (the catalogue's consumers): one effect per event type, run by the platform in batches. */
+export function directoryConsumers(ctx: DirectoryContext): Consumers<DirectoryTx> {
+  return {
+    service: 'directory',
+    effects: {
+      // B4: every service's steps, under their operation.
+      'cascade.step.completed': record(recordCascadeStep),
+      // hasLogin / loginEnabled on people, and the login's history in the audit trail.
+      'login.granted': record(applyLoginEvent),
+      'login.enabled': record(applyLoginEvent),
+      'login.disabled': record(applyLoginEvent),
+      'password.reset': record(applyLoginEvent),
+      // Effects of cascades in scheduling, on the trail of the person concerned (P9: actor system, operation id).
+      'visits.unassigned': record(recordCascadeFact),
+      'visits.deleted': record(recordCascadeFact),
+      // L7, B5: impersonations on the audit trail of both people.
+      'impersonation.started': record(recordImpersonation),
+      'impersonation.ended': record(recordImpersonation),
+      // S3, P9: a client's request and who answered it, on the client's trail.
+      'request.submitted': record(recordClientRequest),
+      'request.approved': record(recordClientRequest),
+      'request.declined': record(recordClientRequest),
+      // P8: identity's `invitation.accepted` → the person joins the account (or is created).
+      'invitation.accepted': async (event, { tx }) => {
+        ctx.logger.info({ invitationId: event.data.invitationId, personId: event.data.personId, newPerson: event.data.newPerson }, 'invitation accepted');
+        return acceptInvitation(tx, event);
+      },
+    },
+  };
+}

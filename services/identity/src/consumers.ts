@@ -1,0 +1,46 @@
+import type { EventOf } from '@roster/contracts';
+import type { Consumers, EventHandling } from '@roster/platform/consumers';
+import { personLifecycleEffects } from '@roster/platform/people-projection';
+import type { IdentityContext } from './context.js';
+import type { IdentityTx } from './db/client.js';
+import { applyInvitationEvent } from './invitations/projection.js';
+import { applyLocally } from './logins/manage.js';
+import { personLifecycle } from './people/cascade.js';
+import { applyAccessChange, applyAccountCreated, applyRoleDefined } from './people/projection.js';
+import { announceAccessChange } from './sessions/revoke.js';
+
+type AccessEvent = EventOf<'access.granted' | 'access.revoked' | 'role.changed'>;
+
+/** What identity consumes (the catalogue's consumers): one effect per event type, run by the platform in batches. */
+export function identityConsumers(ctx: IdentityContext): Consumers<IdentityTx> {
+  const projection = <E>(apply: (tx: IdentityTx, event: E) => Promise<unknown>) => async (event: E, { tx }: EventHandling<IdentityTx>) => {
+    await apply(tx, event);
+  };
+  return {
+    service: 'identity',
+    effects: {
+      ...personLifecycleEffects(personLifecycle(ctx.logger, (revocation) => applyLocally(ctx, revocation))),
+      // Memberships: the roles the next tokens carry (cascade table rows "access revoked", "role changed").
+      'access.granted': (event, handling) => updateTokenRoles(ctx, event, handling),
+      'access.revoked': (event, handling) => updateTokenRoles(ctx, event, handling),
+      'role.changed': (event, handling) => updateTokenRoles(ctx, event, handling),
+      'account.created': projection(applyAccountCreated),
+      'role.defined': projection(applyRoleDefined),
+      'invitation.created': projection(applyInvitationEvent),
+      'invitation.updated': projection(applyInvitationEvent),
+      'invitation.withdrawn': projection(applyInvitationEvent),
+    },
+  };
+}
+
+async function updateTokenRoles(ctx: IdentityContext, event: AccessEvent, { tx, afterCommit }: EventHandling<IdentityTx>) {
+  const changed = await applyAccessChange(tx, event);
+  const revocation = event.type === 'access.granted' ? null : await announceAccessChange(tx, event.tenantid, event.data.personId);
+  if (revocation) afterCommit(() => applyLocally(ctx, revocation));
+  ctx.logger.info({ personId: event.data.personId, type: event.type, accountId: event.data.accountId }, 'membership applied');
+  return {
+    step: 'update_token_roles', outcome: changed > 0 ? 'applied' as const : 'no_change' as const,
+    counts: { membershipsChanged: changed, loginsAffected: revocation ? 1 : 0 },
+    detail: event.type === 'access.granted' ? 'new tokens carry the role' : 'tokens issued before now are refused; new tokens carry the current roles',
+  };
+}
