@@ -116,7 +116,8 @@ export class BatchingConsumer<Tx extends SqlTx> {
 
   /**
    * The batch in one transaction; when it fails, each event in a transaction of its own, in order,
-   * so that one poison event is retried or dead-lettered alone and the others commit.
+   * so that one poison event is retried or dead-lettered alone and the others commit; later events
+   * about the poison event's subject are handed back with it, to come again after it (rule 3).
    */
   private async commitBatch(batch: Waiting[]): Promise<void> {
     try {
@@ -130,11 +131,19 @@ export class BatchingConsumer<Tx extends SqlTx> {
       }
       this.runtime.logger.warn({ size: batch.length, err: error instanceof Error ? error.message : String(error) }, 'batch failed; applying its events one by one');
     }
+    // Rule 3: once an event about a subject failed, the later ones about it wait for its retry.
+    const failedSubjects = new Set<string>();
     for (const w of batch) {
+      const subject = `${w.event.tenantid}/${w.event.subject}`;
+      if (failedSubjects.has(subject)) {
+        w.reject(new Error(`not applied yet: an earlier event about ${w.event.subject} in the same batch failed, and a subject's events apply in order`));
+        continue;
+      }
       try {
         await this.apply([w]);
         w.resolve();
       } catch (error) {
+        failedSubjects.add(subject);
         w.reject(error);
       }
     }

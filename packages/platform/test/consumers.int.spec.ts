@@ -125,6 +125,18 @@ describe('the platform consumer (Postgres)', () => {
     assert.deepEqual(claimed, [events[0]!.id, events[1]!.id, events[3]!.id].sort(), 'the poison event is not claimed: its redelivery is handled again');
   });
 
+  it('hands back the later events about a failed event\'s subject, so that they come again after it (rule 3)', async () => {
+    const runner = pgRunner(pool);
+    const c = consumer(runner, { afterCommit: [], nudges: 0 }, new Set(['poison']));
+    const failing = deactivation('poison', 1);
+    // The third is about the same subject and would apply on its own (only 'poison' fails).
+    const events = [failing, deactivation('bystander'), { ...deactivation('later', 2), subject: failing.subject }];
+    const outcomes = await Promise.allSettled(events.map((e) => c.handle(e)));
+    assert.deepEqual(outcomes.map((o) => o.status), ['rejected', 'fulfilled', 'rejected']);
+    assert.match(String((outcomes[2] as PromiseRejectedResult).reason), /an earlier event about poison in the same batch failed/);
+    assert.deepEqual((await effects()).map((r) => r.person_id), ['bystander']);
+  });
+
   it('runs each effect in its own event\'s work context: what it emits is caused by that event', async () => {
     const runner = pgRunner(pool);
     const model: Consumers<SqlTx> = {
