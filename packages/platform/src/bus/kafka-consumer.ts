@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs from 'kafkajs';
-import type { Admin, Consumer, EachMessagePayload, IHeaders, Kafka } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, EachMessagePayload, IHeaders, Kafka } from 'kafkajs';
 import { errorReason } from './dispatch.js';
 import { createClient, SocketTracker, type ClientSettings } from './kafka-client.js';
 import type { BusLogger } from './types.js';
@@ -46,6 +46,11 @@ export interface ConsumerRunnerOptions {
   onHealth(ok: boolean): void;
   /** Handles one record; throwing leaves it uncommitted (it comes again). */
   handle(payload: EachMessagePayload, runner: ConsumerRunner): Promise<void>;
+  /**
+   * When given, records come a fetched batch per partition at a time (kafkajs `eachBatch`): it
+   * resolves the offset of each record it handled; throwing leaves the unresolved ones uncommitted.
+   */
+  handleBatch?(payload: EachBatchPayload, runner: ConsumerRunner): Promise<void>;
 }
 
 type Floors = Map<string, Map<number, string>>;
@@ -213,9 +218,12 @@ export class ConsumerRunner {
         if (this.closing) break;
         await consumer.subscribe({ topics: [...topics], fromBeginning });
         if (this.closing) break;
+        const { handleBatch } = this.options;
         await consumer.run({
           partitionsConsumedConcurrently: concurrency,
-          eachMessage: (payload) => this.eachMessage(payload),
+          ...(handleBatch
+            ? { eachBatchAutoResolve: false, eachBatch: (payload: EachBatchPayload) => this.inFlightWhile(() => handleBatch(payload, this)) }
+            : { eachMessage: (payload: EachMessagePayload) => this.inFlightWhile(() => this.options.handle(payload, this)) }),
         });
         return;
       } catch (error) {
@@ -359,11 +367,11 @@ export class ConsumerRunner {
     waiter?.resolve();
   }
 
-  private async eachMessage(payload: EachMessagePayload): Promise<void> {
+  private async inFlightWhile(handle: () => Promise<void>): Promise<void> {
     this.throwIfClosing();
     this.inFlight++;
     try {
-      await this.options.handle(payload, this);
+      await handle();
     } finally {
       this.inFlight--;
       if (this.inFlight === 0) this.idle.splice(0).forEach((resolve) => resolve());

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { catalogue, EVENT_TYPES, type EventEnvelope } from '@roster/contracts';
-import type { Admin, EachMessagePayload, Kafka, Message } from 'kafkajs';
+import type { Admin, EachBatchPayload, EachMessagePayload, Kafka, KafkaMessage, Message } from 'kafkajs';
 import { encode } from './codec.js';
 import { deliver, errorReason, identify } from './dispatch.js';
 import { createClient, SocketTracker, type ClientSettings } from './kafka-client.js';
@@ -182,20 +182,54 @@ export class KafkaBus implements Bus {
       : `${this.namespace}.${options.group}`;
     const { group, handler } = options;
 
-    const handle = async ({ message, heartbeat }: EachMessagePayload, runner: ConsumerRunner) => {
+    /** Ours to deliver: null for another type of the same family. A record without a type is delivered so that `deliver()` dead-letters it as malformed. */
+    const ours = (message: KafkaMessage): RawMessage | null => {
       const headers = headerStrings(message.headers);
       const type = headers['ce_type'];
-      // Another type of the same family: not ours. A record without a type is delivered so that
-      // `deliver()` dead-letters it as malformed.
-      if (type && !types.has(type)) return;
-      const raw: RawMessage = { headers, body: message.value?.toString('utf8') ?? '' };
-      for (let attempt = 1; ; attempt++) {
+      if (type && !types.has(type)) return null;
+      return { headers, body: message.value?.toString('utf8') ?? '' };
+    };
+    const attemptOnce = (raw: RawMessage, attempt: number) =>
+      deliver(raw, 'kafka', handler, { transport: 'kafka', attempt, group }, retry.maxAttempts, this.observer);
+    /** One record until it is handled or dead-lettered, retrying with backoff (the partition waits: rule 3). */
+    const settle = async (raw: RawMessage, heartbeat: () => Promise<void>, runner: ConsumerRunner, firstAttempt = 1): Promise<void> => {
+      for (let attempt = firstAttempt; ; attempt++) {
         runner.throwIfClosing();
-        const outcome = await this.keepAlive(heartbeat, () =>
-          deliver(raw, 'kafka', handler, { transport: 'kafka', attempt, group }, retry.maxAttempts, this.observer));
+        const outcome = await this.keepAlive(heartbeat, () => attemptOnce(raw, attempt));
         if (outcome.kind === 'handled') return;
         if (outcome.kind === 'dead') return this.deadLetter(group, raw, outcome.reason, attempt);
         await runner.wait(backoffDelay(retry, attempt), heartbeat);
+      }
+    };
+    const handle = async ({ message, heartbeat }: EachMessagePayload, runner: ConsumerRunner) => {
+      const raw = ours(message);
+      if (raw) await settle(raw, heartbeat, runner);
+    };
+    /**
+     * A fetched batch of one partition (issue 19): every record handed over at once, so that the
+     * service's consumer commits them together; offsets resolved in order up to the first record
+     * that failed, and from there one record at a time as `handle` does (the ones already applied
+     * are in the service's inbox: applying them again changes nothing).
+     */
+    const handleBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload, runner: ConsumerRunner) => {
+      runner.throwIfClosing();
+      const records = batch.messages.map((message) => ({ offset: message.offset, raw: ours(message) }));
+      const first = await this.keepAlive(heartbeat, () =>
+        Promise.all(records.map((r) => (r.raw ? attemptOnce(r.raw, 1) : Promise.resolve({ kind: 'handled' } as const)))));
+      let i = 0;
+      for (; i < records.length; i++) {
+        const outcome = first[i]!;
+        if (outcome.kind === 'retry') break;
+        if (outcome.kind === 'dead') await this.deadLetter(group, records[i]!.raw!, outcome.reason, 1);
+        resolveOffset(records[i]!.offset);
+      }
+      if (i < records.length) await runner.wait(backoffDelay(retry, 1), heartbeat);
+      for (let j = i; j < records.length; j++) {
+        if (!isRunning() || isStale()) return;
+        const { raw, offset } = records[j]!;
+        if (raw) await settle(raw, heartbeat, runner, j === i ? 2 : 1);
+        resolveOffset(offset);
+        await heartbeat();
       }
     };
 
@@ -207,6 +241,7 @@ export class KafkaBus implements Bus {
       pinStart: true,
       concurrency: options.concurrency ?? 3,
       handle,
+      handleBatch,
       deleteGroupOnClose: broadcast,
     });
   }
@@ -352,6 +387,7 @@ export class KafkaBus implements Bus {
     pinStart: boolean;
     concurrency: number;
     handle: (payload: EachMessagePayload, runner: ConsumerRunner) => Promise<void>;
+    handleBatch?: (payload: EachBatchPayload, runner: ConsumerRunner) => Promise<void>;
     deleteGroupOnClose: boolean;
   }): Promise<Subscription> {
     const { deleteGroupOnClose, ...rest } = options;
