@@ -106,7 +106,7 @@ export class BatchingConsumer<Tx extends SqlTx> {
       }
     } finally {
       this.running = false;
-      // Something may have arrived between the last splice and here.
+      // commitBatch settles every delivery it took and does not throw; should it ever, what waits is not left behind.
       if (this.waiting.length > 0) {
         this.running = true;
         setImmediate(() => void this.drain());
