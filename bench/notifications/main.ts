@@ -115,7 +115,7 @@ async function throughNotifications(smtp: Awaited<ReturnType<typeof countingSmtp
     await queuedWatch;
     const queuedSeconds = (queuedAt - started) / 1000;
     rows.push({ path: 'notifications: events → queue → sender → smtp-server', messages: COUNT, seconds, perSecond: COUNT / seconds, note: 'first publish → last message received; in-memory bus, Postgres, one replica' });
-    rows.push({ path: '… of which events → queued rows (handlers)', messages: COUNT, seconds: queuedSeconds, perSecond: COUNT / queuedSeconds, note: 'inbox claim + message row per event, one transaction each' });
+    rows.push({ path: '… of which events → queued rows (handlers)', messages: COUNT, seconds: queuedSeconds, perSecond: COUNT / queuedSeconds, note: 'the platform consumer: batches of up to 64 events per transaction, one inbox statement per batch, a message row per event' });
     // Every row recorded as sent, and not one message more than events (exactly once).
     for (let waited = 0; ; waited += 50) {
       const [left] = await service.ctx.prisma.$queryRawUnsafe<{ n: bigint }[]>("SELECT count(*) AS n FROM message WHERE status <> 'sent'");

@@ -8,7 +8,7 @@ import { createBus, MemoryBus } from './bus/index.js';
 import type { Bus, Subscription } from './bus/types.js';
 import { BatchingConsumer, subscriptionOf, type Consumers, type TransactionRunner } from './consumers.js';
 import { loadConfig, type ServiceConfig } from './config.js';
-import { configureCursorKey } from './http/cursor.js';
+import { configureCursorKey } from './paging.js';
 import { openDatabase, type Database, type MakeClient, type SqlClient, type SqlTx } from './db/database.js';
 import { createHttpApp } from './http/app.js';
 import { createLogger, redactUrl, type Logger } from './logging.js';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
-import { HttpProblem } from '../src/http/problem.js';
-import { openCursor, openTimeCursor, sealCursor, sealTimeCursor } from '../src/http/cursor.js';
+import { DomainError } from '../src/errors.js';
+import { openCursor, openTimeCursor, sealCursor, sealTimeCursor } from '../src/paging.js';
 
-const refused = (e: unknown) => e instanceof HttpProblem && e.status === 400 && e.slug === 'invalid-cursor';
+const refused = (e: unknown) => e instanceof DomainError && e.kind === 'invalid' && e.slug === 'invalid-cursor';
 
 // Issue 15: list cursors are opaque, signed and bound to the tenant and the query.
 describe('signed list cursors', () => {

@@ -5,7 +5,7 @@ import { conflict, HttpProblem } from '../src/http/problem.js';
 // RFC 9457 (issue 16): `status` is the HTTP status code, whatever extensions a problem carries.
 describe('problem documents', () => {
   it('keep RFC 9457 members for the RFC: a state travels as an extension', () => {
-    const doc = conflict('the visit is already completed', { state: 'completed' }).toJSON('/visits/1/complete');
+    const doc = HttpProblem.of(conflict('the visit is already completed', { state: 'completed' })).toJSON('/visits/1/complete');
     assert.deepEqual(doc, {
       type: 'https://roster.dev/problems/conflict', title: 'Conflict', status: 409,
       detail: 'the visit is already completed', instance: '/visits/1/complete', state: 'completed',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
-import { HttpProblem } from '@roster/platform/http/problem';
+import { DomainError } from '@roster/platform/errors';
 import {
   channelFor, decideAcceptance, decideEdit, decideResend, decideWithdraw, INVITATION_TTL_MS, statusAt, type InvitationState,
 } from '../src/invitations/invitation.js';
@@ -9,7 +9,7 @@ import { hashToken, newAcceptanceToken } from '../src/invitations/token.js';
 const now = new Date('2026-12-01T10:00:00Z');
 const later = (ms: number) => new Date(now.getTime() + ms);
 const pending = (expiresAt = later(INVITATION_TTL_MS)): InvitationState => ({ status: 'pending', expiresAt, acceptedPersonId: null });
-const conflictNaming = (status: string) => (e: unknown) => e instanceof HttpProblem && e.status === 409 && e.message.includes(status);
+const conflictNaming = (status: string) => (e: unknown) => e instanceof DomainError && e.kind === 'conflict' && e.message.includes(status);
 
 // P8 as given/when/then: given an invitation's state, when a command or an acceptance arrives, then what it may do.
 describe('invitation life (P8)', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
-import { HttpProblem } from '@roster/platform/http/problem';
+import { DomainError } from '@roster/platform/errors';
 import { decideLifecycle, type LifecycleAction, type PersonStatus } from '../src/people/person.js';
 
 // P5, P6 as given/when/then: given a person's state, when a lifecycle command arrives, then this event and version.
@@ -26,7 +26,7 @@ describe('person lifecycle (P5, P6)', () => {
     it(`given a ${status} person, when ${action}, then a 409 naming the status and the action`, () => {
       assert.throws(
         () => decideLifecycle({ status, version: 1 }, { type: action }),
-        (e: unknown) => e instanceof HttpProblem && e.status === 409 && e.message.includes(status) && e.extensions.action === action,
+        (e: unknown) => e instanceof DomainError && e.kind === 'conflict' && e.message.includes(status) && e.extensions.action === action,
       );
     });
   }

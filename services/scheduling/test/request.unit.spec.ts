@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
-import { HttpProblem } from '@roster/platform/http/problem';
+import { DomainError } from '@roster/platform/errors';
+import { statusOf } from '@roster/platform/http/problem';
 import {
   decideRequest, decideSubmission, decideTargetVisit, goneVisitReason, requireWindowsAhead,
   type RequestActor, type RequestCommand, type RequestState,
@@ -15,7 +16,7 @@ const manager: RequestActor = { personId: 'manager-1', kind: 'staff', submitsOwn
 const sitter: RequestActor = { personId: 'sitter-1', kind: 'staff', submitsOwn: false, manages: false };
 const pending: RequestState = { status: 'pending', clientId: 'client-1' };
 
-const refusedWith = (status: number, slug?: string) => (e: unknown) => e instanceof HttpProblem && e.status === status && (!slug || e.slug === slug);
+const refusedWith = (status: number, slug?: string) => (e: unknown) => e instanceof DomainError && statusOf(e) === status && (!slug || e.slug === slug);
 const window = (startsAt: Date) => ({ startsAt, endsAt: new Date(startsAt.getTime() + 3_600_000) });
 
 describe('a client request decides (S3): given a request, when a command, then a decision or a refusal', () => {
@@ -31,7 +32,7 @@ describe('a client request decides (S3): given a request, when a command, then a
 
   it('every window asked for lies ahead (422 naming the window); at approval one that has passed is a 409', () => {
     assert.throws(() => decideSubmission({ kind: 'visits', visits: [window(later), window(earlier)] }, client, now), (e: unknown) =>
-      e instanceof HttpProblem && e.status === 422 && JSON.stringify(e.extensions).includes('body.visits[1].startsAt'));
+      e instanceof DomainError && e.kind === 'unprocessable' && JSON.stringify(e.extensions).includes('body.visits[1].startsAt'));
     assert.throws(() => decideSubmission({ kind: 'visits', visits: [window(now)] }, client, now), refusedWith(422, 'window-in-the-past'));
     requireWindowsAhead([{ startsAt: later.toISOString() }], now);
     assert.throws(() => requireWindowsAhead([{ startsAt: earlier.toISOString() }], now), refusedWith(409));
@@ -57,7 +58,7 @@ describe('a client request decides (S3): given a request, when a command, then a
     for (const status of ['approved', 'declined', 'withdrawn'] as const) {
       for (const command of commands) {
         assert.throws(() => decideRequest({ status, clientId: 'client-1' }, command, manager), (e: unknown) =>
-          e instanceof HttpProblem && e.status === 409 && e.extensions.state === status);
+          e instanceof DomainError && e.kind === 'conflict' && e.extensions.state === status);
       }
     }
   });

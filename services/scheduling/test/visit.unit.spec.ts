@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
-import { HttpProblem } from '@roster/platform/http/problem';
+import { DomainError } from '@roster/platform/errors';
+import { statusOf } from '@roster/platform/http/problem';
 import type { Principal } from '@roster/platform/auth/claims';
 import { BUILT_IN_ROLES } from '@roster/contracts';
 import { decideVisit, type VisitActor, type VisitCommand, type VisitState } from '../src/visits/visit.js';
@@ -16,7 +17,7 @@ const scheduled: VisitState = { status: 'scheduled', sitterId: sitter, startsAt:
 const completed: VisitState = { status: 'completed', sitterId: sitter, startsAt: begun };
 
 const refused = (given: VisitState, when: VisitCommand, by: VisitActor, status: number) =>
-  assert.throws(() => decideVisit(given, when, by), (e: unknown) => e instanceof HttpProblem && e.status === status);
+  assert.throws(() => decideVisit(given, when, by), (e: unknown) => e instanceof DomainError && statusOf(e) === status);
 
 describe('a visit decides (S1, S2): given a state, when a command, then a decision or a refusal', () => {
   it('a manager assigns, reassigns and unassigns a scheduled visit', () => {
@@ -82,7 +83,7 @@ describe('who sees which visits (rule 8, P3): the scope from the token\'s roles'
 
   it('several roles widen the scope; a token without visit permissions is refused', () => {
     assert.deepEqual(scope(principal(['salesperson', 'staff'])), { all: false, self: true, assignedClients: true, areaRoles: [] });
-    assert.throws(() => visitScopeOf(principal(['staff'], 'staff', ['people.read'])), (e: unknown) => e instanceof HttpProblem && e.status === 403);
+    assert.throws(() => visitScopeOf(principal(['staff'], 'staff', ['people.read'])), (e: unknown) => e instanceof DomainError && e.kind === 'forbidden');
   });
 
   it('issue 15 item 6: a custom role reaches as far as its own scope (from role.defined), as in the directory', () => {

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Permission } from '@roster/contracts';
-import { forbidden, HttpProblem, unauthorized } from '../http/problem.js';
+import { DomainError, forbidden, unauthorized } from '../errors.js';
 import type { Principal } from './claims.js';
 import type { TokenVerifier } from './verifier.js';
 
@@ -17,7 +17,7 @@ export interface AuthenticateOptions {
 }
 
 export const passwordChangeRequired = () =>
-  new HttpProblem(403, 'password-change-required', 'Password change required', 'this login used a temporary password: set a new one with PUT /password first');
+  new DomainError('forbidden', 'password-change-required', 'Password change required', 'this login used a temporary password: set a new one with PUT /password first');
 
 /** Reads `Authorization: Bearer <jwt>` and verifies it locally (rule 7); 401 problem+json otherwise. */
 export function authenticate(verifier: TokenVerifier, options: AuthenticateOptions = {}): RequestHandler {
@@ -34,7 +34,7 @@ export function authenticate(verifier: TokenVerifier, options: AuthenticateOptio
         next();
       },
       (error: unknown) => {
-        if (error instanceof HttpProblem) res.setHeader('www-authenticate', `Bearer error="invalid_token", error_description="${error.detail ?? error.title}"`);
+        if (error instanceof DomainError) res.setHeader('www-authenticate', `Bearer error="invalid_token", error_description="${error.detail ?? error.title}"`);
         next(error);
       },
     );

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { unauthorized } from '../http/problem.js';
+import { unauthorized } from '../errors.js';
 import { accessClaims, principalFromClaims, TOKEN_AUDIENCE, type Principal } from './claims.js';
 import { publicKeysFromJwks, TOKEN_ALGORITHM } from './keys.js';
 import { sessionSubject, type NotBeforeList } from './not-before.js';

@@ -6,6 +6,7 @@ import type { TrustProxy } from '../config.js';
 import { runInWork } from '../context.js';
 import type { Logger } from '../logging.js';
 import type { ServiceMetrics } from '../metrics.js';
+import { DomainError } from '../errors.js';
 import { HttpProblem, notFound, unauthorized, validationProblem } from './problem.js';
 
 export interface ReadinessCheck {
@@ -122,7 +123,7 @@ function errorHandler(logger: Logger) {
 }
 
 function toProblem(error: unknown): HttpProblem {
-  if (error instanceof HttpProblem) return error;
+  if (error instanceof DomainError) return HttpProblem.of(error);
   const e = error as { type?: string; status?: number; limit?: number; message?: string };
   if (e?.type === 'entity.parse.failed') return new HttpProblem(400, 'invalid-json', 'Invalid JSON', 'the request body is not valid JSON');
   if (e?.type === 'entity.too.large') {

@@ -1,19 +1,36 @@
 import type { ZodError } from 'zod';
+import { DomainError, type ErrorKind } from '../errors.js';
 
 const RFC9457_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'instance']);
 
-/** An RFC 9457 problem. Throw it from a handler; the error middleware answers with it. */
-export class HttpProblem extends Error {
+const STATUS_OF: Record<ErrorKind, number> = {
+  invalid: 400, unauthenticated: 401, forbidden: 403, not_found: 404, gone: 410, conflict: 409, unprocessable: 422, rate_limited: 429, unavailable: 503,
+};
+const KIND_OF = new Map(Object.entries(STATUS_OF).map(([kind, status]) => [status, kind as ErrorKind]));
+
+/** The HTTP status of a domain error (an HttpProblem keeps its own). */
+export const statusOf = (error: DomainError): number => (error instanceof HttpProblem ? error.status : STATUS_OF[error.kind]);
+
+/**
+ * An RFC 9457 problem: what the HTTP kit answers for a domain error, and what a router throws for
+ * what only HTTP knows (a bad header, a body too large).
+ */
+export class HttpProblem extends DomainError {
   constructor(
     readonly status: number,
-    readonly slug: string,
-    readonly title: string,
-    readonly detail?: string,
-    readonly extensions: Record<string, unknown> = {},
+    slug: string,
+    title: string,
+    detail?: string,
+    extensions: Record<string, unknown> = {},
   ) {
-    super(detail ?? title);
+    super(KIND_OF.get(status) ?? (status >= 500 ? 'unavailable' : 'invalid'), slug, title, detail, extensions);
     const reserved = Object.keys(extensions).filter((k) => RFC9457_MEMBERS.has(k));
     if (reserved.length > 0) throw new Error(`problem extensions may not be named ${reserved.join(', ')} (RFC 9457 members)`);
+  }
+
+  /** The problem a domain error is answered with. */
+  static of(error: DomainError): HttpProblem {
+    return error instanceof HttpProblem ? error : new HttpProblem(statusOf(error), error.slug, error.title, error.detail, error.extensions);
   }
 
   /**
@@ -33,13 +50,8 @@ export class HttpProblem extends Error {
   }
 }
 
-export const badRequest = (detail: string, extensions?: Record<string, unknown>) =>
-  new HttpProblem(400, 'bad-request', 'Bad request', detail, extensions);
-export const notFound = (what: string) => new HttpProblem(404, 'not-found', 'Not found', `${what} does not exist`);
-export const unauthorized = (detail: string) => new HttpProblem(401, 'unauthorized', 'Unauthorized', detail);
-export const forbidden = (detail: string) => new HttpProblem(403, 'forbidden', 'Forbidden', detail);
-export const conflict = (detail: string, extensions?: Record<string, unknown>) =>
-  new HttpProblem(409, 'conflict', 'Conflict', detail, extensions);
+// Routers use the same refusals as the domain.
+export { badRequest, conflict, forbidden, notFound, unauthorized } from '../errors.js';
 
 /** A zod failure as a 400 listing every invalid field (`errors: [{path, message}]`). */
 export function validationProblem(error: ZodError, where: 'body' | 'query' | 'params'): HttpProblem {

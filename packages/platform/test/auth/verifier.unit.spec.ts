@@ -11,7 +11,7 @@ import { NotBeforeList } from '../../src/auth/not-before.js';
 import { revocationOf } from '../../src/auth/revocation-feed.js';
 import { TokenSigner } from '../../src/auth/signer.js';
 import { staticKeys, TokenVerifier } from '../../src/auth/verifier.js';
-import { HttpProblem } from '../../src/http/problem.js';
+import { DomainError } from '../../src/errors.js';
 import { deactivation } from '../support/events.js';
 
 const keys = generateKeyEnv();
@@ -24,7 +24,7 @@ const verifierWith = (notBefore = new NotBeforeList()) =>
   new TokenVerifier({ issuer: 'roster', keys: staticKeys(parsePublicKeys(keys.JWT_PUBLIC_KEYS)), notBefore });
 
 const refused = async (verifier: TokenVerifier, token: string, detail: RegExp) => {
-  await assert.rejects(verifier.verify(token), (e: unknown) => e instanceof HttpProblem && e.status === 401 && detail.test(e.detail ?? ''));
+  await assert.rejects(verifier.verify(token), (e: unknown) => e instanceof DomainError && e.kind === 'unauthenticated' && detail.test(e.detail ?? ''));
 };
 
 describe('access token verification (rule 7)', () => {

@@ -1,7 +1,7 @@
 import type { Actor, Permission } from '@roster/contracts';
 import type { Principal } from '@roster/platform/auth/claims';
 import type { SqlTx } from '@roster/platform/db/database';
-import { forbidden } from '@roster/platform/http/problem';
+import { forbidden } from '@roster/platform/errors';
 import { rolesByKey } from '../roles/definitions.js';
 
 /**

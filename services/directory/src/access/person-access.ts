@@ -1,6 +1,6 @@
 import type { Permission } from '@roster/contracts';
 import type { SqlTx } from '@roster/platform/db/database';
-import { forbidden, notFound } from '@roster/platform/http/problem';
+import { forbidden, notFound } from '@roster/platform/errors';
 import { rolesByKey } from '../roles/definitions.js';
 import { personCondition, type Caller } from './caller.js';
 

@@ -3,7 +3,7 @@ import type { Actor } from '@roster/contracts';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
 import type { DirectoryTx } from '../db/client.js';
 import { recordAudit } from '../audit/audit.js';
-import { unknownReference } from '../http/problems.js';
+import { unknownReference } from '../errors.js';
 
 export type AccountKind = 'root' | 'branch' | 'client_account' | 'area';
 export type AccountRow = Awaited<ReturnType<DirectoryTx['account']['findUniqueOrThrow']>>;

@@ -1,7 +1,7 @@
 import type { SqlTx } from '@roster/platform/db/database';
-import { forbidden } from '@roster/platform/http/problem';
+import { forbidden } from '@roster/platform/errors';
 import { subtreeRoots, type Caller } from '../access/caller.js';
-import { openCursor, sealCursor } from '@roster/platform/http/cursor';
+import { openCursor, sealCursor } from '@roster/platform/paging';
 
 export interface AuditQuery {
   accountId?: string | undefined;

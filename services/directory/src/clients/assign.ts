@@ -1,5 +1,5 @@
 import type { Actor } from '@roster/contracts';
-import { badRequest } from '@roster/platform/http/problem';
+import { badRequest } from '@roster/platform/errors';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
 import type { DirectoryTx } from '../db/client.js';
 import { recordAudit } from '../audit/audit.js';

@@ -12,10 +12,10 @@ import { rolesByKey } from '../roles/definitions.js';
 import type { DirectoryContext } from '../context.js';
 import { provisionTenant } from '../tenants/provision.js';
 import { readPerson } from '../people/view.js';
-import { unknownReference } from './problems.js';
+import { unknownReference } from '../errors.js';
 import { roleKey } from './people.js';
 import { authenticated, callerOf } from './support.js';
-import { openTimeCursor, sealTimeCursor } from '@roster/platform/http/cursor';
+import { openTimeCursor, sealTimeCursor } from '@roster/platform/paging';
 
 const uuid = z.uuid();
 const tenantBody = z.strictObject({

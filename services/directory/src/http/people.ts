@@ -11,7 +11,7 @@ import { searchPeople } from '../people/search.js';
 import { readPerson } from '../people/view.js';
 import { findRole } from '../roles/definitions.js';
 import type { DirectoryContext } from '../context.js';
-import { unknownReference } from './problems.js';
+import { unknownReference } from '../errors.js';
 import { authenticated, callerOf } from './support.js';
 
 const uuid = z.uuid();

@@ -1,5 +1,6 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import { HttpProblem } from '@roster/platform/http/problem';
+import { DomainError } from '@roster/platform/errors';
+import { statusOf } from '@roster/platform/http/problem';
 import type { DirectoryContext } from '../context.js';
 import { listOf, resourceTypes, schemaList, serviceProviderConfig } from '../scim/discovery.js';
 import { invalidValue, ScimError } from '../scim/errors.js';
@@ -153,7 +154,7 @@ export function scimRouter(ctx: DirectoryContext): Router {
   scim.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const converted = asScimError(error);
     const scimError = converted instanceof ScimError ? converted
-      : converted instanceof HttpProblem ? new ScimError(converted.status, converted.detail ?? converted.title)
+      : converted instanceof DomainError ? new ScimError(statusOf(converted), converted.detail ?? converted.title)
       : null;
     if (!scimError) {
       ctx.logger.error({ err: error, method: req.method, path: req.path }, 'SCIM request failed');

@@ -1,5 +1,5 @@
 import { isEmailAddress, isPhoneNumber, type Actor, type EventEnvelope, type EventOf } from '@roster/contracts';
-import { HttpProblem } from '@roster/platform/http/problem';
+import { DomainError } from '@roster/platform/errors';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
 import type { EffectReport } from '@roster/platform/consumers';
 import { recordAudit, SYSTEM_ACTOR } from '../audit/audit.js';
@@ -66,7 +66,7 @@ export async function acceptInvitation(tx: DirectoryTx, event: EventOf<'invitati
       }, actor);
     } catch (error) {
       // Refusals (duplicate e-mail or phone, a role or account gone) come before any write.
-      if (error instanceof HttpProblem && error.status < 500) return refuse(error.detail ?? error.title);
+      if (error instanceof DomainError && error.isRefusal) return refuse(error.detail ?? error.title);
       throw error;
     }
     // Identity created the login with the person (its login.granted may have come before the person existed here).

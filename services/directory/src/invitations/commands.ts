@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Actor } from '@roster/contracts';
 import type { SealingPublicKey } from '@roster/platform/crypto/sealing';
 import { seal } from '@roster/platform/crypto/sealing';
-import { badRequest, conflict, forbidden, notFound } from '@roster/platform/http/problem';
+import { badRequest, conflict, forbidden, notFound } from '@roster/platform/errors';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
 import { canInAccount, type Caller } from '../access/caller.js';
 import { recordAudit } from '../audit/audit.js';

@@ -1,4 +1,4 @@
-import { conflict } from '@roster/platform/http/problem';
+import { conflict } from '@roster/platform/errors';
 
 /**
  * An invitation's life (P8), decided without I/O. Stored statuses are pending, accepted and

@@ -1,5 +1,5 @@
 import type { DirectoryTx } from '../db/client.js';
-import { unknownReference } from '../http/problems.js';
+import { unknownReference } from '../errors.js';
 import { findRole, type RoleView } from '../roles/definitions.js';
 
 /** What invitations read of the directory's accounts, roles and people (always within one tenant). */

@@ -1,6 +1,6 @@
 import type { Caller } from '../access/caller.js';
 import type { DirectoryDb } from '../db/client.js';
-import { openTimeCursor, sealTimeCursor } from '@roster/platform/http/cursor';
+import { openTimeCursor, sealTimeCursor } from '@roster/platform/paging';
 import type { InvitationRow } from './commands.js';
 import { statusAt, type InvitationStatus, type StoredInvitationStatus } from './invitation.js';
 

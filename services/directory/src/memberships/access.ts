@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor, EventEnvelope } from '@roster/contracts';
 import { currentWork, runInWork } from '@roster/platform/context';
-import { badRequest, conflict, notFound } from '@roster/platform/http/problem';
+import { badRequest, conflict, notFound } from '@roster/platform/errors';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
 import { stageManyEvents } from '../db/outbox.js';
 import type { DirectoryDb, DirectoryTx } from '../db/client.js';
 import { recordAudit, type AuditRecord } from '../audit/audit.js';
-import { unknownReference } from '../http/problems.js';
+import { unknownReference } from '../errors.js';
 import { startOperation } from '../operations/operations.js';
 import { rolesByKey, type RoleView } from '../roles/definitions.js';
 

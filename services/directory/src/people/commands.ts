@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { isBuiltInRole, type Actor, type PersonKind } from '@roster/contracts';
 import { runInWork, currentWork } from '@roster/platform/context';
-import { badRequest, conflict, notFound } from '@roster/platform/http/problem';
+import { badRequest, conflict, notFound } from '@roster/platform/errors';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
 import type { DirectoryDb, DirectoryTx } from '../db/client.js';
 import { recordAudit } from '../audit/audit.js';
-import { unknownReference } from '../http/problems.js';
+import { unknownReference } from '../errors.js';
 import { startOperation } from '../operations/operations.js';
 import { findRole } from '../roles/definitions.js';
 import { decideLifecycle, previewable, type LifecycleCommand, type PersonStatus } from './person.js';

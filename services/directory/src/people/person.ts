@@ -1,4 +1,4 @@
-import { conflict } from '@roster/platform/http/problem';
+import { conflict } from '@roster/platform/errors';
 
 /** A person's lifecycle as the directory decides it (P5, P6). Pure: tested without a database. */
 export type PersonStatus = 'active' | 'inactive' | 'archived';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SqlTx } from '@roster/platform/db/database';
 import { personCondition, type Caller } from '../access/caller.js';
-import { openCursor, sealCursor } from '@roster/platform/http/cursor';
+import { openCursor, sealCursor } from '@roster/platform/paging';
 import { PERSON_VIEW_COLUMNS, personView, type PersonView, type PersonViewRow } from './view.js';
 
 export interface PeopleQuery {

@@ -1,5 +1,5 @@
 import { BUILT_IN_ROLES, isBuiltInRole, isPermission, type Actor, type RoleScope } from '@roster/contracts';
-import { badRequest, conflict, HttpProblem, notFound } from '@roster/platform/http/problem';
+import { badRequest, conflict, DomainError, notFound } from '@roster/platform/errors';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
 import type { DirectoryTx } from '../db/client.js';
 import { recordAudit } from '../audit/audit.js';
@@ -14,7 +14,7 @@ export function rankOf(permissions: readonly string[]): number {
 function validPermissions(permissions: readonly string[]): string[] {
   const unknown = permissions.filter((p) => !isPermission(p));
   if (unknown.length) {
-    throw new HttpProblem(400, 'unknown-permission', 'Unknown permission', `not in the permission catalogue: ${unknown.join(', ')}`, { unknownPermissions: unknown });
+    throw new DomainError('invalid', 'unknown-permission', 'Unknown permission', `not in the permission catalogue: ${unknown.join(', ')}`, { unknownPermissions: unknown });
   }
   return [...new Set(permissions)].sort();
 }
@@ -34,7 +34,7 @@ export async function defineRole(tx: DirectoryTx, tenantId: string, input: RoleI
   if (isBuiltInRole(input.key)) throw conflict(`${input.key} is a built-in role; custom roles use other keys`);
   const permissions = validPermissions(input.permissions);
   const rank = rankOf(permissions);
-  if (rank > maxRank) throw new HttpProblem(403, 'forbidden', 'Forbidden', `a role with these permissions ranks ${rank}, above your own (${maxRank})`);
+  if (rank > maxRank) throw new DomainError('forbidden', 'forbidden', 'Forbidden', `a role with these permissions ranks ${rank}, above your own (${maxRank})`);
   const scope = input.scope ?? 'account';
   const inserted = await tx.$executeRawUnsafe(
     `INSERT INTO role (tenant_id, key, name, permissions, scope, rank) VALUES ($1::uuid, $2, $3, $4::text[], $5, $6) ON CONFLICT DO NOTHING`,
@@ -55,10 +55,10 @@ export async function changeRole(
   );
   const current = rows[0];
   if (!current) throw notFound(`role ${key}`);
-  if (current.rank > maxRank) throw new HttpProblem(403, 'forbidden', 'Forbidden', `the role ${key} ranks above your own`);
+  if (current.rank > maxRank) throw new DomainError('forbidden', 'forbidden', 'Forbidden', `the role ${key} ranks above your own`);
   const permissions = change.permissions ? validPermissions(change.permissions) : current.permissions;
   const rank = rankOf(permissions);
-  if (rank > maxRank) throw new HttpProblem(403, 'forbidden', 'Forbidden', `a role with these permissions ranks ${rank}, above your own (${maxRank})`);
+  if (rank > maxRank) throw new DomainError('forbidden', 'forbidden', 'Forbidden', `a role with these permissions ranks ${rank}, above your own (${maxRank})`);
   if (!change.name && !change.permissions && !change.scope) throw badRequest('give name, permissions or scope to change');
   const role: RoleView = { key, name: change.name ?? current.name, permissions, scope: change.scope ?? (current.scope as RoleScope), rank, builtIn: false };
   await tx.$executeRawUnsafe(

@@ -1,11 +1,11 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Actor } from '@roster/contracts';
-import { badRequest, forbidden, notFound } from '@roster/platform/http/problem';
+import { badRequest, forbidden, notFound } from '@roster/platform/errors';
 import type { Caller } from '../access/caller.js';
 import { rootAccountOf } from '../accounts/accounts.js';
 import { recordAudit } from '../audit/audit.js';
 import type { DirectoryDb } from '../db/client.js';
-import { unknownReference } from '../http/problems.js';
+import { unknownReference } from '../errors.js';
 import { findRole } from '../roles/definitions.js';
 import { ScimError } from './errors.js';
 

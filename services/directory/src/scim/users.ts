@@ -1,4 +1,6 @@
-import { HttpProblem } from '@roster/platform/http/problem';
+import { DomainError } from '@roster/platform/errors';
+// SCIM answers in HTTP statuses of its own (RFC 7644 §3.12): the kit's mapping keeps them the same as problem+json's.
+import { statusOf } from '@roster/platform/http/problem';
 import type { DirectoryDb, DirectoryTx } from '../db/client.js';
 import { changeLifecycle, createPersonInTx, updatePerson, type ProfileChange } from '../people/commands.js';
 import type { LifecycleAction } from '../people/person.js';
@@ -69,11 +71,11 @@ async function refuseTakenUserName(tx: DirectoryTx, tenantId: string, userName: 
 export function asScimError(error: unknown): unknown {
   // Two identical requests at once: the unique indexes (userName, e-mail, phone) decide.
   if (isUniqueViolation(error)) return new ScimError(409, 'a User with this userName, e-mail or phone was created at the same time', 'uniqueness');
-  if (!(error instanceof HttpProblem) || error.status >= 500) return error;
+  if (!(error instanceof DomainError) || !error.isRefusal) return error;
   const detail = error.detail ?? error.title;
-  if (error.status === 409) return new ScimError(409, detail, error.extensions.existingPersonId ? 'uniqueness' : undefined);
-  if (error.status === 400) return invalidValue(detail);
-  return new ScimError(error.status, detail);
+  if (error.kind === 'conflict') return new ScimError(409, detail, error.extensions.existingPersonId ? 'uniqueness' : undefined);
+  if (error.kind === 'invalid') return invalidValue(detail);
+  return new ScimError(statusOf(error), detail);
 }
 
 const isUniqueViolation = (error: unknown): boolean => {

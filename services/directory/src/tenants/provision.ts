@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor } from '@roster/contracts';
-import { conflict } from '@roster/platform/http/problem';
+import { conflict } from '@roster/platform/errors';
 import type { DirectoryDb } from '../db/client.js';
 import { createAccount } from '../accounts/accounts.js';
 import { createPersonInTx } from '../people/commands.js';

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { principalOf, requirePermission } from '@roster/platform/auth/middleware';
 import { parse } from '@roster/platform/http/app';
+import { DomainError } from '@roster/platform/errors';
 import { HttpProblem } from '@roster/platform/http/problem';
 import type { IdentityContext } from '../context.js';
 import { personCaller } from '../logins/caller.js';
@@ -53,9 +54,10 @@ export function loginsRouter(ctx: IdentityContext): Router {
         const item = parse(grantItem, raw);
         results.push({ index, personId: item.personId, status: 201, login: await grantLogin(ctx, caller, item) });
       } catch (error) {
-        if (!(error instanceof HttpProblem)) throw error;
+        if (!(error instanceof DomainError)) throw error;
+        const problem = HttpProblem.of(error);
         const personId = (raw as { personId?: unknown })?.personId;
-        results.push({ index, personId: typeof personId === 'string' ? personId : null, status: error.status, problem: error.toJSON() });
+        results.push({ index, personId: typeof personId === 'string' ? personId : null, status: problem.status, problem: problem.toJSON() });
       }
     }
     const granted = results.filter((r) => r.status === 201).length;

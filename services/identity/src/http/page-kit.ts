@@ -1,6 +1,7 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import express, { type Response } from 'express';
-import { HttpProblem } from '@roster/platform/http/problem';
+import { DomainError } from '@roster/platform/errors';
+import { statusOf } from '@roster/platform/http/problem';
 import type { IdentityContext } from '../context.js';
 import { PAGE_HEADERS } from '../oidc/pages.js';
 
@@ -26,10 +27,10 @@ export const WRONG_CREDENTIALS = 'The username or the password is wrong.';
  * anything that is not a refusal (a 5xx, a bug) is thrown on, never shown.
  */
 export function refusalOnPage(error: unknown): { status: number; message: string } {
-  if (!(error instanceof HttpProblem) || error.status >= 500) throw error;
-  if (error.status === 429) return { status: 429, message: 'Too many attempts. Wait a few minutes, then try again.' };
+  if (!(error instanceof DomainError) || !error.isRefusal) throw error;
+  if (error.kind === 'rate_limited') return { status: 429, message: 'Too many attempts. Wait a few minutes, then try again.' };
   if (error.slug === 'invalid-credentials') return { status: 401, message: WRONG_CREDENTIALS };
-  return { status: error.status, message: error.detail ?? error.title };
+  return { status: statusOf(error), message: error.detail ?? error.title };
 }
 
 export function pageKit(ctx: IdentityContext, signingKeyD: string): PageKit {

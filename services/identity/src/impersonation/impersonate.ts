@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Principal } from '@roster/platform/auth/claims';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
 import { refuseImpersonation, requirePermission } from '@roster/platform/auth/middleware';
-import { badRequest, conflict, forbidden, notFound } from '@roster/platform/http/problem';
+import { badRequest, conflict, forbidden, notFound } from '@roster/platform/errors';
 import type { IdentityContext } from '../context.js';
 import { personAccess, rankOf, resolveRoles } from '../people/access.js';
 import { signAccessToken } from '../sessions/tokens.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
-import { conflict, HttpProblem, notFound } from '@roster/platform/http/problem';
+import { conflict, DomainError, notFound } from '@roster/platform/errors';
 import type { IdentityContext } from '../context.js';
 import type { IdentityTx } from '../db/client.js';
 import { hashPassword, passwordMatches } from '../passwords/hashing.js';
@@ -19,7 +19,7 @@ export interface Registration {
   marketingConsent: boolean;
 }
 
-const gone = (detail: string) => new HttpProblem(410, 'invitation-gone', 'Invitation no longer valid', detail);
+const gone = (detail: string) => new DomainError('gone', 'invitation-gone', 'Invitation no longer valid', detail);
 
 /** Why an invitation link cannot be used now, or null when it can (the JSON answer and the page share it). */
 export type UnusableInvitation = 'unknown' | 'accepted' | 'withdrawn' | 'expired';
@@ -59,9 +59,9 @@ export function usernameForInvitee(email: string | null, phone: string | null): 
 export async function acceptAsNewPerson(ctx: IdentityContext, token: string, r: Registration) {
   const peek = await ctx.prisma.$transaction((tx) => openInvitation(tx, token));
   const chosen = usernameForInvitee(peek.email, peek.phone ?? r.phone);
-  if (!chosen || !isValidUsername(chosen.username)) throw new HttpProblem(422, 'no-username', 'No username possible', 'the invitation has no e-mail and the phone number has too few digits');
+  if (!chosen || !isValidUsername(chosen.username)) throw new DomainError('unprocessable', 'no-username', 'No username possible', 'the invitation has no e-mail and the phone number has too few digits');
   const rejection = checkPassword(r.password, chosen.username);
-  if (rejection) throw new HttpProblem(400, 'weak-password', 'Password refused', REJECTION_DETAIL[rejection], { reason: rejection });
+  if (rejection) throw new DomainError('invalid', 'weak-password', 'Password refused', REJECTION_DETAIL[rejection], { reason: rejection });
   const passwordHash = await hashPassword(r.password);
   const personId = randomUUID();
   const result = await ctx.prisma.$transaction(async (tx) => {

@@ -1,5 +1,5 @@
 import { requirePermission, refuseImpersonation } from '@roster/platform/auth/middleware';
-import { forbidden } from '@roster/platform/http/problem';
+import { forbidden } from '@roster/platform/errors';
 import type { IdentityTx } from '../db/client.js';
 import { accountsUnder, rankOf, resolveRoles, type PersonAccess } from '../people/access.js';
 import type { Caller } from './caller.js';

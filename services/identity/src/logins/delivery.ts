@@ -1,6 +1,6 @@
 import type { Delivery, SealedSecret } from '@roster/contracts';
 import { parseSealingPublicKey, seal, type SealingPublicKey } from '@roster/platform/crypto/sealing';
-import { HttpProblem } from '@roster/platform/http/problem';
+import { DomainError } from '@roster/platform/errors';
 import type { IdentityContext } from '../context.js';
 import type { PersonAccess } from '../people/access.js';
 
@@ -11,7 +11,7 @@ export function sealForNotifications(ctx: IdentityContext, plaintext: string): S
   let key = keys.get(ctx);
   if (!key) {
     if (!ctx.config.sealingPublicKey) {
-      throw new HttpProblem(503, 'sealing-unavailable', 'Credential delivery unavailable', 'identity has no SEALING_PUBLIC_KEY: it cannot send passwords');
+      throw new DomainError('unavailable', 'sealing-unavailable', 'Credential delivery unavailable', 'identity has no SEALING_PUBLIC_KEY: it cannot send passwords');
     }
     key = parseSealingPublicKey(ctx.config.sealingPublicKey);
     keys.set(ctx, key);
@@ -28,4 +28,4 @@ export function credentialsDelivery(person: PersonAccess, template: 'login' | 'n
 }
 
 export const noAddress = () =>
-  new HttpProblem(422, 'no-delivery-address', 'No address to send the password to', 'the person has no e-mail on file: give sendTo');
+  new DomainError('unprocessable', 'no-delivery-address', 'No address to send the password to', 'the person has no e-mail on file: give sendTo');

@@ -1,5 +1,5 @@
 import { eventFor, stageEvents } from '@roster/platform/outbox';
-import { badRequest, conflict, HttpProblem, notFound } from '@roster/platform/http/problem';
+import { badRequest, conflict, DomainError, notFound } from '@roster/platform/errors';
 import type { IdentityContext } from '../context.js';
 import type { IdentityTx } from '../db/client.js';
 import { personAccess, type PersonAccess } from '../people/access.js';
@@ -39,7 +39,7 @@ export const personInTenant = async (tx: IdentityTx, tenantId: string, personId:
 };
 
 export const usernameTaken = async (tx: IdentityTx, username: string, person?: PersonAccess) =>
-  new HttpProblem(409, 'username-taken', 'Username taken', `the username ${username} is already in use`, {
+  new DomainError('conflict', 'username-taken', 'Username taken', `the username ${username} is already in use`, {
     suggestions: await freeSuggestions(tx, { firstName: person?.firstName ?? undefined, lastName: person?.lastName ?? undefined }, username),
   });
 
@@ -57,7 +57,7 @@ export async function grantLogin(ctx: IdentityContext, caller: Caller, input: Gr
   const chosen = input.password ?? input.temporaryPassword;
   if (chosen !== undefined) {
     const rejection = checkPassword(chosen, username);
-    if (rejection) throw new HttpProblem(400, 'weak-password', 'Password refused', REJECTION_DETAIL[rejection], { reason: rejection });
+    if (rejection) throw new DomainError('invalid', 'weak-password', 'Password refused', REJECTION_DETAIL[rejection], { reason: rejection });
   }
   const temporary = input.password === undefined;
   const password = chosen ?? generateTemporaryPassword();

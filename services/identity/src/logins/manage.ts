@@ -1,6 +1,6 @@
 import { requirePermission } from '@roster/platform/auth/middleware';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
-import { conflict, forbidden, notFound } from '@roster/platform/http/problem';
+import { conflict, forbidden, notFound } from '@roster/platform/errors';
 import type { IdentityContext } from '../context.js';
 import { signOutOfApplications } from '../oidc/sessions.js';
 import type { IdentityTx } from '../db/client.js';

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Principal } from '@roster/platform/auth/claims';
-import { notFound } from '@roster/platform/http/problem';
+import { notFound } from '@roster/platform/errors';
 import type { IdentityDb } from '../db/client.js';
 
 /** The scopes a client may ask for: OpenID's, and `roster` (tenant and roles in the ID token and userinfo). */

@@ -3,7 +3,7 @@ import type { Principal } from '@roster/platform/auth/claims';
 import type { IdentityTx } from '../db/client.js';
 import { refuseImpersonation } from '@roster/platform/auth/middleware';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
-import { badRequest, HttpProblem, notFound } from '@roster/platform/http/problem';
+import { badRequest, DomainError, notFound } from '@roster/platform/errors';
 import type { IdentityContext } from '../context.js';
 import { personAccess } from '../people/access.js';
 import { applyLocally, signOutLocally } from '../logins/manage.js';
@@ -27,7 +27,7 @@ export async function changePassword(
   const login = await ctx.prisma.login.findFirst({ where: { personId: me.personId, tenantId: me.tenantId } });
   if (!login) throw notFound('your login');
   const rejection = checkPassword(input.newPassword, login.username);
-  if (rejection) throw new HttpProblem(400, 'weak-password', 'Password refused', REJECTION_DETAIL[rejection], { reason: rejection });
+  if (rejection) throw new DomainError('invalid', 'weak-password', 'Password refused', REJECTION_DETAIL[rejection], { reason: rejection });
   const viaTemporary = me.passwordChangeRequired && login.passwordChangeRequired;
   if (!viaTemporary) {
     if (input.currentPassword === undefined) throw badRequest('give currentPassword to change your password');

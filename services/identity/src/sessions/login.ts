@@ -1,4 +1,4 @@
-import { HttpProblem, unauthorized } from '@roster/platform/http/problem';
+import { DomainError, unauthorized } from '@roster/platform/errors';
 import type { IdentityContext } from '../context.js';
 import { resolveRoles, type PersonAccess } from '../people/access.js';
 import { passwordMatches } from '../passwords/hashing.js';
@@ -10,7 +10,7 @@ import { openSession, type SessionTokens } from './tokens.js';
 
 /** One answer for every wrong username or password (L8): nothing tells whether the username exists. */
 export const invalidCredentials = () =>
-  new HttpProblem(401, 'invalid-credentials', 'Invalid credentials', 'the username or the password is wrong');
+  new DomainError('unauthenticated', 'invalid-credentials', 'Invalid credentials', 'the username or the password is wrong');
 
 async function accessOf(ctx: IdentityContext, login: LoginRow): Promise<PersonAccess | null> {
   if (!login.kind || !login.status) return null;

@@ -1,5 +1,5 @@
 import type { Principal } from '@roster/platform/auth/claims';
-import { unauthorized } from '@roster/platform/http/problem';
+import { unauthorized } from '@roster/platform/errors';
 import type { IdentityContext } from '../context.js';
 import { personAccess } from '../people/access.js';
 import { applyLocally } from '../logins/manage.js';

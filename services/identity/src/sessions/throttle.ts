@@ -1,4 +1,4 @@
-import { HttpProblem } from '@roster/platform/http/problem';
+import { DomainError } from '@roster/platform/errors';
 import type { IdentityDb } from '../db/client.js';
 
 /**
@@ -37,7 +37,7 @@ export function backoffSeconds(failures: number, policy: ThrottlePolicy): number
 }
 
 export const tooManyAttempts = (retryAfterSeconds: number) =>
-  new HttpProblem(429, 'too-many-attempts', 'Too many attempts', `too many failed logins: try again in ${retryAfterSeconds} s`, { retryAfter: retryAfterSeconds });
+  new DomainError('rate_limited', 'too-many-attempts', 'Too many attempts', `too many failed logins: try again in ${retryAfterSeconds} s`, { retryAfter: retryAfterSeconds });
 
 export interface ThrottleKey {
   key: string;

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { TokenSigner } from '@roster/platform/auth/signer';
-import { HttpProblem } from '@roster/platform/http/problem';
+import { DomainError } from '@roster/platform/errors';
 import type { IdentityContext } from '../context.js';
 import type { SqlTx } from '@roster/platform/db/database';
 import { tokenRoles, type PersonAccess } from '../people/access.js';
@@ -16,7 +16,7 @@ export function signerOf(ctx: IdentityContext): TokenSigner {
   let signer = signers.get(ctx);
   if (!signer) {
     if (!ctx.auth.signingKeys?.length) {
-      throw new HttpProblem(503, 'signing-unavailable', 'Sign-in unavailable', 'identity has no JWT_SIGNING_KEYS: it cannot issue tokens');
+      throw new DomainError('unavailable', 'signing-unavailable', 'Sign-in unavailable', 'identity has no JWT_SIGNING_KEYS: it cannot issue tokens');
     }
     signer = new TokenSigner(ctx.auth.signingKeys, ctx.auth.issuer);
     signers.set(ctx, signer);

@@ -1,4 +1,4 @@
-import { openTimeCursor, sealTimeCursor } from '@roster/platform/http/cursor';
+import { openTimeCursor, sealTimeCursor } from '@roster/platform/paging';
 import { Router } from 'express';
 import { z } from 'zod';
 import { principalOf, requirePermission } from '@roster/platform/auth/middleware';

@@ -1,6 +1,6 @@
 import type { Principal } from '@roster/platform/auth/claims';
 import type { SqlClient, SqlTx } from '@roster/platform/db/database';
-import { notFound } from '@roster/platform/http/problem';
+import { notFound } from '@roster/platform/errors';
 import { requireAssignableSitter } from '../people/eligibility.js';
 import { clientScopeCondition, visitScopeOf } from '../visits/scope.js';
 

@@ -1,5 +1,5 @@
 import type { SqlTx } from '@roster/platform/db/database';
-import { badRequest } from '@roster/platform/http/problem';
+import { badRequest } from '@roster/platform/errors';
 
 // The database's zone names by their lower-case form, read once per process (about 600 names; they
 // change only with the server's tzdata). One read, so that no request can grow a cache or make the

@@ -1,5 +1,5 @@
 import type { SqlTx } from '@roster/platform/db/database';
-import { HttpProblem } from '@roster/platform/http/problem';
+import { DomainError } from '@roster/platform/errors';
 
 /**
  * Who may be given a visit: an active staff member of the caller's tenant holding access to at
@@ -14,13 +14,13 @@ export async function requireAssignableSitter(tx: SqlTx, tenantId: string, sitte
      FROM person_projection p WHERE p.id = $1::uuid AND p.tenant_id = $2::uuid FOR SHARE OF p`,
     sitterId, tenantId,
   );
-  const problem = (status: number, slug: string, detail: string) =>
-    new HttpProblem(status, slug, status === 404 ? 'Sitter not found' : 'Sitter not assignable', detail, { errors: [{ path: 'body.sitterId', message: detail }] });
+  const problem = (kind: 'not_found' | 'unprocessable', slug: string, detail: string) =>
+    new DomainError(kind, slug, kind === 'not_found' ? 'Sitter not found' : 'Sitter not assignable', detail, { errors: [{ path: 'body.sitterId', message: detail }] });
   // A person of another tenant reads exactly like one that does not exist (or that scheduling has
   // not heard of yet: callers may retry a 404 while directory's events arrive).
-  if (!row || row.kind !== 'staff') throw problem(404, 'sitter-unknown', `no staff member ${sitterId} in your tenant`);
-  if (row.status !== 'active') throw problem(422, 'sitter-inactive', `staff member ${sitterId} is ${row.status}: only active staff can be given visits`);
-  if (!row.has_access) throw problem(422, 'sitter-without-access', `staff member ${sitterId} has no access to any account of your tenant`);
+  if (!row || row.kind !== 'staff') throw problem('not_found', 'sitter-unknown', `no staff member ${sitterId} in your tenant`);
+  if (row.status !== 'active') throw problem('unprocessable', 'sitter-inactive', `staff member ${sitterId} is ${row.status}: only active staff can be given visits`);
+  if (!row.has_access) throw problem('unprocessable', 'sitter-without-access', `staff member ${sitterId} has no access to any account of your tenant`);
 }
 
 /** A client visits may be created for: known in the tenant and active. */
@@ -28,10 +28,10 @@ export async function requireActiveClient(tx: SqlTx, tenantId: string, clientId:
   const [row] = await tx.$queryRawUnsafe<{ kind: string; status: string }[]>(
     `SELECT kind, status FROM person_projection WHERE id = $1::uuid AND tenant_id = $2::uuid FOR SHARE`, clientId, tenantId,
   );
-  const problem = (status: number, slug: string, detail: string) =>
-    new HttpProblem(status, slug, status === 404 ? 'Client not found' : 'Client not schedulable', detail, { errors: [{ path: 'body.clientId', message: detail }] });
-  if (!row || row.kind !== 'client' || row.status === 'pending') throw problem(404, 'client-unknown', `no client ${clientId} in your tenant`);
-  if (row.status !== 'active') throw problem(422, 'client-inactive', `client ${clientId} is ${row.status}: visits are only created for active clients`);
+  const problem = (kind: 'not_found' | 'unprocessable', slug: string, detail: string) =>
+    new DomainError(kind, slug, kind === 'not_found' ? 'Client not found' : 'Client not schedulable', detail, { errors: [{ path: 'body.clientId', message: detail }] });
+  if (!row || row.kind !== 'client' || row.status === 'pending') throw problem('not_found', 'client-unknown', `no client ${clientId} in your tenant`);
+  if (row.status !== 'active') throw problem('unprocessable', 'client-inactive', `client ${clientId} is ${row.status}: visits are only created for active clients`);
 }
 
 /**
@@ -47,7 +47,7 @@ export async function assignableDefaultSitter(tx: SqlTx, tenantId: string, clien
     await requireAssignableSitter(tx, tenantId, row.id);
     return row.id;
   } catch (error) {
-    if (error instanceof HttpProblem) return null;
+    if (error instanceof DomainError) return null;
     throw error;
   }
 }

@@ -3,7 +3,7 @@ import type { Actor, RequestKind } from '@roster/contracts';
 import type { Principal } from '@roster/platform/auth/claims';
 import { hasPermission } from '@roster/platform/auth/middleware';
 import type { SqlClient, SqlTx } from '@roster/platform/db/database';
-import { conflict, notFound } from '@roster/platform/http/problem';
+import { conflict, notFound } from '@roster/platform/errors';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
 import { requireKnownTimeZone } from '../db/time-zones.js';
 import { assignableDefaultSitter, requireActiveClient } from '../people/eligibility.js';

@@ -1,4 +1,4 @@
-import { openTimeCursor, sealTimeCursor } from '@roster/platform/http/cursor';
+import { openTimeCursor, sealTimeCursor } from '@roster/platform/paging';
 import type { SqlTx } from '@roster/platform/db/database';
 import { scopeCondition, type ScopedColumns, type VisitScope } from '../visits/scope.js';
 import type { RequestStatus } from './request.js';

@@ -1,5 +1,5 @@
 import type { RequestKind } from '@roster/contracts';
-import { conflict, forbidden, HttpProblem } from '@roster/platform/http/problem';
+import { conflict, DomainError, forbidden, type ErrorKind } from '@roster/platform/errors';
 
 /** A client's request (S3) as its commands decide on it. Pure: tested without a database. */
 export type RequestStatus = 'pending' | 'approved' | 'declined' | 'withdrawn';
@@ -27,8 +27,8 @@ export interface RequestActor {
   manages: boolean;
 }
 
-const invalid = (status: number, slug: string, path: string, detail: string) =>
-  new HttpProblem(status, slug, status === 403 ? 'Forbidden' : 'Request not acceptable', detail, { errors: [{ path, message: detail }] });
+const invalid = (kind: ErrorKind, slug: string, path: string, detail: string) =>
+  new DomainError(kind, slug, kind === 'forbidden' ? 'Forbidden' : 'Request not acceptable', detail, { errors: [{ path, message: detail }] });
 
 /**
  * Whose request it is and whether what it asks can be asked now: a client asks for themselves, a
@@ -40,14 +40,14 @@ export function decideSubmission(s: Submission, actor: RequestActor, now: Date):
     if (!actor.submitsOwn && !actor.manages) throw forbidden('asking for visits needs the permission requests.submit_own, which your roles do not grant');
     clientId = actor.personId;
   } else if (actor.manages) {
-    if (!s.clientId) throw invalid(400, 'client-required', 'body.clientId', 'clientId is required when asking on a client\'s behalf');
+    if (!s.clientId) throw invalid('invalid', 'client-required', 'body.clientId', 'clientId is required when asking on a client\'s behalf');
     clientId = s.clientId;
   } else {
     throw forbidden('a client asks only for themselves; asking for another client needs the permission visits.manage');
   }
   (s.visits ?? []).forEach((v, i) => {
     if (v.startsAt <= now) {
-      throw invalid(422, 'window-in-the-past', `body.visits[${i}].startsAt`, `visit ${i + 1} starts at ${v.startsAt.toISOString()}, which has passed: ask for a time to come`);
+      throw invalid('unprocessable', 'window-in-the-past', `body.visits[${i}].startsAt`, `visit ${i + 1} starts at ${v.startsAt.toISOString()}, which has passed: ask for a time to come`);
     }
   });
   return clientId;
@@ -71,7 +71,7 @@ export interface TargetVisit {
  * must be the client's, not completed and not begun. A visit of another client reads as none.
  */
 export function decideTargetVisit(visitId: string, visit: TargetVisit | null, clientId: string, now: Date): void {
-  if (!visit || visit.clientId !== clientId) throw invalid(404, 'visit-unknown', 'body.visitId', `the client has no visit ${visitId}`);
+  if (!visit || visit.clientId !== clientId) throw invalid('not_found', 'visit-unknown', 'body.visitId', `the client has no visit ${visitId}`);
   if (visit.status === 'completed') throw conflict(`visit ${visitId} is completed: it can no longer change`, { state: 'completed' });
   if (visit.startsAt <= now) throw conflict(`visit ${visitId} began at ${visit.startsAt.toISOString()}: it can no longer change`, { state: 'started' });
 }

@@ -1,10 +1,9 @@
-import { openTimeCursor, sealTimeCursor } from '@roster/platform/http/cursor';
+import { openTimeCursor, sealTimeCursor } from '@roster/platform/paging';
 import { randomUUID } from 'node:crypto';
 import { requireKnownTimeZone } from '../db/time-zones.js';
 import type { Principal } from '@roster/platform/auth/claims';
 import type { SqlClient, SqlTx } from '@roster/platform/db/database';
-import { notFound, validationProblem } from '@roster/platform/http/problem';
-import { ZodError } from 'zod';
+import { DomainError, notFound } from '@roster/platform/errors';
 import { assignableDefaultSitter, requireActiveClient, requireAssignableSitter } from '../people/eligibility.js';
 import { SCHEDULE_SCOPE, scopeCondition, visitScopeOf } from '../visits/scope.js';
 import { fillHorizon, HORIZON_DAYS, recurrenceOf, SCHEDULE_COLUMNS, type ScheduleRow } from './generation.js';
@@ -32,7 +31,8 @@ export const scheduleDto = (s: ScheduleRow) => ({
 
 /** An InvalidRecurrence as the same 400 a schema failure gives, naming the body field. */
 export function recurrenceProblem(error: InvalidRecurrence) {
-  return validationProblem(new ZodError([{ code: 'custom', path: [error.field], message: error.message, input: undefined }]), 'body');
+  const path = `body.${error.field}`;
+  return new DomainError('invalid', 'validation', 'Invalid request', `${path}: ${error.message}`, { errors: [{ path, message: error.message }] });
 }
 
 const parseOrProblem = (input: Parameters<typeof parseRecurrence>[0]) => {

@@ -3,7 +3,7 @@ import { requireKnownTimeZone } from '../db/time-zones.js';
 import type { Principal } from '@roster/platform/auth/claims';
 import { hasPermission } from '@roster/platform/auth/middleware';
 import type { SqlClient, SqlTx } from '@roster/platform/db/database';
-import { notFound } from '@roster/platform/http/problem';
+import { notFound } from '@roster/platform/errors';
 import { declineRequestsAboutGoneVisits } from '../requests/system-answers.js';
 import { assignableDefaultSitter, requireActiveClient, requireAssignableSitter } from '../people/eligibility.js';
 import { findVisibleVisit, surchargesOf, VISIT_COLUMNS, VISIT_FROM, visitDto, type SurchargeRow, type VisitRow } from './queries.js';

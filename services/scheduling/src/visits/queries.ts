@@ -1,4 +1,4 @@
-import { openTimeCursor, sealTimeCursor } from '@roster/platform/http/cursor';
+import { openTimeCursor, sealTimeCursor } from '@roster/platform/paging';
 import type { SqlTx } from '@roster/platform/db/database';
 import { scopeCondition, VISIT_SCOPE, type VisitScope } from './scope.js';
 

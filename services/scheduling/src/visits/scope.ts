@@ -1,7 +1,7 @@
 import { BUILT_IN_ROLES, isBuiltInRole, type RoleScope } from '@roster/contracts';
 import type { Principal } from '@roster/platform/auth/claims';
 import type { SqlTx } from '@roster/platform/db/database';
-import { forbidden } from '@roster/platform/http/problem';
+import { forbidden } from '@roster/platform/errors';
 
 /**
  * Which visits (and schedules, clients) a caller may see (rule 8, P3), decided locally from the

@@ -1,4 +1,4 @@
-import { conflict, forbidden } from '@roster/platform/http/problem';
+import { conflict, forbidden } from '@roster/platform/errors';
 
 /** A visit as S1/S2 decide on it. Pure: tested without a database. */
 export interface VisitState {

@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { isUuid } from '@roster/contracts';
-import { HttpProblem } from './problem.js';
+import { DomainError } from './errors.js';
 
 /**
  * Keyset cursors of every list (issue 15): opaque, signed (HMAC-SHA256) and bound to the tenant and
@@ -37,7 +37,7 @@ export function sealCursor(position: readonly unknown[], binding: CursorBinding)
   return `${body}.${mac(binding, body).toString('base64url')}`;
 }
 
-export const invalidCursor = () => new HttpProblem(400, 'invalid-cursor', 'Invalid cursor',
+export const invalidCursor = () => new DomainError('invalid', 'invalid-cursor', 'Invalid cursor',
   'cursor: not a cursor this list gave for this query; start again without it', { errors: [{ path: 'query.cursor', message: 'not a cursor this list returned' }] });
 
 /** The position a cursor holds, checked against its signature, binding and shape; null without a cursor. */
