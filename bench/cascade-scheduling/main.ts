@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   await createNaiveVisitTable(pool);
   const logger = pino({ level: 'silent' });
   // The service's own consumer, as its subscription runs it (inbox, effect, step, commit), without the bus.
-  const consumer = new BatchingConsumer(schedulingConsumers({ logger }), { db: db.client, relay: { nudge: () => undefined }, logger });
+  const consumer = new BatchingConsumer(schedulingConsumers({ logger }), { db: db.sql, relay: { nudge: () => undefined }, logger });
   const samples: Sample[] = [];
   try {
     // Warm-up: JIT, connections, plans.

@@ -3,6 +3,7 @@ import type { EventOf, EventType, RosterEvent, ServiceName } from '@roster/contr
 import type { BusLogger, SubscriptionOptions } from './bus/types.js';
 import { currentWork, runInWork, type WorkContext } from './context.js';
 import type { SqlTx } from './db/database.js';
+import type { TransactionRunner } from './db/sql.js';
 import { recordStep, type CascadeStep } from './steps.js';
 
 /**
@@ -42,12 +43,14 @@ export interface Consumers<Tx extends SqlTx> {
   effects: EffectMap<Tx>;
   /** After every committed batch, besides the relay's nudge (notifications' sender). */
   onCommitted?(): void;
+  /**
+   * The effects only run SQL (`Tx` is `SqlTx`): their batches run in transactions on the database
+   * driver itself rather than in Prisma's interactive transactions (Database.sql).
+   */
+  plainSql?: boolean;
 }
 
-/** The slice of a service's Prisma client the platform needs: interactive transactions on its own `Tx`. */
-export interface TransactionRunner<Tx extends SqlTx> {
-  $transaction<R>(fn: (tx: Tx) => Promise<R>, options?: { maxWait?: number; timeout?: number }): Promise<R>;
-}
+export type { TransactionRunner };
 
 export interface ConsumerRuntime<Tx extends SqlTx> {
   db: TransactionRunner<Tx>;

@@ -105,8 +105,9 @@ async function start<C extends SqlClient, Tx extends SqlTx>(def: ServiceDefiniti
   // Every replica learns every revocation at once, whatever the service consumes otherwise.
   subscriptions.push(await bus.subscribe({ ...revocationSubscription({ db: db.client, notBefore: auth.notBefore, logger, onRevoked: (reason) => metrics.revocations(reason) }), group: revocationGroup(def.name) }));
   const consumers = def.consumers(ctx);
-  // The service's client runs its interactive transactions on the `Tx` its definition names.
-  const runner = ctx.prisma as unknown as TransactionRunner<Tx>;
+  // The service's client runs its interactive transactions on the `Tx` its definition names; effects
+  // that only run SQL get the driver's own transactions.
+  const runner = consumers?.plainSql ? (db.sql as unknown as TransactionRunner<Tx>) : (ctx.prisma as unknown as TransactionRunner<Tx>);
   const own = consumers ? [subscriptionOf(new BatchingConsumer(consumers, { db: runner, relay, logger }))] : [];
   metrics.watchDeadLetterDepth(deadLetterGroups(def.name, own), (group) => bus.deadLetterDepth(group));
   // One subscription per group: on Kafka, members of one group subscribed to different topics

@@ -3,36 +3,28 @@ import { afterAll, beforeAll, beforeEach, describe, it } from '@jest/globals';
 import pg from 'pg';
 import type { RosterEvent } from '@roster/contracts';
 import { BatchingConsumer, type Consumers, type TransactionRunner } from '../src/consumers.js';
-import type { SqlTx } from '../src/db/database.js';
+import { preparedStatementNames, type SqlTx } from '../src/db/database.js';
+import { pgTransactions } from '../src/db/driver-transactions.js';
 import { eventFor, stageEvents } from '../src/outbox.js';
 import { deactivation } from './support/events.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
-/** Interactive transactions on a real Postgres over `pg`, counting commits and rollbacks. */
+/** The driver's own transactions (Database.sql on Postgres), counting commits and rollbacks. */
 function pgRunner(pool: pg.Pool): TransactionRunner<SqlTx> & { commits: number; rollbacks: number } {
+  const driver = pgTransactions(pool, preparedStatementNames());
   const runner = {
     commits: 0,
     rollbacks: 0,
     async $transaction<R>(fn: (tx: SqlTx) => Promise<R>): Promise<R> {
-      const client = await pool.connect();
-      const tx: SqlTx = {
-        $executeRawUnsafe: async (sql, ...values) => (await client.query(sql, values)).rowCount ?? 0,
-        $queryRawUnsafe: async <T>(sql: string, ...values: unknown[]) => (await client.query(sql, values)).rows as T,
-      };
       try {
-        await client.query('BEGIN');
-        const result = await fn(tx);
-        await client.query('COMMIT');
+        const result = await driver.$transaction(fn, { timeout: 10_000 });
         runner.commits++;
         return result;
       } catch (error) {
-        await client.query('ROLLBACK');
         runner.rollbacks++;
         throw error;
-      } finally {
-        client.release();
       }
     },
   };

@@ -26,6 +26,7 @@ export function notificationsConsumers(ctx: NotificationsContext): Consumers<Sql
   const runtime = startRuntime(ctx);
   const { publicUrl, schedulingPublicUrl } = ctx.config;
   return {
+    plainSql: true,
     service: 'notifications',
     effects: {
       ...personLifecycleEffects(notificationsLifecycle(ctx.logger)),

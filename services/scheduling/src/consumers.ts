@@ -15,6 +15,7 @@ const projection = <E>(record: (tx: SqlTx, event: E) => Promise<void>) => async 
 /** What scheduling consumes (the catalogue's consumers): one effect per event type, run by the platform in batches. */
 export function schedulingConsumers(ctx: EventHandlingContext): Consumers<SqlTx> {
   return {
+    plainSql: true,
     service: 'scheduling',
     effects: {
       ...personLifecycleEffects(schedulingLifecycle(ctx.logger)),

@@ -2,20 +2,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { pgliteTransactions, pgTransactions } from './driver-transactions.js';
+import type { SqlClient, SqlTx, TransactionRunner } from './sql.js';
 import { applyMigrations, type MigrationReport, type SqlConnection } from './migrate.js';
 import { pgliteArtifacts, pgliteTemplate } from './pglite-template.js';
 
-/** The Prisma features the platform (outbox, inbox, steps) uses; every service's client has them. */
-export interface SqlTx {
-  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
-  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
-}
-export interface SqlClient extends SqlTx {
-  // Method syntax on purpose: parameters stay bivariant, so a service's PrismaClient (whose
-  // transaction client is a richer type) is assignable.
-  $transaction<R>(fn: (tx: SqlTx) => Promise<R>, options?: { maxWait?: number; timeout?: number }): Promise<R>;
-  $disconnect(): Promise<void>;
-}
+export type { SqlClient, SqlTx } from './sql.js';
 
 export type DriverAdapter = unknown;
 
@@ -42,6 +34,8 @@ export interface DatabaseOptions {
 
 export interface Database<C> {
   client: C;
+  /** Transactions on the driver itself, for work that only runs SQL (the consumers' hot paths). */
+  sql: TransactionRunner<SqlTx>;
   kind: 'postgres' | 'pglite';
   migrations: MigrationReport | null;
   ping(): Promise<boolean>;
@@ -88,6 +82,7 @@ async function openPostgres<C extends SqlClient>(options: DatabaseOptions, makeC
   const client = makeClient(adapter, clientOptions(options));
   return {
     client,
+    sql: pgTransactions(pool, options.preparedStatements === false ? () => undefined : preparedStatementNames()),
     kind: 'postgres',
     migrations,
     ping: () => answers(() => pool.query('SELECT 1')),
@@ -151,6 +146,7 @@ async function openPglite<C extends SqlClient>(options: DatabaseOptions, makeCli
   const client = makeClient(new PrismaPGlite(pglite), clientOptions(options));
   return {
     client,
+    sql: pgliteTransactions(pglite as never),
     kind: 'pglite',
     migrations,
     ping: () => answers(() => pglite.query('SELECT 1')),

@@ -1,0 +1,58 @@
+import { SpanKind } from '@opentelemetry/api';
+import type pg from 'pg';
+import { withSpan } from '../telemetry.js';
+import type { SqlTx, TransactionRunner } from './sql.js';
+
+/**
+ * Transactions straight on a pg pool, for work that only runs SQL (issue 19): Prisma's interactive
+ * transaction puts a proxied client, its query compiler and its transaction bookkeeping around
+ * every statement, the largest share of Node's CPU on the consumers' hot paths. Statements are
+ * prepared once per connection under the same names Prisma's adapter gives them.
+ */
+export function pgTransactions(pool: pg.Pool, nameOf: (query: { sql: string }) => string | undefined): TransactionRunner<SqlTx> {
+  return {
+    async $transaction<R>(fn: (tx: SqlTx) => Promise<R>, options?: { maxWait?: number; timeout?: number }): Promise<R> {
+      const client = await pool.connect();
+      const run = (text: string, values: unknown[]) => traced(text, () => {
+        const name = nameOf({ sql: text });
+        return client.query(name ? { name, text, values } : { text, values });
+      });
+      const tx: SqlTx = {
+        $executeRawUnsafe: async (sql, ...values) => (await run(sql, values)).rowCount ?? 0,
+        $queryRawUnsafe: async <T>(sql: string, ...values: unknown[]) => (await run(sql, values)).rows as T,
+      };
+      let broken: Error | undefined;
+      try {
+        // Prisma's `timeout` as a server-side bound on each statement, in the same round trip.
+        await client.query(options?.timeout ? `BEGIN; SET LOCAL statement_timeout = ${Math.floor(options.timeout)}` : 'BEGIN');
+        const result = await fn(tx);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch((e: Error) => void (broken = e));
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+  };
+}
+
+/** The same on an embedded PGlite (one connection: PGlite serializes its transactions itself). */
+export function pgliteTransactions(pglite: {
+  transaction<T>(fn: (tx: { query<R>(sql: string, params?: unknown[]): Promise<{ rows: R[]; affectedRows?: number }> }) => Promise<T>): Promise<T>;
+}): TransactionRunner<SqlTx> {
+  return {
+    $transaction: <R>(fn: (tx: SqlTx) => Promise<R>) => pglite.transaction((t) => fn({
+      $executeRawUnsafe: async (sql, ...values) => (await traced(sql, () => t.query(sql, values))).affectedRows ?? 0,
+      $queryRawUnsafe: async <T>(sql: string, ...values: unknown[]) => (await traced(sql, () => t.query(sql, values))).rows as T,
+    })),
+  };
+}
+
+/**
+ * Each statement in a client span with its parameterized text (never the values), as Prisma's
+ * instrumentation gives its own: the trace of a cascade reaches the consumer's writes (rule 9).
+ */
+const traced = <T>(text: string, query: () => Promise<T>): Promise<T> =>
+  withSpan(`db ${/^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? 'query'}`, { 'db.system.name': 'postgresql', 'db.query.text': text }, query, SpanKind.CLIENT);
