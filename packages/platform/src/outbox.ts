@@ -6,7 +6,7 @@ import type { Bus, BusLogger } from './bus/types.js';
 import { currentWork } from './context.js';
 import { currentTraceparent } from './telemetry.js';
 import { WorkLoop } from './work-loop.js';
-import type { SqlClient, SqlTx } from './db/database.js';
+import type { SqlClient, SqlTx, TransactionRunner } from './db/sql.js';
 
 /**
  * Builds an event for the work in progress: correlation and causation come from the current work
@@ -58,6 +58,8 @@ export async function stageEvents(tx: SqlTx, events: readonly EventEnvelope[]): 
 
 export interface OutboxRelayOptions {
   db: SqlClient;
+  /** Where the relay's batches run (the driver's own transactions, Database.sql); default `db`. */
+  transactions?: TransactionRunner<SqlTx>;
   bus: Bus;
   logger: BusLogger;
   batchSize?: number;
@@ -136,9 +138,8 @@ export class OutboxRelay {
 
   /** Publishes one batch; returns how many rows it published (0 when none or another replica holds the lock). */
   async relayBatch(): Promise<number> {
-    const { db } = this.options;
     const batchSize = this.options.batchSize ?? 200;
-    return db.$transaction(
+    return (this.options.transactions ?? this.options.db).$transaction(
       async (tx) => {
         const [lock] = await tx.$queryRawUnsafe<{ locked: boolean }[]>('SELECT pg_try_advisory_xact_lock($1) AS locked', RELAY_LOCK);
         if (!lock?.locked) return 0;

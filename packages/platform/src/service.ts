@@ -97,7 +97,7 @@ async function start<C extends SqlClient, Tx extends SqlTx>(def: ServiceDefiniti
   const bus = options.bus ?? (await createBus(config.busUrl, { namespace: config.busNamespace, observer: metrics.busObserver, logger, instanceId: `${def.name}-${randomUUID().slice(0, 8)}` }));
   if (ownsBus) await bus.connect();
   else if (bus instanceof MemoryBus) bus.observe(def.name, metrics.busObserver);
-  const relay = new OutboxRelay({ db: db.client, bus, logger, onLag: (n, age) => metrics.setOutboxLag(n, age) });
+  const relay = new OutboxRelay({ db: db.client, transactions: db.sql, bus, logger, onLag: (n, age) => metrics.setOutboxLag(n, age) });
   const auth = await createServiceAuth(config, db.client, logger);
   const ctx: ServiceContext<C> = { name: def.name, config, db, prisma: db.client, bus, logger, metrics, relay, auth };
 

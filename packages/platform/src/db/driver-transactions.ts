@@ -53,6 +53,8 @@ export function pgliteTransactions(pglite: {
 /**
  * Each statement in a client span with its parameterized text (never the values), as Prisma's
  * instrumentation gives its own: the trace of a cascade reaches the consumer's writes (rule 9).
+ * Named like pg's own spans (`pg.`), so that a statement outside any trace (the relay's polls) is
+ * not recorded (telemetry.ts's root sampler).
  */
 const traced = <T>(text: string, query: () => Promise<T>): Promise<T> =>
-  withSpan(`db ${/^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? 'query'}`, { 'db.system.name': 'postgresql', 'db.query.text': text }, query, SpanKind.CLIENT);
+  withSpan(`pg.query:${/^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? 'QUERY'}`, { 'db.system.name': 'postgresql', 'db.query.text': text }, query, SpanKind.CLIENT);
