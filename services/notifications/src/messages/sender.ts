@@ -25,6 +25,12 @@ export interface SenderOptions {
   /** After a commit that staged events (`ctx.relay.nudge()`). */
   afterCommit(): void;
   batchSize?: number;
+  /**
+   * Batches in flight at once (default 4): while one waits for its slowest send, the next ones are
+   * claimed and sent, so the providers' connection pools stay busy (issue 19). SKIP LOCKED keeps
+   * the lanes' claims apart as it does replicas'.
+   */
+  lanes?: number;
   /** How long a claim holds; a replica that died mid-send leaves a claim that expires and is taken again. */
   claimSeconds?: number;
   maxAttempts?: number;
@@ -89,26 +95,29 @@ const defaultBackoff = (n: number) => Math.min(15 * 60_000, 1_000 * 2 ** (n - 1)
  * is retried with exponential backoff; the secret is dropped once the message is sent or failed.
  */
 export class MessageSender {
-  private readonly loop: WorkLoop;
+  private readonly lanes: WorkLoop[];
 
   constructor(private readonly o: SenderOptions) {
-    this.loop = new WorkLoop({
+    this.lanes = Array.from({ length: Math.max(1, o.lanes ?? 4) }, () => new WorkLoop({
       pass: () => this.sendDue(),
       onFailure: (error, failures) => this.o.logger.warn({ err: error, failures }, 'message sender failed; retrying'),
       pollIntervalMs: o.pollIntervalMs ?? 500,
-    });
+    }));
   }
 
   start(): void {
-    this.loop.start();
+    for (const lane of this.lanes) lane.start();
   }
 
+  /** New messages: one lane looks; a lane that claims a full batch wakes the next (`sendDue`), so an idle sender claims once per nudge. */
   nudge(): void {
-    this.loop.nudge();
+    this.lanes[0]!.nudge();
   }
+
+  private nextLane = 0;
 
   async stop(): Promise<void> {
-    await this.loop.stop();
+    await Promise.all(this.lanes.map((lane) => lane.stop()));
   }
 
   /**
@@ -118,6 +127,10 @@ export class MessageSender {
    */
   async sendDue(): Promise<number> {
     const rows = await this.claim();
+    if (rows.length >= (this.o.batchSize ?? 50) && this.lanes.length > 1) {
+      this.nextLane = (this.nextLane + 1) % this.lanes.length;
+      this.lanes[this.nextLane]!.nudge();
+    }
     if (rows.length === 0) return 0;
     const batch = await this.batchContext(rows);
     const outcomes = await Promise.all(rows.map(async (row) => ({ row, outcome: await this.deliver(row, batch) })));
