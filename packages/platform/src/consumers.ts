@@ -40,20 +40,25 @@ export type EffectMap<Tx extends SqlTx> = { [T in EventType]?: Effect<Tx, EventO
 
 export interface Consumers<Tx extends SqlTx> {
   service: ServiceName;
-  effects: EffectMap<Tx>;
+  /** Effects that need the service's own transaction client (Prisma models). */
+  effects?: EffectMap<Tx>;
+  /**
+   * Effects that only run SQL: their batches run in transactions on the database driver itself
+   * (Database.sql), without Prisma's interactive-transaction machinery, the largest library share
+   * of Node's CPU on the consumers' paths.
+   */
+  sqlEffects?: EffectMap<SqlTx>;
   /** After every committed batch, besides the relay's nudge (notifications' sender). */
   onCommitted?(): void;
-  /**
-   * The effects only run SQL (`Tx` is `SqlTx`): their batches run in transactions on the database
-   * driver itself rather than in Prisma's interactive transactions (Database.sql).
-   */
-  plainSql?: boolean;
 }
 
 export type { TransactionRunner };
 
 export interface ConsumerRuntime<Tx extends SqlTx> {
+  /** Transactions for `effects`. */
   db: TransactionRunner<Tx>;
+  /** Transactions for `sqlEffects` (default `db`: a service's transaction client runs SQL too). */
+  sql?: TransactionRunner<SqlTx>;
   relay: { nudge(): void };
   logger: BusLogger;
   /** Events per transaction, at most (default 64). */
@@ -84,10 +89,16 @@ export class BatchingConsumer<Tx extends SqlTx> {
 
   constructor(private readonly consumers: Consumers<Tx>, private readonly runtime: ConsumerRuntime<Tx>) {
     this.maxBatch = runtime.maxBatch ?? 64;
+    const both = Object.keys(consumers.effects ?? {}).filter((type) => type in (consumers.sqlEffects ?? {}));
+    if (both.length > 0) throw new Error(`${consumers.service}: ${both.join(', ')} has an effect in both effects and sqlEffects`);
   }
 
   get types(): EventType[] {
-    return Object.keys(this.consumers.effects) as EventType[];
+    return [...Object.keys(this.consumers.effects ?? {}), ...Object.keys(this.consumers.sqlEffects ?? {})] as EventType[];
+  }
+
+  private isSql(event: RosterEvent): boolean {
+    return this.consumers.sqlEffects?.[event.type] !== undefined;
   }
 
   /** The bus's handler: resolves once the event's batch committed, rejects with the event's own error. */
@@ -105,7 +116,14 @@ export class BatchingConsumer<Tx extends SqlTx> {
     try {
       while (this.waiting.length > 0) {
         const batch = this.waiting.splice(0, this.maxBatch);
-        await this.commitBatch(batch);
+        // Runs of consecutive events for the same kind of transaction, committed in delivery order.
+        const failedSubjects = new Set<string>();
+        for (let i = 0; i < batch.length;) {
+          let j = i + 1;
+          while (j < batch.length && this.isSql(batch[j]!.event) === this.isSql(batch[i]!.event)) j++;
+          await this.commitBatch(batch.slice(i, j), failedSubjects);
+          i = j;
+        }
       }
     } finally {
       this.running = false;
@@ -122,40 +140,52 @@ export class BatchingConsumer<Tx extends SqlTx> {
    * so that one poison event is retried or dead-lettered alone and the others commit; later events
    * about the poison event's subject are handed back with it, to come again after it (rule 3).
    */
-  private async commitBatch(batch: Waiting[]): Promise<void> {
+  private async commitBatch(all: Waiting[], failedSubjects: Set<string>): Promise<void> {
+    const subjectOf = (w: Waiting) => `${w.event.tenantid}/${w.event.subject}`;
+    const handBack = (w: Waiting) =>
+      w.reject(new Error(`not applied yet: an earlier event about ${w.event.subject} in the same batch failed, and a subject's events apply in order`));
+    const batch: Waiting[] = [];
+    for (const w of all) {
+      if (failedSubjects.has(subjectOf(w))) handBack(w);
+      else batch.push(w);
+    }
+    if (batch.length === 0) return;
     try {
       await this.apply(batch);
       for (const w of batch) w.resolve();
       return;
     } catch (error) {
       if (batch.length === 1) {
+        failedSubjects.add(subjectOf(batch[0]!));
         batch[0]!.reject(error);
         return;
       }
       this.runtime.logger.warn({ size: batch.length, err: error instanceof Error ? error.message : String(error) }, 'batch failed; applying its events one by one');
     }
     // Rule 3: once an event about a subject failed, the later ones about it wait for its retry.
-    const failedSubjects = new Set<string>();
     for (const w of batch) {
-      const subject = `${w.event.tenantid}/${w.event.subject}`;
-      if (failedSubjects.has(subject)) {
-        w.reject(new Error(`not applied yet: an earlier event about ${w.event.subject} in the same batch failed, and a subject's events apply in order`));
+      if (failedSubjects.has(subjectOf(w))) {
+        handBack(w);
         continue;
       }
       try {
         await this.apply([w]);
         w.resolve();
       } catch (error) {
-        failedSubjects.add(subject);
+        failedSubjects.add(subjectOf(w));
         w.reject(error);
       }
     }
   }
 
-  /** Applies events in one transaction; after commit, runs their after-commit work and nudges the relay. */
-  async apply(batch: readonly Pick<Waiting, 'event' | 'work' | 'trace'>[]): Promise<void> {
+  /**
+   * Applies events of one kind (all `sqlEffects` or all `effects`) in one transaction; after commit,
+   * runs their after-commit work and nudges the relay.
+   */
+  private async apply(batch: readonly Waiting[]): Promise<void> {
     const after: (() => void)[] = [];
-    await this.runtime.db.$transaction(async (tx) => {
+    const runner = this.isSql(batch[0]!.event) ? (this.runtime.sql ?? this.runtime.db) : this.runtime.db;
+    await (runner as TransactionRunner<Tx>).$transaction(async (tx) => {
       const claimed = await claimInboxBatch(tx, this.consumers.service, batch.map((w) => w.event));
       for (const w of batch) {
         if (!claimed.delete(w.event.id)) continue; // handled before, or twice in this batch
@@ -174,7 +204,7 @@ export class BatchingConsumer<Tx extends SqlTx> {
   }
 
   private async applyOne(tx: Tx, event: RosterEvent, after: (() => void)[]): Promise<void> {
-    const effect = this.consumers.effects[event.type] as Effect<Tx, RosterEvent> | undefined;
+    const effect = (this.consumers.sqlEffects?.[event.type] ?? this.consumers.effects?.[event.type]) as Effect<Tx, RosterEvent> | undefined;
     if (!effect) return;
     const startedAt = performance.now();
     const report = await effect(event, { tx, startedAt, afterCommit: (fn) => after.push(fn) });

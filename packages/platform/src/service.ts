@@ -107,8 +107,8 @@ async function start<C extends SqlClient, Tx extends SqlTx>(def: ServiceDefiniti
   const consumers = def.consumers(ctx);
   // The service's client runs its interactive transactions on the `Tx` its definition names; effects
   // that only run SQL get the driver's own transactions.
-  const runner = consumers?.plainSql ? (db.sql as unknown as TransactionRunner<Tx>) : (ctx.prisma as unknown as TransactionRunner<Tx>);
-  const own = consumers ? [subscriptionOf(new BatchingConsumer(consumers, { db: runner, relay, logger }))] : [];
+  const runner = ctx.prisma as unknown as TransactionRunner<Tx>;
+  const own = consumers ? [subscriptionOf(new BatchingConsumer(consumers, { db: runner, sql: db.sql, relay, logger }))] : [];
   metrics.watchDeadLetterDepth(deadLetterGroups(def.name, own), (group) => bus.deadLetterDepth(group));
   // One subscription per group: on Kafka, members of one group subscribed to different topics
   // would be assigned partitions they never read.

@@ -57,7 +57,7 @@ describe('the platform consumer (Postgres)', () => {
   function consumer(runner: TransactionRunner<SqlTx>, seen: { afterCommit: string[]; nudges: number }, poison = new Set<string>()) {
     const model: Consumers<SqlTx> = {
       service: 'scheduling',
-      effects: {
+      sqlEffects: {
         'user.deactivated': async (event, { tx, afterCommit }) => {
           await tx.$executeRawUnsafe('INSERT INTO effect (event_id, person_id) VALUES ($1, $2)', event.id, event.data.personId);
           if (poison.has(event.data.personId)) throw new Error(`cannot handle ${event.data.personId}`);
@@ -133,7 +133,7 @@ describe('the platform consumer (Postgres)', () => {
     const runner = pgRunner(pool);
     const model: Consumers<SqlTx> = {
       service: 'scheduling',
-      effects: {
+      sqlEffects: {
         'user.deactivated': async (event, { tx }) => {
           await stageEvents(tx, [eventFor('scheduling', {
             type: 'visits.unassigned', subject: event.data.personId,

@@ -1,4 +1,5 @@
 import type { RosterEvent } from '@roster/contracts';
+import type { SqlTx } from '@roster/platform/db/database';
 import type { Consumers, Effect } from '@roster/platform/consumers';
 import type { DirectoryContext } from './context.js';
 import type { DirectoryTx } from './db/client.js';
@@ -9,7 +10,7 @@ import { applyLoginEvent, recordCascadeFact } from './logins/projection.js';
 import { recordCascadeStep } from './operations/operations.js';
 
 /** An effect that writes what the directory shows and reports no step of its own. */
-const record = <E extends RosterEvent>(apply: (tx: DirectoryTx, event: E) => Promise<void>): Effect<DirectoryTx, E> =>
+const record = <E extends RosterEvent>(apply: (tx: SqlTx, event: E) => Promise<void>): Effect<SqlTx, E> =>
   async (event, { tx }) => {
     await apply(tx, event);
   };
@@ -18,7 +19,7 @@ const record = <E extends RosterEvent>(apply: (tx: DirectoryTx, event: E) => Pro
 export function directoryConsumers(ctx: DirectoryContext): Consumers<DirectoryTx> {
   return {
     service: 'directory',
-    effects: {
+    sqlEffects: {
       // B4: every service's steps, under their operation.
       'cascade.step.completed': record(recordCascadeStep),
       // hasLogin / loginEnabled on people, and the login's history in the audit trail.
@@ -36,7 +37,10 @@ export function directoryConsumers(ctx: DirectoryContext): Consumers<DirectoryTx
       'request.submitted': record(recordClientRequest),
       'request.approved': record(recordClientRequest),
       'request.declined': record(recordClientRequest),
-      // P8: identity's `invitation.accepted` → the person joins the account (or is created).
+    },
+    effects: {
+      // P8: identity's `invitation.accepted` → the person joins the account (or is created), through
+      // the directory's own commands on its Prisma models.
       'invitation.accepted': async (event, { tx }) => {
         ctx.logger.info({ invitationId: event.data.invitationId, personId: event.data.personId, newPerson: event.data.newPerson }, 'invitation accepted');
         return acceptInvitation(tx, event);

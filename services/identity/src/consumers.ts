@@ -1,5 +1,6 @@
 import type { EventOf } from '@roster/contracts';
 import type { Consumers, EventHandling } from '@roster/platform/consumers';
+import type { SqlTx } from '@roster/platform/db/database';
 import { personLifecycleEffects } from '@roster/platform/people-projection';
 import type { IdentityContext } from './context.js';
 import type { IdentityTx } from './db/client.js';
@@ -11,14 +12,16 @@ import { announceAccessChange } from './sessions/revoke.js';
 
 type AccessEvent = EventOf<'access.granted' | 'access.revoked' | 'role.changed'>;
 
+/** An effect that updates a projection and reports no step of its own. */
+const projection = <T extends SqlTx, E>(apply: (tx: T, event: E) => Promise<unknown>) => async (event: E, { tx }: EventHandling<T>) => {
+  await apply(tx, event);
+};
+
 /** What identity consumes (the catalogue's consumers): one effect per event type, run by the platform in batches. */
 export function identityConsumers(ctx: IdentityContext): Consumers<IdentityTx> {
-  const projection = <E>(apply: (tx: IdentityTx, event: E) => Promise<unknown>) => async (event: E, { tx }: EventHandling<IdentityTx>) => {
-    await apply(tx, event);
-  };
   return {
     service: 'identity',
-    effects: {
+    sqlEffects: {
       ...personLifecycleEffects(personLifecycle(ctx.logger, (revocation) => applyLocally(ctx, revocation))),
       // Memberships: the roles the next tokens carry (cascade table rows "access revoked", "role changed").
       'access.granted': (event, handling) => updateTokenRoles(ctx, event, handling),
@@ -26,6 +29,9 @@ export function identityConsumers(ctx: IdentityContext): Consumers<IdentityTx> {
       'role.changed': (event, handling) => updateTokenRoles(ctx, event, handling),
       'account.created': projection(applyAccountCreated),
       'role.defined': projection(applyRoleDefined),
+    },
+    // P8: invitations as identity needs them to accept one, on its Prisma models.
+    effects: {
       'invitation.created': projection(applyInvitationEvent),
       'invitation.updated': projection(applyInvitationEvent),
       'invitation.withdrawn': projection(applyInvitationEvent),
@@ -33,7 +39,7 @@ export function identityConsumers(ctx: IdentityContext): Consumers<IdentityTx> {
   };
 }
 
-async function updateTokenRoles(ctx: IdentityContext, event: AccessEvent, { tx, afterCommit }: EventHandling<IdentityTx>) {
+async function updateTokenRoles(ctx: IdentityContext, event: AccessEvent, { tx, afterCommit }: EventHandling<SqlTx>) {
   const changed = await applyAccessChange(tx, event);
   const revocation = event.type === 'access.granted' ? null : await announceAccessChange(tx, event.tenantid, event.data.personId);
   if (revocation) afterCommit(() => applyLocally(ctx, revocation));

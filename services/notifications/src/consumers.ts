@@ -26,9 +26,8 @@ export function notificationsConsumers(ctx: NotificationsContext): Consumers<Sql
   const runtime = startRuntime(ctx);
   const { publicUrl, schedulingPublicUrl } = ctx.config;
   return {
-    plainSql: true,
     service: 'notifications',
-    effects: {
+    sqlEffects: {
       ...personLifecycleEffects(notificationsLifecycle(ctx.logger)),
       'login.granted': reaction((tx, event) => queueCredentials(tx, event, publicUrl)),
       'password.reset': reaction((tx, event) => queueCredentials(tx, event, publicUrl)),

@@ -15,9 +15,8 @@ const projection = <E>(record: (tx: SqlTx, event: E) => Promise<void>) => async 
 /** What scheduling consumes (the catalogue's consumers): one effect per event type, run by the platform in batches. */
 export function schedulingConsumers(ctx: EventHandlingContext): Consumers<SqlTx> {
   return {
-    plainSql: true,
     service: 'scheduling',
-    effects: {
+    sqlEffects: {
       ...personLifecycleEffects(schedulingLifecycle(ctx.logger)),
       'access.granted': projection(recordAccessChange),
       'access.revoked': projection(recordAccessChange),

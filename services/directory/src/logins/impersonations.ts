@@ -1,5 +1,5 @@
 import type { EventOf } from '@roster/contracts';
-import type { DirectoryTx } from '../db/client.js';
+import type { SqlTx } from '@roster/platform/db/database';
 import { recordAudit } from '../audit/audit.js';
 import { roleKeysOf } from '../people/view.js';
 
@@ -10,7 +10,7 @@ export type ImpersonationEvent = EventOf<'impersonation.started' | 'impersonatio
  * one acted as (`role: impersonated`) and the admin who acted (`role: impersonator`) — each shown
  * in the accounts of that person.
  */
-export async function recordImpersonation(tx: DirectoryTx, event: ImpersonationEvent): Promise<void> {
+export async function recordImpersonation(tx: SqlTx, event: ImpersonationEvent): Promise<void> {
   const { personId, impersonatorId, impersonationId } = event.data;
   const detail = event.type === 'impersonation.started'
     ? { impersonationId, reason: event.data.reason, expiresAt: event.data.expiresAt }

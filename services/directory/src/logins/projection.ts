@@ -1,7 +1,7 @@
 import type { EventOf } from '@roster/contracts';
-import type { DirectoryTx } from '../db/client.js';
+import type { SqlTx } from '@roster/platform/db/database';
 import { recordAudit, SYSTEM_ACTOR } from '../audit/audit.js';
-import { recordEventOnTrail } from '../audit/events.js';
+import { isPersonOfTenant, recordEventOnTrail } from '../audit/events.js';
 import { roleKeysOf } from '../people/view.js';
 
 export type LoginEvent = EventOf<'login.granted' | 'login.enabled' | 'login.disabled' | 'password.reset'>;
@@ -11,7 +11,7 @@ export type LoginEvent = EventOf<'login.granted' | 'login.enabled' | 'login.disa
  * events, never letting an older event overwrite a newer one (event
  * time against `login_changed_at`). Each is also a line of the person's audit trail (P9).
  */
-export async function applyLoginEvent(tx: DirectoryTx, event: LoginEvent): Promise<void> {
+export async function applyLoginEvent(tx: SqlTx, event: LoginEvent): Promise<void> {
   const personId = event.data.personId;
   const enabled = event.type === 'login.disabled' ? false : event.type === 'password.reset' ? null : true;
   const changed = await tx.$executeRawUnsafe(
@@ -19,8 +19,7 @@ export async function applyLoginEvent(tx: DirectoryTx, event: LoginEvent): Promi
      WHERE id = $1::uuid AND tenant_id = $2::uuid AND (login_changed_at IS NULL OR login_changed_at <= $4)`,
     personId, event.tenantid, enabled, new Date(event.time),
   );
-  const person = await tx.person.findFirst({ where: { id: personId, tenantId: event.tenantid }, select: { id: true } });
-  if (!person) return; // another tenant's id, or a person this directory never had: nothing to show
+  if (!(await isPersonOfTenant(tx, personId, event.tenantid))) return; // another tenant's id, or a person this directory never had: nothing to show
   const { accountIds } = await roleKeysOf(tx, personId);
   await recordAudit(tx, {
     tenantId: event.tenantid, actor: event.data.actor, action: event.type, subjectId: personId, accountIds,
@@ -34,7 +33,7 @@ const uuidOrNull = (s: string | undefined) => (s && /^[0-9a-f]{8}-[0-9a-f]{4}-[0
 export type CascadeFactEvent = EventOf<'visits.unassigned' | 'visits.deleted'>;
 
 /** P9: effects of a cascade in other services, on the trail of the person they concern, by `system`, linked to the operation. */
-export async function recordCascadeFact(tx: DirectoryTx, event: CascadeFactEvent): Promise<void> {
+export async function recordCascadeFact(tx: SqlTx, event: CascadeFactEvent): Promise<void> {
   const subjectId = event.type === 'visits.unassigned' ? event.data.sitterId : event.data.clientId;
   const { sitterId: _s, clientId: _c, visitIds: _v, ...detail } = event.data as Record<string, unknown>;
   await recordEventOnTrail(tx, event, { subjectId, actor: SYSTEM_ACTOR, detail, operationId: uuidOrNull(event.correlationid) });

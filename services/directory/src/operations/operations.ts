@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { expectedStepsFor, isEventType, type EventEnvelope, type EventOf } from '@roster/contracts';
 import type { SqlTx } from '@roster/platform/db/database';
 import type { DirectoryDb, DirectoryTx } from '../db/client.js';
-import { Prisma } from '../db/generated/client.js';
 
 /** One awaited step: the event that calls for it and the service that must report it. */
 interface AwaitedStep { eventId: string; service: string; type: string }
@@ -13,11 +12,15 @@ export function awaitedStepsOf(events: readonly { id: string; type: string }[]):
 }
 
 /** Adds awaited steps (ON CONFLICT: a redelivered step adds nothing twice). */
-const awaitRows = (operationId: string, rows: readonly AwaitedStep[]) => Prisma.sql`
-  INSERT INTO operation_awaited (operation_id, event_id, service, type)
-  SELECT ${operationId}::uuid, x.event_id, x.service, x.type
-    FROM unnest(${rows.map((r) => r.eventId)}::text[], ${rows.map((r) => r.service)}::text[], ${rows.map((r) => r.type)}::text[]) AS x(event_id, service, type)
-  ON CONFLICT DO NOTHING`;
+async function awaitSteps(tx: SqlTx, operationId: string, rows: readonly AwaitedStep[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.$executeRawUnsafe(
+    `INSERT INTO operation_awaited (operation_id, event_id, service, type)
+     SELECT $1::uuid, x.event_id, x.service, x.type FROM unnest($2::text[], $3::text[], $4::text[]) AS x(event_id, service, type)
+     ON CONFLICT DO NOTHING`,
+    operationId, rows.map((r) => r.eventId), rows.map((r) => r.service), rows.map((r) => r.type),
+  );
+}
 
 /**
  * B4: an operation is the cascade a command started. It awaits a step for each event it emitted
@@ -40,7 +43,7 @@ export async function startOperation(
       status: expected.length ? 'pending' : 'completed', completedAt: expected.length ? null : new Date(),
     },
   });
-  if (awaited.length) await tx.$executeRaw(awaitRows(o.id, awaited));
+  await awaitSteps(tx, o.id, awaited);
 }
 
 /**
@@ -51,51 +54,60 @@ export async function startOperation(
  * Steps of cascades that started outside the directory create their operation on first sight
  * (awaiting one step per expected service).
  */
-export async function recordCascadeStep(tx: DirectoryTx, event: EventOf<'cascade.step.completed'>): Promise<void> {
+export async function recordCascadeStep(tx: SqlTx, event: EventOf<'cascade.step.completed'>): Promise<void> {
   const step = event.data;
   const tenantId = event.tenantid;
-  // The usual case, the operation exists: the step, its audit line and what it awaits in ONE
-  // statement, one round trip per step (the platform claimed the inbox for the batch).
-  const stepValues = Prisma.sql`${randomUUID()}::uuid, o.id, ${step.service}, ${step.step}, ${step.outcome}, ${JSON.stringify(step.counts)}::jsonb,
-    ${step.durationMs}, ${step.dryRun}, ${step.detail}, ${step.causeType}, ${step.causeEventId}, ${new Date(event.time)}`;
+  // $1 … $12: the step row, the same in both statements below.
+  const stepValues = [
+    randomUUID(), step.service, step.step, step.outcome, JSON.stringify(step.counts), step.durationMs, step.dryRun, step.detail,
+    step.causeType, step.causeEventId, new Date(event.time), step.operationId,
+  ];
+  const stepRow = '$1::uuid, o.id, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11';
   // P9: an effect a service applied is also a line of the audit trail, by `system`, linked to the
   // operation, shown for the subject and in the trails of the subject's accounts (or the account).
   const audited = step.outcome === 'applied' && !step.dryRun;
   // Part of the cascade by its correlation: the step's own cause (all its expected services, so a
   // cascade first seen through a later step still waits for the rest) and the events it caused.
   const followUps = awaitedStepsOf([{ id: step.causeEventId, type: step.causeType }, ...(step.followUps ?? [])]);
-  const [row] = await tx.$queryRaw<{ recorded: number }[]>`
-    WITH o AS (SELECT id, subject_id FROM operation WHERE id = ${step.operationId}::uuid AND tenant_id = ${tenantId}::uuid),
-         recorded AS (
-           INSERT INTO operation_step (id, operation_id, service, step, outcome, counts, duration_ms, dry_run, detail, cause_type, cause_event_id, at)
-           SELECT ${stepValues} FROM o RETURNING 1),
-         audit AS (
-           INSERT INTO audit_entry (id, tenant_id, at, actor_kind, action, subject_id, account_ids, operation_id, detail)
-           SELECT ${randomUUID()}::uuid, ${tenantId}::uuid, ${new Date(event.time)}, 'system', ${`cascade.${step.service}.${step.step}`},
-                  o.subject_id::text,
-                  COALESCE((SELECT array_agg(m.account_id) FROM membership m WHERE m.tenant_id = ${tenantId}::uuid AND m.person_id = o.subject_id),
-                           (SELECT array_agg(a.id) FROM account a WHERE a.tenant_id = ${tenantId}::uuid AND a.id = o.subject_id), '{}'),
-                  o.id, ${JSON.stringify({ service: step.service, step: step.step, counts: step.counts, causeType: step.causeType })}::jsonb
-           FROM o WHERE ${audited} AND o.subject_id IS NOT NULL),
-         followed AS (
-           INSERT INTO operation_awaited (operation_id, event_id, service, type)
-           SELECT o.id, x.event_id, x.service, x.type FROM o,
-                  unnest(${followUps.map((r) => r.eventId)}::text[], ${followUps.map((r) => r.service)}::text[], ${followUps.map((r) => r.type)}::text[]) AS x(event_id, service, type)
-           ON CONFLICT DO NOTHING)
-    SELECT count(*)::int AS recorded FROM recorded`;
+  // The usual case, the operation exists: the step, its audit line and what it awaits in ONE
+  // statement, one round trip per step (the platform claimed the inbox for the batch).
+  const [row] = await tx.$queryRawUnsafe<{ recorded: number }[]>(
+    `WITH o AS (SELECT id, subject_id FROM operation WHERE id = $12::uuid AND tenant_id = $13::uuid),
+          recorded AS (
+            INSERT INTO operation_step (id, operation_id, service, step, outcome, counts, duration_ms, dry_run, detail, cause_type, cause_event_id, at)
+            SELECT ${stepRow} FROM o RETURNING 1),
+          audit AS (
+            INSERT INTO audit_entry (id, tenant_id, at, actor_kind, action, subject_id, account_ids, operation_id, detail)
+            SELECT $14::uuid, $13::uuid, $11, 'system', $15, o.subject_id::text,
+                   COALESCE((SELECT array_agg(m.account_id) FROM membership m WHERE m.tenant_id = $13::uuid AND m.person_id = o.subject_id),
+                            (SELECT array_agg(a.id) FROM account a WHERE a.tenant_id = $13::uuid AND a.id = o.subject_id), '{}'),
+                   o.id, $16::jsonb
+            FROM o WHERE $17 AND o.subject_id IS NOT NULL),
+          followed AS (
+            INSERT INTO operation_awaited (operation_id, event_id, service, type)
+            SELECT o.id, x.event_id, x.service, x.type FROM o, unnest($18::text[], $19::text[], $20::text[]) AS x(event_id, service, type)
+            ON CONFLICT DO NOTHING)
+     SELECT count(*)::int AS recorded FROM recorded`,
+    ...stepValues, tenantId, randomUUID(), `cascade.${step.service}.${step.step}`,
+    JSON.stringify({ service: step.service, step: step.step, counts: step.counts, causeType: step.causeType }), audited,
+    followUps.map((r) => r.eventId), followUps.map((r) => r.service), followUps.map((r) => r.type),
+  );
   if (row?.recorded === 1) return;
   // Another tenant's operation, or a cascade started elsewhere (no operation yet).
   const expected = isEventType(step.causeType) ? [...expectedStepsFor(step.causeType)] : [];
-  await tx.$executeRaw`
-    INSERT INTO operation (id, tenant_id, kind, subject_id, dry_run, status, expected)
-    VALUES (${step.operationId}::uuid, ${tenantId}::uuid, ${step.causeType}, NULL, ${step.dryRun}, 'pending', ${expected}::text[])
-    ON CONFLICT (id) DO NOTHING`;
+  await tx.$executeRawUnsafe(
+    `INSERT INTO operation (id, tenant_id, kind, subject_id, dry_run, status, expected)
+     VALUES ($1::uuid, $2::uuid, $3, NULL, $4, 'pending', $5::text[]) ON CONFLICT (id) DO NOTHING`,
+    step.operationId, tenantId, step.causeType, step.dryRun, expected,
+  );
   // A step never crosses tenants: an event naming another tenant's operation is ignored.
-  const mine = await tx.$executeRaw`
-    INSERT INTO operation_step (id, operation_id, service, step, outcome, counts, duration_ms, dry_run, detail, cause_type, cause_event_id, at)
-    SELECT ${stepValues} FROM operation o WHERE o.id = ${step.operationId}::uuid AND o.tenant_id = ${tenantId}::uuid`;
+  const mine = await tx.$executeRawUnsafe(
+    `INSERT INTO operation_step (id, operation_id, service, step, outcome, counts, duration_ms, dry_run, detail, cause_type, cause_event_id, at)
+     SELECT ${stepRow} FROM operation o WHERE o.id = $12::uuid AND o.tenant_id = $13::uuid`,
+    ...stepValues, tenantId,
+  );
   if (mine !== 1) return;
-  if (followUps.length) await tx.$executeRaw(awaitRows(step.operationId, followUps));
+  await awaitSteps(tx, step.operationId, followUps);
 }
 
 /**

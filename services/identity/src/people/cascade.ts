@@ -2,7 +2,7 @@ import type { EventOf } from '@roster/contracts';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
 import type { BusLogger } from '@roster/platform/bus/types';
 import type { CascadeEffect, PersonEvent, PersonLifecycle } from '@roster/platform/people-projection';
-import type { IdentityTx } from '../db/client.js';
+import type { SqlTx } from '@roster/platform/db/database';
 import { revokeAllSessions, SYSTEM, type Revocation } from '../sessions/revoke.js';
 import { applyProfile } from './projection.js';
 
@@ -17,7 +17,20 @@ export interface IdentityStep {
 /** A password hash nothing matches (P6): not an argon2 string, so verification always fails. */
 export const UNUSABLE_PASSWORD = '!unusable';
 
-const activeSessions = (tx: IdentityTx, personId: string) => tx.session.count({ where: { personId, revokedAt: null, expiresAt: { gt: new Date() } } });
+const activeSessions = async (tx: SqlTx, personId: string): Promise<number> => {
+  const [row] = await tx.$queryRawUnsafe<{ n: number }[]>(
+    'SELECT count(*)::int AS n FROM session WHERE person_id = $1::uuid AND revoked_at IS NULL AND expires_at > now()', personId,
+  );
+  return row?.n ?? 0;
+};
+
+/** The person's login as the cascade needs it; null when they have none. */
+const loginOf = async (tx: SqlTx, personId: string, tenantId: string) => {
+  const [login] = await tx.$queryRawUnsafe<{ username: string; enabled: boolean }[]>(
+    'SELECT username, enabled FROM login WHERE person_id = $1::uuid AND tenant_id = $2::uuid', personId, tenantId,
+  );
+  return login ?? null;
+};
 
 /**
  * Identity's column of the cascade table. The projection's status already refuses logins of an
@@ -25,15 +38,15 @@ const activeSessions = (tx: IdentityTx, personId: string) => tx.session.count({ 
  * `sessions.revoked`, which also retires any token issued between the directory's change and now),
  * the password made unusable on archive.
  */
-export async function reactToPersonEvent(tx: IdentityTx, event: PersonEvent): Promise<IdentityStep | null> {
+export async function reactToPersonEvent(tx: SqlTx, event: PersonEvent): Promise<IdentityStep | null> {
   const personId = event.data.personId;
   const tenantId = event.tenantid;
-  const login = await tx.login.findFirst({ where: { personId, tenantId } });
+  const login = await loginOf(tx, personId, tenantId);
   switch (event.type) {
     case 'user.deactivated': {
       if (!login) return { step: 'refuse_logins', counts: { peopleBlocked: 1, loginsDisabled: 0, sessionsRevoked: 0 }, detail: 'no login' };
       if (login.enabled) {
-        await tx.login.update({ where: { personId }, data: { enabled: false, updatedAt: new Date() } });
+        await tx.$executeRawUnsafe('UPDATE login SET enabled = false, updated_at = now() WHERE person_id = $1::uuid AND tenant_id = $2::uuid', personId, tenantId);
         // The switch is announced like an admin's (issue 16 item 1): the directory's loginEnabled follows it.
         await stageEvents(tx, [eventFor('identity', { type: 'login.disabled', subject: personId, tenantId, data: { personId, username: login.username, actor: SYSTEM } })]);
       }
@@ -42,10 +55,11 @@ export async function reactToPersonEvent(tx: IdentityTx, event: PersonEvent): Pr
     }
     case 'user.archived': {
       if (!login) return { step: 'make_password_unusable', counts: { peopleBlocked: 1, passwordsReset: 0, sessionsRevoked: 0 }, detail: 'no login' };
-      await tx.login.update({
-        where: { personId },
-        data: { passwordHash: UNUSABLE_PASSWORD, passwordTemporary: false, temporaryExpiresAt: null, passwordChangeRequired: false, updatedAt: new Date() },
-      });
+      await tx.$executeRawUnsafe(
+        `UPDATE login SET password_hash = $3, password_temporary = false, temporary_expires_at = NULL, password_change_required = false, updated_at = now()
+         WHERE person_id = $1::uuid AND tenant_id = $2::uuid`,
+        personId, tenantId, UNUSABLE_PASSWORD,
+      );
       const revocation = await revokeAllSessions(tx, tenantId, personId, 'archived');
       await stageEvents(tx, [eventFor('identity', {
         type: 'password.reset', subject: personId, tenantId,
@@ -71,9 +85,9 @@ export async function reactToPersonEvent(tx: IdentityTx, event: PersonEvent): Pr
 }
 
 /** B1: what a deactivation or archive would do, changing nothing. */
-export async function previewPersonEvent(tx: IdentityTx, event: EventOf<'cascade.preview_requested'>): Promise<IdentityStep> {
+export async function previewPersonEvent(tx: SqlTx, event: EventOf<'cascade.preview_requested'>): Promise<IdentityStep> {
   const { personId, action } = event.data;
-  const login = await tx.login.findFirst({ where: { personId, tenantId: event.tenantid } });
+  const login = await loginOf(tx, personId, event.tenantid);
   const sessionsRevoked = login ? await activeSessions(tx, personId) : 0;
   if (action === 'archive') {
     return { step: 'make_password_unusable', counts: { peopleBlocked: 1, passwordsReset: login ? 1 : 0, sessionsRevoked } };
@@ -86,8 +100,8 @@ export async function previewPersonEvent(tx: IdentityTx, event: EventOf<'cascade
  * versioned projection, stale events reported, one step per effect); names and addresses follow
  * their own profile version, so an older `user.updated` never overwrites a newer one.
  */
-export function personLifecycle(logger: BusLogger, revokeLocally: (revocation: Revocation) => void): PersonLifecycle<IdentityStep, IdentityTx> {
-  const effect = (step: string): CascadeEffect<IdentityStep, IdentityTx> => ({ step, apply: reactToPersonEvent });
+export function personLifecycle(logger: BusLogger, revokeLocally: (revocation: Revocation) => void): PersonLifecycle<IdentityStep, SqlTx> {
+  const effect = (step: string): CascadeEffect<IdentityStep, SqlTx> => ({ step, apply: reactToPersonEvent });
   return {
     service: 'identity',
     logger,

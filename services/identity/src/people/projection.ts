@@ -1,5 +1,5 @@
 import type { EventOf } from '@roster/contracts';
-import type { IdentityTx } from '../db/client.js';
+import type { SqlTx } from '@roster/platform/db/database';
 
 /**
  * Identity's projections of directory data (rule 1): profiles (names and addresses, for usernames
@@ -8,7 +8,7 @@ import type { IdentityTx } from '../db/client.js';
  */
 
 /** user.created / user.updated: names and addresses, only from a newer version of the person (rule 3). */
-export async function applyProfile(tx: IdentityTx, event: EventOf<'user.created'> | EventOf<'user.updated'>): Promise<void> {
+export async function applyProfile(tx: SqlTx, event: EventOf<'user.created'> | EventOf<'user.updated'>): Promise<void> {
   const d = event.data;
   await tx.$executeRawUnsafe(
     `UPDATE person_projection SET first_name = $2, last_name = $3, email = $4, phone = $5, profile_version = $6
@@ -21,7 +21,7 @@ export async function applyProfile(tx: IdentityTx, event: EventOf<'user.created'
   }
 }
 
-export async function upsertMembership(tx: IdentityTx, tenantId: string, personId: string, accountId: string, roleKey: string): Promise<void> {
+export async function upsertMembership(tx: SqlTx, tenantId: string, personId: string, accountId: string, roleKey: string): Promise<void> {
   await tx.$executeRawUnsafe(
     `INSERT INTO membership_projection (person_id, account_id, tenant_id, role_key, updated_at) VALUES ($1::uuid, $2::uuid, $3::uuid, $4, now())
      ON CONFLICT (person_id, account_id) DO UPDATE SET role_key = EXCLUDED.role_key, updated_at = now()
@@ -32,7 +32,7 @@ export async function upsertMembership(tx: IdentityTx, tenantId: string, personI
 
 /** access.granted / access.revoked / role.changed: the membership, returning how many rows changed. */
 export async function applyAccessChange(
-  tx: IdentityTx, event: EventOf<'access.granted'> | EventOf<'access.revoked'> | EventOf<'role.changed'>,
+  tx: SqlTx, event: EventOf<'access.granted'> | EventOf<'access.revoked'> | EventOf<'role.changed'>,
 ): Promise<number> {
   const { personId, accountId } = event.data;
   const tenantId = event.tenantid;
@@ -44,11 +44,13 @@ export async function applyAccessChange(
       await upsertMembership(tx, tenantId, personId, accountId, event.data.toRoleKey);
       return 1;
     case 'access.revoked':
-      return (await tx.membershipProjection.deleteMany({ where: { personId, accountId, tenantId } })).count;
+      return tx.$executeRawUnsafe(
+        'DELETE FROM membership_projection WHERE person_id = $1::uuid AND account_id = $2::uuid AND tenant_id = $3::uuid', personId, accountId, tenantId,
+      );
   }
 }
 
-export async function applyAccountCreated(tx: IdentityTx, event: EventOf<'account.created'>): Promise<void> {
+export async function applyAccountCreated(tx: SqlTx, event: EventOf<'account.created'>): Promise<void> {
   const d = event.data;
   await tx.$executeRawUnsafe(
     `INSERT INTO account_projection (id, tenant_id, kind, parent_id, name) VALUES ($1::uuid, $2::uuid, $3, $4::uuid, $5)
@@ -58,11 +60,11 @@ export async function applyAccountCreated(tx: IdentityTx, event: EventOf<'accoun
   );
 }
 
-export async function applyRoleDefined(tx: IdentityTx, event: EventOf<'role.defined'>): Promise<void> {
+export async function applyRoleDefined(tx: SqlTx, event: EventOf<'role.defined'>): Promise<void> {
   const d = event.data;
-  await tx.customRole.upsert({
-    where: { tenantId_key: { tenantId: event.tenantid, key: d.roleKey } },
-    create: { tenantId: event.tenantid, key: d.roleKey, name: d.name, permissions: d.permissions, scope: d.scope, rank: d.rank },
-    update: { name: d.name, permissions: d.permissions, scope: d.scope, rank: d.rank },
-  });
+  await tx.$executeRawUnsafe(
+    `INSERT INTO custom_role (tenant_id, key, name, permissions, scope, rank) VALUES ($1::uuid, $2, $3, $4::text[], $5, $6)
+     ON CONFLICT (tenant_id, key) DO UPDATE SET name = EXCLUDED.name, permissions = EXCLUDED.permissions, scope = EXCLUDED.scope, rank = EXCLUDED.rank`,
+    event.tenantid, d.roleKey, d.name, d.permissions, d.scope, d.rank,
+  );
 }

@@ -1,6 +1,7 @@
 import type { Actor } from '@roster/contracts';
 import { sessionSubject } from '@roster/platform/auth/not-before';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
+import type { SqlTx } from '@roster/platform/db/database';
 import type { IdentityTx } from '../db/client.js';
 
 export type RevocationReason = 'logout' | 'login_disabled' | 'deactivated' | 'archived' | 'password_changed' | 'refresh_token_reused' | 'access_changed';
@@ -20,10 +21,13 @@ export interface Revocation {
  * next request already refuses them, before the event comes back from the bus.
  */
 export async function revokeAllSessions(
-  tx: IdentityTx, tenantId: string, personId: string, reason: Exclude<RevocationReason, 'logout'>, now = new Date(),
+  tx: SqlTx, tenantId: string, personId: string, reason: Exclude<RevocationReason, 'logout'>, now = new Date(),
 ): Promise<Revocation> {
-  const { count } = await tx.session.updateMany({ where: { personId, tenantId, revokedAt: null }, data: { revokedAt: now, revokedReason: reason } });
-  await tx.login.updateMany({ where: { personId, tenantId }, data: { sessionsNotBefore: now, updatedAt: now } });
+  const count = await tx.$executeRawUnsafe(
+    'UPDATE session SET revoked_at = $3, revoked_reason = $4 WHERE person_id = $1::uuid AND tenant_id = $2::uuid AND revoked_at IS NULL',
+    personId, tenantId, now, reason,
+  );
+  await tx.$executeRawUnsafe('UPDATE login SET sessions_not_before = $3, updated_at = $3 WHERE person_id = $1::uuid AND tenant_id = $2::uuid', personId, tenantId, now);
   await announce(tx, tenantId, personId, reason, now, count);
   return { personId, subject: personId, notBeforeMs: now.getTime(), sessionCount: count };
 }
@@ -63,7 +67,7 @@ export async function endImpersonation(
 }
 
 async function announce(
-  tx: IdentityTx, tenantId: string, personId: string, reason: RevocationReason, now: Date, sessionCount: number, sessionId?: string,
+  tx: SqlTx, tenantId: string, personId: string, reason: RevocationReason, now: Date, sessionCount: number, sessionId?: string,
 ): Promise<void> {
   await stageEvents(tx, [eventFor('identity', {
     type: 'sessions.revoked', subject: personId, tenantId,
@@ -78,8 +82,9 @@ export const SYSTEM: Actor = { kind: 'system', personId: null, impersonatorId: n
  * identity retires those it may have issued before its projection caught up. Sessions stay:
  * a refresh issues a token with the current roles. Null when the person has no login.
  */
-export async function announceAccessChange(tx: IdentityTx, tenantId: string, personId: string, now = new Date()): Promise<Revocation | null> {
-  if (!(await tx.login.findFirst({ where: { personId, tenantId }, select: { personId: true } }))) return null;
+export async function announceAccessChange(tx: SqlTx, tenantId: string, personId: string, now = new Date()): Promise<Revocation | null> {
+  const login = await tx.$queryRawUnsafe<unknown[]>('SELECT 1 FROM login WHERE person_id = $1::uuid AND tenant_id = $2::uuid', personId, tenantId);
+  if (login.length === 0) return null;
   await announce(tx, tenantId, personId, 'access_changed', now, 0);
   return { personId, subject: personId, notBeforeMs: now.getTime(), sessionCount: 0 };
 }
