@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
+import pg from 'pg';
 import { SERVICES, type ServiceName } from '@roster/contracts';
 import { createBus } from '@roster/platform/bus/index';
 import type { Bus } from '@roster/platform/bus/types';
@@ -107,7 +108,7 @@ export function faultRun(name: string, o: FaultRunOptions): void {
       return id;
     };
 
-    it(`completes ${cascades + diedWriting} deactivation cascades exactly once through a broker restart, a killed consumer, a relay dying before publishing, duplicates and a poison message`, async () => {
+    it(`completes ${cascades + diedWriting} deactivation cascades exactly once through a broker restart, a consumer killed inside a batch transaction, a relay dying before publishing, duplicates and a poison message`, async () => {
       const started = Date.now();
       duplicator.start();
       const faults: Array<Promise<string>> = [];
@@ -141,8 +142,27 @@ export function faultRun(name: string, o: FaultRunOptions): void {
         }
         if (n === at(0.25)) {
           faults.push((async () => {
-            await scheduling.kill();
-            note('scheduling SIGKILLed');
+            // Issue 19: killed in the middle of a batch — while one of its consumer transactions is
+            // open (not the relay's: advisory lock, outbox reads and marks), seen from Postgres.
+            const watcher = new pg.Client({ connectionString: dbUrl('scheduling') });
+            await watcher.connect();
+            let inBatch = false;
+            try {
+              const until = Date.now() + 20_000;
+              while (!inBatch && Date.now() < until) {
+                const { rows } = await watcher.query<{ n: number }>(
+                  `SELECT count(*)::int AS n FROM pg_stat_activity
+                    WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL
+                      AND state IN ('active', 'idle in transaction')
+                      AND query NOT ILIKE '%advisory%' AND query NOT ILIKE '%FROM outbox%' AND query NOT ILIKE 'UPDATE outbox%'`);
+                inBatch = (rows[0]?.n ?? 0) > 0;
+              }
+              await scheduling.kill();
+            } finally {
+              await watcher.end();
+            }
+            assert.ok(inBatch, 'scheduling had a consumer transaction open when it was killed');
+            note('scheduling SIGKILLed inside a consumer batch transaction');
             await new Promise((r) => setTimeout(r, 1_500));
             await scheduling.start();
             note('scheduling restarted');
