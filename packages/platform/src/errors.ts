@@ -7,6 +7,9 @@ export type ErrorKind =
   /** The system, not the request: a dependency cannot answer now. */
   | 'unavailable';
 
+/** The answer's own members (RFC 9457): an extension may not take their names, whatever carries it. */
+const RESERVED = new Set(['type', 'title', 'status', 'detail', 'instance']);
+
 export class DomainError extends Error {
   constructor(
     readonly kind: ErrorKind,
@@ -17,6 +20,10 @@ export class DomainError extends Error {
     readonly extensions: Record<string, unknown> = {},
   ) {
     super(detail ?? title);
+    // Refused when the error is made, not when the HTTP kit answers with it (issue 16: a person's
+    // state once overwrote `status`).
+    const reserved = Object.keys(extensions).filter((k) => RESERVED.has(k));
+    if (reserved.length > 0) throw new Error(`problem extensions may not be named ${reserved.join(', ')} (RFC 9457 members)`);
   }
 
   /** A refusal of what was asked (the caller can act on it), as opposed to the system failing. */

@@ -15,6 +15,8 @@ describe('problem documents', () => {
   it('refuse extensions named like an RFC 9457 member when the problem is made', () => {
     for (const name of ['status', 'type', 'title', 'detail', 'instance']) {
       assert.throws(() => new HttpProblem(409, 'conflict', 'Conflict', 'x', { [name]: 'active' }), /may not be named/, name);
+      // A domain error carries its extensions into the problem: refused where it is raised too.
+      assert.throws(() => conflict('x', { [name]: 'active' }), /may not be named/, name);
     }
   });
 });

@@ -1,8 +1,6 @@
 import type { ZodError } from 'zod';
 import { DomainError, type ErrorKind } from '../errors.js';
 
-const RFC9457_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'instance']);
-
 const STATUS_OF: Record<ErrorKind, number> = {
   invalid: 400, unauthenticated: 401, forbidden: 403, not_found: 404, gone: 410, conflict: 409, unprocessable: 422, rate_limited: 429, unavailable: 503,
 };
@@ -24,8 +22,6 @@ export class HttpProblem extends DomainError {
     extensions: Record<string, unknown> = {},
   ) {
     super(KIND_OF.get(status) ?? (status >= 500 ? 'unavailable' : 'invalid'), slug, title, detail, extensions);
-    const reserved = Object.keys(extensions).filter((k) => RFC9457_MEMBERS.has(k));
-    if (reserved.length > 0) throw new Error(`problem extensions may not be named ${reserved.join(', ')} (RFC 9457 members)`);
   }
 
   /** The problem a domain error is answered with. */
