@@ -38,6 +38,12 @@ export type Effect<Tx extends SqlTx, E extends RosterEvent> = (event: E, handlin
 
 export type EffectMap<Tx extends SqlTx> = { [T in EventType]?: Effect<Tx, EventOf<T>> };
 
+/** An effect that only writes (a projection, an audit line) and reports no cascade step of its own. */
+export const withoutStep = <Tx extends SqlTx, E extends RosterEvent>(write: (tx: Tx, event: E) => Promise<unknown>): Effect<Tx, E> =>
+  async (event, { tx }) => {
+    await write(tx, event);
+  };
+
 export interface Consumers<Tx extends SqlTx> {
   service: ServiceName;
   /** Effects that need the service's own transaction client (Prisma models). */
@@ -51,8 +57,6 @@ export interface Consumers<Tx extends SqlTx> {
   /** After every committed batch, besides the relay's nudge (notifications' sender). */
   onCommitted?(): void;
 }
-
-export type { TransactionRunner };
 
 export interface ConsumerRuntime<Tx extends SqlTx> {
   /** Transactions for `effects`. */

@@ -1,4 +1,4 @@
-import type { EventOf, RosterEvent, ServiceName } from '@roster/contracts';
+import type { EventOf, ServiceName } from '@roster/contracts';
 import type { BusLogger } from './bus/types.js';
 import type { SqlTx } from './db/database.js';
 import type { EffectMap, EffectReport, EventHandling } from './consumers.js';
@@ -72,8 +72,6 @@ export interface PersonLifecycle<R extends StepReport = StepReport, Tx extends S
   /** After an effect applied, in its transaction (identity schedules its local revocation). */
   onApplied?(report: R, event: PersonEvent, handling: EventHandling<Tx>): void;
 }
-
-export const isPersonEvent = (event: RosterEvent): event is PersonEvent => (PERSON_EVENT_TYPES as string[]).includes(event.type);
 
 /**
  * A person lifecycle event or an impact preview, in the batch's inbox-guarded transaction: the

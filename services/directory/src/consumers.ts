@@ -1,6 +1,4 @@
-import type { RosterEvent } from '@roster/contracts';
-import type { SqlTx } from '@roster/platform/db/database';
-import type { Consumers, Effect } from '@roster/platform/consumers';
+import { withoutStep, type Consumers } from '@roster/platform/consumers';
 import type { DirectoryContext } from './context.js';
 import type { DirectoryTx } from './db/client.js';
 import { recordClientRequest } from './audit/client-requests.js';
@@ -9,34 +7,28 @@ import { recordImpersonation } from './logins/impersonations.js';
 import { applyLoginEvent, recordCascadeFact } from './logins/projection.js';
 import { recordCascadeStep } from './operations/operations.js';
 
-/** An effect that writes what the directory shows and reports no step of its own. */
-const record = <E extends RosterEvent>(apply: (tx: SqlTx, event: E) => Promise<void>): Effect<SqlTx, E> =>
-  async (event, { tx }) => {
-    await apply(tx, event);
-  };
-
 /** What the directory consumes (the catalogue's consumers): one effect per event type, run by the platform in batches. */
 export function directoryConsumers(ctx: DirectoryContext): Consumers<DirectoryTx> {
   return {
     service: 'directory',
     sqlEffects: {
       // B4: every service's steps, under their operation.
-      'cascade.step.completed': record(recordCascadeStep),
+      'cascade.step.completed': withoutStep(recordCascadeStep),
       // hasLogin / loginEnabled on people, and the login's history in the audit trail.
-      'login.granted': record(applyLoginEvent),
-      'login.enabled': record(applyLoginEvent),
-      'login.disabled': record(applyLoginEvent),
-      'password.reset': record(applyLoginEvent),
+      'login.granted': withoutStep(applyLoginEvent),
+      'login.enabled': withoutStep(applyLoginEvent),
+      'login.disabled': withoutStep(applyLoginEvent),
+      'password.reset': withoutStep(applyLoginEvent),
       // Effects of cascades in scheduling, on the trail of the person concerned (P9: actor system, operation id).
-      'visits.unassigned': record(recordCascadeFact),
-      'visits.deleted': record(recordCascadeFact),
+      'visits.unassigned': withoutStep(recordCascadeFact),
+      'visits.deleted': withoutStep(recordCascadeFact),
       // L7, B5: impersonations on the audit trail of both people.
-      'impersonation.started': record(recordImpersonation),
-      'impersonation.ended': record(recordImpersonation),
+      'impersonation.started': withoutStep(recordImpersonation),
+      'impersonation.ended': withoutStep(recordImpersonation),
       // S3, P9: a client's request and who answered it, on the client's trail.
-      'request.submitted': record(recordClientRequest),
-      'request.approved': record(recordClientRequest),
-      'request.declined': record(recordClientRequest),
+      'request.submitted': withoutStep(recordClientRequest),
+      'request.approved': withoutStep(recordClientRequest),
+      'request.declined': withoutStep(recordClientRequest),
     },
     effects: {
       // P8: identity's `invitation.accepted` → the person joins the account (or is created), through

@@ -1,5 +1,5 @@
 import type { EventOf } from '@roster/contracts';
-import type { Consumers, EventHandling } from '@roster/platform/consumers';
+import { withoutStep, type Consumers, type EventHandling } from '@roster/platform/consumers';
 import type { SqlTx } from '@roster/platform/db/database';
 import { personLifecycleEffects } from '@roster/platform/people-projection';
 import type { IdentityContext } from './context.js';
@@ -12,11 +12,6 @@ import { announceAccessChange } from './sessions/revoke.js';
 
 type AccessEvent = EventOf<'access.granted' | 'access.revoked' | 'role.changed'>;
 
-/** An effect that updates a projection and reports no step of its own. */
-const projection = <T extends SqlTx, E>(apply: (tx: T, event: E) => Promise<unknown>) => async (event: E, { tx }: EventHandling<T>) => {
-  await apply(tx, event);
-};
-
 /** What identity consumes (the catalogue's consumers): one effect per event type, run by the platform in batches. */
 export function identityConsumers(ctx: IdentityContext): Consumers<IdentityTx> {
   return {
@@ -27,14 +22,14 @@ export function identityConsumers(ctx: IdentityContext): Consumers<IdentityTx> {
       'access.granted': (event, handling) => updateTokenRoles(ctx, event, handling),
       'access.revoked': (event, handling) => updateTokenRoles(ctx, event, handling),
       'role.changed': (event, handling) => updateTokenRoles(ctx, event, handling),
-      'account.created': projection(applyAccountCreated),
-      'role.defined': projection(applyRoleDefined),
+      'account.created': withoutStep(applyAccountCreated),
+      'role.defined': withoutStep(applyRoleDefined),
     },
     // P8: invitations as identity needs them to accept one, on its Prisma models.
     effects: {
-      'invitation.created': projection(applyInvitationEvent),
-      'invitation.updated': projection(applyInvitationEvent),
-      'invitation.withdrawn': projection(applyInvitationEvent),
+      'invitation.created': withoutStep(applyInvitationEvent),
+      'invitation.updated': withoutStep(applyInvitationEvent),
+      'invitation.withdrawn': withoutStep(applyInvitationEvent),
     },
   };
 }

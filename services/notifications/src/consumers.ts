@@ -1,6 +1,6 @@
 import type { RosterEvent } from '@roster/contracts';
 import type { SqlTx } from '@roster/platform/db/database';
-import type { Consumers, Effect } from '@roster/platform/consumers';
+import { withoutStep, type Consumers, type Effect } from '@roster/platform/consumers';
 import { personLifecycleEffects } from '@roster/platform/people-projection';
 import type { NotificationsContext } from './context.js';
 import { notificationsLifecycle } from './people/cascade.js';
@@ -34,9 +34,7 @@ export function notificationsConsumers(ctx: NotificationsContext): Consumers<Sql
       'access.granted': reaction(reactToAccessChange),
       'access.revoked': reaction(reactToAccessChange),
       'role.changed': reaction(reactToRoleChange),
-      'account.created': async (event, { tx }) => {
-        await recordAccount(tx, event);
-      },
+      'account.created': withoutStep(recordAccount),
       'invitation.created': reaction(queueInvitation),
       'visits.unassigned': reaction(tellManagersVisitsNeedSitter),
       'schedule.digest': reaction(sendDailySchedule),

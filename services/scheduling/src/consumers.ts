@@ -1,5 +1,5 @@
 import type { SqlTx } from '@roster/platform/db/database';
-import type { Consumers, EventHandling } from '@roster/platform/consumers';
+import { withoutStep, type Consumers } from '@roster/platform/consumers';
 import { personLifecycleEffects } from '@roster/platform/people-projection';
 import type { SchedulingContext } from './context.js';
 import { schedulingLifecycle } from './people/cascade.js';
@@ -8,22 +8,18 @@ import { recordAccessChange, recordAccount, recordClientAssignment, recordRole }
 /** What handling an event needs of the service (the bench drives it without HTTP or bus). */
 export type EventHandlingContext = Pick<SchedulingContext, 'logger'>;
 
-const projection = <E>(record: (tx: SqlTx, event: E) => Promise<void>) => async (event: E, { tx }: EventHandling<SqlTx>) => {
-  await record(tx, event);
-};
-
 /** What scheduling consumes (the catalogue's consumers): one effect per event type, run by the platform in batches. */
 export function schedulingConsumers(ctx: EventHandlingContext): Consumers<SqlTx> {
   return {
     service: 'scheduling',
     sqlEffects: {
       ...personLifecycleEffects(schedulingLifecycle(ctx.logger)),
-      'access.granted': projection(recordAccessChange),
-      'access.revoked': projection(recordAccessChange),
-      'role.changed': projection(recordAccessChange),
-      'client.assigned': projection(recordClientAssignment),
-      'account.created': projection(recordAccount),
-      'role.defined': projection(recordRole),
+      'access.granted': withoutStep(recordAccessChange),
+      'access.revoked': withoutStep(recordAccessChange),
+      'role.changed': withoutStep(recordAccessChange),
+      'client.assigned': withoutStep(recordClientAssignment),
+      'account.created': withoutStep(recordAccount),
+      'role.defined': withoutStep(recordRole),
     },
   };
 }

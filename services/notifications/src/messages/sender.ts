@@ -96,6 +96,8 @@ const defaultBackoff = (n: number) => Math.min(15 * 60_000, 1_000 * 2 ** (n - 1)
  */
 export class MessageSender {
   private readonly lanes: WorkLoop[];
+  /** The lane a full claim wakes next. */
+  private nextLane = 0;
 
   constructor(private readonly o: SenderOptions) {
     this.lanes = Array.from({ length: Math.max(1, o.lanes ?? 4) }, () => new WorkLoop({
@@ -113,8 +115,6 @@ export class MessageSender {
   nudge(): void {
     this.lanes[0]!.nudge();
   }
-
-  private nextLane = 0;
 
   async stop(): Promise<void> {
     await Promise.all(this.lanes.map((lane) => lane.stop()));
