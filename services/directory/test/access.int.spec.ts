@@ -32,6 +32,7 @@ describe('directory: access to accounts in bulk (Postgres)', () => {
       assert.ok(e.type === 'access.granted');
       assert.equal(e.correlationid, operationId);
       assert.equal(e.data.roleKey, 'manager');
+      assert.equal(e.data.grantsToPerson, 3, 'each says how many the person gets in this operation: one notice for all (P4)');
       assert.equal(e.subjectversion, 1, "the person's current version: memberships do not bump it");
     }
     assert.deepEqual(events.map((e) => (e.type === 'access.granted' ? e.data.accountId : null)).sort(), [...branches].sort());
@@ -78,6 +79,7 @@ describe('directory: access to accounts in bulk (Postgres)', () => {
     assert.equal(res.status, 202);
     const granted = await d.eventsSince(from, 'access.granted');
     assert.deepEqual(granted.map((e) => e.subject).sort(), [...people].sort());
+    assert.deepEqual(granted.map((e) => (e.type === 'access.granted' ? e.data.grantsToPerson : null)), [1, 1, 1], 'one membership each');
     const mark = await d.mark();
     const removed = await d.call(t.owner, 'DELETE', `/people/${people[0]}/access/${branches[2]}`);
     assert.equal(removed.status, 202);

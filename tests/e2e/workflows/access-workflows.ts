@@ -93,6 +93,11 @@ export async function agencyWorkflow(roster: Roster): Promise<void> {
   const members = await roster.expect(200, 'directory', 'GET', `/people?accountId=${accounts[0]}&limit=100`, { token: owner });
   assert.equal(members.items.length, 21, 'the consultant and the 20 staff');
   assert.equal((await roster.expect(200, 'directory', 'GET', `/people?accountId=${accounts[1]}`, { token: owner })).items.length, 0);
+  // P4 (issue 19): the consultant is told once about the 50 accounts; each of the 20 once about theirs.
+  const summary = await roster.mailbox.waitFor('cora@brightside.example', /^You have access to 50 accounts$/);
+  assert.equal((summary.text.match(/^- Client account \d+ as (manager|standard)$/gm) ?? []).length, 50, summary.text);
+  await roster.mailbox.waitFor('temp19@brightside.example', /^You have access to Client account 0$/);
+  assert.deepEqual(roster.mailbox.to('cora@brightside.example').map((m) => m.subject).filter((s) => s.startsWith('You have access')), ['You have access to 50 accounts']);
   console.log(`agency: 1 staff × 50 accounts ${oneIntoMany.ms.toFixed(0)} ms, 20 staff × 1 account ${manyIntoOne.ms.toFixed(0)} ms, removal ${removal.ms.toFixed(0)} ms (request → operation completed)`);
 
   // P9: the owner's changes under their name; what the cascade did elsewhere under `system`, linked to the operation.

@@ -91,14 +91,19 @@ export async function grantAccess(
     const now = new Date();
     const events: EventEnvelope[] = [];
     const audit: AuditRecord[] = [];
-    const inserts: Grant[] = [];
+    const inserts = grants.filter((g) => !current.has(keyOf(g.personId, g.accountId)));
     const updates: Grant[] = [];
+    // Each access.granted says how many the person gets in this operation: one notice for all of them (P4).
+    const grantsTo = new Map<string, number>();
+    for (const g of inserts) grantsTo.set(g.personId, (grantsTo.get(g.personId) ?? 0) + 1);
     for (const g of grants) {
       const was = current.get(keyOf(g.personId, g.accountId));
       if (was === g.roleKey) continue;
       if (was === undefined) {
-        inserts.push(g);
-        events.push(eventFor('directory', { type: 'access.granted', subject: g.personId, tenantId, subjectVersion: byId.get(g.personId)!.version, data: { ...g, actor } }));
+        events.push(eventFor('directory', {
+          type: 'access.granted', subject: g.personId, tenantId, subjectVersion: byId.get(g.personId)!.version,
+          data: { ...g, grantsToPerson: grantsTo.get(g.personId)!, actor },
+        }));
         audit.push({ tenantId, actor, action: 'access.granted', subjectId: g.personId, accountIds: [g.accountId], operationId, detail: { roleKey: g.roleKey } });
       } else {
         updates.push(g);

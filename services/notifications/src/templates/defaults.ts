@@ -52,6 +52,13 @@ const definitions: TemplateDefinition[] = [
     body: 'Hello {{firstName}},\n\nyou now have access to {{accountName}} as {{roleKey}}.\n',
   },
   {
+    key: 'access_granted_many', channel: 'email',
+    description: 'N3, P4: access to several accounts granted at once (one e-mail; the first 50 listed)',
+    variables: { firstName: 'string', accountCount: 'number', accounts: { each: { accountName: 'string', roleKey: 'string' } }, moreAccounts: 'number' },
+    subject: 'You have access to {{accountCount}} accounts',
+    body: 'Hello {{firstName}},\n\nyou now have access to {{accountCount}} accounts:\n{{#each accounts}}- {{accountName}} as {{roleKey}}\n{{/each}}{{#if moreAccounts}}… and {{moreAccounts}} more.\n{{/if}}',
+  },
+  {
     key: 'access_revoked', channel: 'email', description: 'N3: access to an account removed',
     variables: { firstName: 'string', accountName: 'string', roleKey: 'string' },
     subject: 'Your access to {{accountName}} was removed',
