@@ -1,10 +1,11 @@
 import { context, type Context } from '@opentelemetry/api';
-import type { EventOf, EventType, RosterEvent, ServiceName } from '@roster/contracts';
+import type { EventEnvelope, EventOf, EventType, RosterEvent, ServiceName } from '@roster/contracts';
 import type { BusLogger, SubscriptionOptions } from './bus/types.js';
 import { currentWork, runInWork, type WorkContext } from './context.js';
 import type { SqlTx } from './db/database.js';
 import type { TransactionRunner } from './db/sql.js';
-import { recordStep, type CascadeStep } from './steps.js';
+import { stageEvents } from './outbox.js';
+import { stepEventOf, type CascadeStep } from './steps.js';
 
 /**
  * The one consumer model (issue 19): a service declares what each consumed event type does (its
@@ -36,7 +37,26 @@ export interface EventHandling<Tx extends SqlTx> {
 /** What one event type does in a service: null or nothing when there is no step to report. */
 export type Effect<Tx extends SqlTx, E extends RosterEvent> = (event: E, handling: EventHandling<Tx>) => Promise<EffectReport | null | void>;
 
-export type EffectMap<Tx extends SqlTx> = { [T in EventType]?: Effect<Tx, EventOf<T>> };
+/**
+ * What a run of consecutive events of one type in a batch does, with set-based statements (one
+ * upsert for 64 memberships instead of 64): one report per event, in the order given. It runs in
+ * the first event's work and trace context, so events it stages must name their cause themselves.
+ */
+export interface BatchEffect<Tx extends SqlTx, E extends RosterEvent> {
+  readonly batch: (events: readonly E[], handling: EventHandling<Tx>) => Promise<readonly (EffectReport | null | void)[]>;
+}
+
+/** Declares a set-based effect (see BatchEffect). */
+export const inBatches = <Tx extends SqlTx, E extends RosterEvent>(batch: BatchEffect<Tx, E>['batch']): BatchEffect<Tx, E> => ({ batch });
+
+/** A set-based write (a projection of a run of events) that reports no cascade step. */
+export const inBatchesWithoutStep = <Tx extends SqlTx, E extends RosterEvent>(write: (tx: Tx, events: readonly E[]) => Promise<unknown>): BatchEffect<Tx, E> =>
+  inBatches(async (events, { tx }) => {
+    await write(tx, events);
+    return [];
+  });
+
+export type EffectMap<Tx extends SqlTx> = { [T in EventType]?: Effect<Tx, EventOf<T>> | BatchEffect<Tx, EventOf<T>> };
 
 /** An effect that only writes (a projection, an audit line) and reports no cascade step of its own. */
 export const withoutStep = <Tx extends SqlTx, E extends RosterEvent>(write: (tx: Tx, event: E) => Promise<unknown>): Effect<Tx, E> =>
@@ -191,10 +211,30 @@ export class BatchingConsumer<Tx extends SqlTx> {
     const runner = this.isSql(batch[0]!.event) ? (this.runtime.sql ?? this.runtime.db) : this.runtime.db;
     await (runner as TransactionRunner<Tx>).$transaction(async (tx) => {
       const claimed = await claimInboxBatch(tx, this.consumers.service, batch.map((w) => w.event));
-      for (const w of batch) {
-        if (!claimed.delete(w.event.id)) continue; // handled before, or twice in this batch
-        await context.with(w.trace, () => runInWork(w.work ?? workOf(w.event), () => this.applyOne(tx, w.event, after)));
+      // Handled before, or twice in this batch: not applied again.
+      const fresh = batch.filter((w) => claimed.delete(w.event.id));
+      const steps: EventEnvelope[] = [];
+      for (let i = 0; i < fresh.length;) {
+        const first = fresh[i]!;
+        const effect = this.effectOf(first.event);
+        let j = i + 1;
+        if (effect && 'batch' in effect) while (j < fresh.length && fresh[j]!.event.type === first.event.type) j++;
+        const run = fresh.slice(i, j);
+        await context.with(first.trace, () => runInWork(first.work ?? workOf(first.event), async () => {
+          if (!effect) return;
+          const startedAt = performance.now();
+          const handling: EventHandling<Tx> = { tx, startedAt, afterCommit: (fn) => after.push(fn) };
+          const reports = 'batch' in effect ? await effect.batch(run.map((w) => w.event), handling) : [await effect(first.event, handling)];
+          run.forEach((w, k) => {
+            const report = reports[k];
+            // In the event's own work and trace context: the step's causation and traceparent are its event's.
+            if (report) steps.push(context.with(w.trace, () => runInWork(w.work ?? workOf(w.event), () => this.stepOf(tx, w.event, report, startedAt))));
+          });
+        }));
+        i = j;
       }
+      // Every step of the batch in one statement, after the effects whose follow-ups they name.
+      await stageEvents(tx, steps);
     }, TX_OPTIONS);
     this.runtime.relay.nudge();
     this.consumers.onCommitted?.();
@@ -207,14 +247,13 @@ export class BatchingConsumer<Tx extends SqlTx> {
     }
   }
 
-  private async applyOne(tx: Tx, event: RosterEvent, after: (() => void)[]): Promise<void> {
-    const effect = (this.consumers.sqlEffects?.[event.type] ?? this.consumers.effects?.[event.type]) as Effect<Tx, RosterEvent> | undefined;
-    if (!effect) return;
-    const startedAt = performance.now();
-    const report = await effect(event, { tx, startedAt, afterCommit: (fn) => after.push(fn) });
-    if (!report) return;
+  private effectOf(event: RosterEvent): Effect<Tx, RosterEvent> | BatchEffect<Tx, RosterEvent> | undefined {
+    return (this.consumers.sqlEffects?.[event.type] ?? this.consumers.effects?.[event.type]) as Effect<Tx, RosterEvent> | BatchEffect<Tx, RosterEvent> | undefined;
+  }
+
+  private stepOf(tx: Tx, event: RosterEvent, report: EffectReport, startedAt: number): EventEnvelope {
     const touched = Object.values(report.counts).some((n) => n > 0);
-    await recordStep(tx, {
+    return stepEventOf(tx, {
       service: this.consumers.service, step: report.step, outcome: report.outcome ?? (touched ? 'applied' : 'no_change'),
       counts: report.counts, detail: report.detail ?? null, startedAt, cause: event, ...(report.dryRun ? { dryRun: true } : {}),
     });

@@ -1,4 +1,4 @@
-import { expectedStepsFor, isEventType, type EventEnvelope, type ServiceName } from '@roster/contracts';
+import { expectedStepsFor, isEventType, type EventEnvelope, type EventOf, type ServiceName } from '@roster/contracts';
 import type { SqlTx } from './db/database.js';
 import { observeCascadeStep } from './metrics.js';
 import { eventFor, eventsStagedIn, stageEvents } from './outbox.js';
@@ -26,11 +26,11 @@ function followUpsOf(tx: SqlTx, cause: EventEnvelope): { id: string; type: strin
 }
 
 /**
- * Records a service's step of a cascade (rule 9, B4) as a `cascade.step.completed` event in the
- * handler's own transaction: the step is reported if and only if its effects committed. Call it
- * after the step's effects: it names the events they staged (`followUps`).
+ * A service's step of a cascade (rule 9, B4) as the `cascade.step.completed` event to stage in the
+ * handler's own transaction, so that the step is reported if and only if its effects committed.
+ * Build it after the step's effects: it names the events they staged (`followUps`).
  */
-export async function recordStep(tx: SqlTx, s: CascadeStep): Promise<void> {
+export function stepEventOf(tx: SqlTx, s: CascadeStep): EventOf<'cascade.step.completed'> {
   const durationMs = Math.max(0, performance.now() - s.startedAt);
   const followUps = followUpsOf(tx, s.cause);
   const event = eventFor(s.service, {
@@ -52,8 +52,13 @@ export async function recordStep(tx: SqlTx, s: CascadeStep): Promise<void> {
       ...(followUps.length > 0 ? { followUps } : {}),
     },
   });
-  await stageEvents(tx, [event]);
-  // Observed when staged: recordStep is a handler's last write, so a rollback after it is rare
-  // (and the redelivery that follows is observed again).
+  // Observed when built: a step is a handler's last write, so a rollback after it is rare (and the
+  // redelivery that follows is observed again).
   observeCascadeStep(s.service, s.step, s.outcome, durationMs / 1000);
+  return event;
+}
+
+/** Records a service's step of a cascade: `stepEventOf`, staged at once. */
+export async function recordStep(tx: SqlTx, s: CascadeStep): Promise<void> {
+  await stageEvents(tx, [stepEventOf(tx, s)]);
 }

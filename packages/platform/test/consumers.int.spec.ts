@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, beforeEach, describe, it } from '@jest/globals';
 import pg from 'pg';
-import type { RosterEvent } from '@roster/contracts';
-import { BatchingConsumer, type Consumers } from '../src/consumers.js';
+import { createEvent, type RosterEvent } from '@roster/contracts';
+import { BatchingConsumer, inBatches, type Consumers } from '../src/consumers.js';
 import { preparedStatementNames, type SqlTx } from '../src/db/database.js';
 import { pgTransactions } from '../src/db/driver-transactions.js';
 import type { TransactionRunner } from '../src/db/sql.js';
@@ -148,5 +148,34 @@ describe('the platform consumer (Postgres)', () => {
     await Promise.all(events.map((e) => c.handle(e)));
     const staged = (await pool.query<{ envelope: { causationid: string; correlationid: string; tenantid: string } }>('SELECT envelope FROM outbox ORDER BY position')).rows.map((r) => r.envelope);
     assert.deepEqual(staged.map((e) => [e.causationid, e.correlationid, e.tenantid]), events.map((e) => [e.id, e.correlationid, e.tenantid]));
+  });
+  it('hands a set-based effect each run of consecutive events of its type in one call; each step names its own event as cause', async () => {
+    const runner = pgRunner(pool);
+    const calls: string[][] = [];
+    const model: Consumers<SqlTx> = {
+      service: 'identity',
+      sqlEffects: {
+        'access.granted': inBatches(async (events, { tx }) => {
+          calls.push(events.map((e) => e.data.accountId));
+          await tx.$executeRawUnsafe('INSERT INTO effect (event_id, person_id) SELECT * FROM unnest($1::text[], $2::text[])', events.map((e) => e.id), events.map((e) => e.data.accountId));
+          return events.map(() => ({ step: 'update_token_roles', counts: { membershipsChanged: 1 } }));
+        }),
+        'user.deactivated': async (event, { tx }) => {
+          await tx.$executeRawUnsafe('INSERT INTO effect (event_id, person_id) VALUES ($1, $2)', event.id, event.data.personId);
+        },
+      },
+    };
+    const c = new BatchingConsumer(model, { db: runner, relay: { nudge() {} }, logger: silent });
+    const granted = (accountId: string) => createEvent('directory', {
+      type: 'access.granted', subject: 'cora', tenantId: 'tenant-a', correlationId: 'bulk-1',
+      data: { personId: 'cora', accountId, roleKey: 'manager', actor: { kind: 'system', personId: null, impersonatorId: null } },
+    });
+    const [a1, a2, a3, a4] = ['a1', 'a2', 'a3', 'a4'].map(granted) as [RosterEvent, RosterEvent, RosterEvent, RosterEvent];
+    await Promise.all([a1, a2, a3, deactivation('between'), a4, a2].map((e) => c.handle(e)));
+    assert.equal(runner.commits, 1);
+    assert.deepEqual(calls, [['a1', 'a2', 'a3'], ['a4']], 'one call per run; the duplicate is not handed over again');
+    assert.deepEqual((await effects()).map((r) => r.person_id), ['a1', 'a2', 'a3', 'between', 'a4'], 'delivery order kept');
+    const steps = (await pool.query<{ envelope: { causationid: string; data: { causeEventId: string } } }>("SELECT envelope FROM outbox WHERE type = 'cascade.step.completed' ORDER BY position")).rows;
+    assert.deepEqual(steps.map((s) => [s.envelope.data.causeEventId, s.envelope.causationid]), [a1, a2, a3, a4].map((e) => [e.id, e.id]));
   });
 });

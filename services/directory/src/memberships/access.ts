@@ -3,7 +3,6 @@ import type { Actor, EventEnvelope } from '@roster/contracts';
 import { currentWork, runInWork } from '@roster/platform/context';
 import { badRequest, conflict, notFound } from '@roster/platform/errors';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
-import { stageManyEvents } from '../db/outbox.js';
 import type { DirectoryDb, DirectoryTx } from '../db/client.js';
 import { recordAudit, type AuditRecord } from '../audit/audit.js';
 import { unknownReference } from '../errors.js';
@@ -129,7 +128,7 @@ export async function grantAccess(
       );
     }
     await startOperation(tx, { id: operationId, tenantId, kind: options.kind ?? 'access.grant', subjectId: options.subjectId ?? null, dryRun: false, events });
-    await stageManyEvents(tx, events);
+    await stageEvents(tx, events);
     await recordAudit(tx, ...audit);
     return { operationId, granted: inserts.length, changed: updates.length, unchanged: grants.length - inserts.length - updates.length };
   }, { timeout: 60_000, maxWait: 10_000 }));
