@@ -1,11 +1,11 @@
-import { withoutStep, type Consumers } from '@roster/platform/consumers';
+import { inBatchesWithoutStep, withoutStep, type Consumers } from '@roster/platform/consumers';
 import type { DirectoryContext } from './context.js';
 import type { DirectoryTx } from './db/client.js';
 import { recordClientRequest } from './audit/client-requests.js';
 import { acceptInvitation } from './invitations/accepted.js';
 import { recordImpersonation } from './logins/impersonations.js';
 import { applyLoginEvent, recordCascadeFact } from './logins/projection.js';
-import { recordCascadeStep } from './operations/operations.js';
+import { recordCascadeSteps } from './operations/operations.js';
 
 /** What the directory consumes (the catalogue's consumers): one effect per event type, run by the platform in batches. */
 export function directoryConsumers(ctx: DirectoryContext): Consumers<DirectoryTx> {
@@ -13,7 +13,7 @@ export function directoryConsumers(ctx: DirectoryContext): Consumers<DirectoryTx
     service: 'directory',
     sqlEffects: {
       // B4: every service's steps, under their operation.
-      'cascade.step.completed': withoutStep(recordCascadeStep),
+      'cascade.step.completed': inBatchesWithoutStep(recordCascadeSteps),
       // hasLogin / loginEnabled on people, and the login's history in the audit trail.
       'login.granted': withoutStep(applyLoginEvent),
       'login.enabled': withoutStep(applyLoginEvent),

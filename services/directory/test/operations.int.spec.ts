@@ -7,6 +7,7 @@ import { startService, type RunningService } from '@roster/platform/service';
 import { createTestDatabase, type TestDatabase } from '../../../packages/platform/test/support/postgres.js';
 import { waitFor } from '../../../packages/platform/test/support/wait.js';
 import type { DirectoryDb } from '../src/db/client.js';
+import { recordCascadeSteps } from '../src/operations/operations.js';
 import { directoryService } from '../src/service.js';
 
 const KEY = 'operator-key-for-tests';
@@ -122,5 +123,29 @@ describe('operation status from cascade steps (directory, Postgres)', () => {
     assert.equal(res.status, 400);
     assert.match(res.headers.get('content-type') ?? '', /problem\+json/);
     assert.match(((await res.json()) as { detail: string }).detail, /^params/);
+  });
+  it('issue 19: a run of steps in one statement records what one by one would: steps of its tenant only, follow-ups awaited, a new operation created', async () => {
+    const tenantId = randomUUID();
+    const known = randomUUID();
+    await bus.publish([step(tenantId, known, 'notifications')]);
+    await waitFor('the operation', async () => (await read(tenantId, known)).status === 200);
+    const unassigned = randomUUID();
+    const many = Array.from({ length: 30 }, () => step(tenantId, known, 'notifications'));
+    const withFollowUp = createEvent('scheduling', {
+      type: 'cascade.step.completed', subject: known, tenantId, correlationId: known,
+      data: {
+        operationId: known, service: 'scheduling', step: 'unassign_upcoming_visits', outcome: 'applied', counts: { visits: 2 }, durationMs: 1,
+        causeEventId: randomUUID(), causeType: 'user.deactivated', dryRun: false, detail: null, followUps: [{ id: unassigned, type: 'visits.unassigned' }],
+      },
+    });
+    const foreign = step(randomUUID(), known, 'notifications'); // another tenant naming this operation
+    const fresh = randomUUID();
+    await directory.ctx.prisma.$transaction((tx) => recordCascadeSteps(tx, [...many, withFollowUp, foreign, step(tenantId, fresh, 'notifications')]));
+    const count = async (sql: string, ...params: unknown[]) =>
+      (await directory.ctx.prisma.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM (${sql}) q`, ...params))[0]!.n;
+    assert.equal(await count('SELECT 1 FROM operation_step WHERE operation_id = $1::uuid', known), 32, 'the first step, the 30, the follow-up step; not the foreign one');
+    assert.equal(await count("SELECT 1 FROM operation_awaited WHERE operation_id = $1::uuid AND event_id = $2 AND service = 'notifications'", known, unassigned), 1, 'the follow-up awaits notifications');
+    assert.equal(await count('SELECT 1 FROM operation_step WHERE operation_id = $1::uuid', fresh), 1, 'a step of an operation not seen yet takes the slow path');
+    assert.equal((await read(tenantId, fresh)).body.status, 'completed');
   });
 });

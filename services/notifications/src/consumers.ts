@@ -1,11 +1,11 @@
 import type { RosterEvent } from '@roster/contracts';
 import type { SqlTx } from '@roster/platform/db/database';
-import { withoutStep, type Consumers, type Effect } from '@roster/platform/consumers';
+import { inBatchesWithoutStep, withoutStep, type Consumers, type Effect } from '@roster/platform/consumers';
 import { personLifecycleEffects } from '@roster/platform/people-projection';
 import type { NotificationsContext } from './context.js';
 import { notificationsLifecycle } from './people/cascade.js';
 import { recordAccount } from './people/projection.js';
-import { reactToAccessChange, reactToRoleChange } from './reactions/access.js';
+import { reactToAccessGrants, reactToAccessRevoked, reactToRoleChange } from './reactions/access.js';
 import { queueCredentials } from './reactions/credentials.js';
 import { queueInvitation } from './reactions/invitations.js';
 import { stepOf, type Reaction } from './reactions/react.js';
@@ -31,8 +31,8 @@ export function notificationsConsumers(ctx: NotificationsContext): Consumers<Sql
       ...personLifecycleEffects(notificationsLifecycle(ctx.logger)),
       'login.granted': reaction((tx, event) => queueCredentials(tx, event, publicUrl)),
       'password.reset': reaction((tx, event) => queueCredentials(tx, event, publicUrl)),
-      'access.granted': reaction(reactToAccessChange),
-      'access.revoked': reaction(reactToAccessChange),
+      'access.granted': inBatchesWithoutStep(reactToAccessGrants),
+      'access.revoked': reaction(reactToAccessRevoked),
       'role.changed': reaction(reactToRoleChange),
       'account.created': withoutStep(recordAccount),
       'invitation.created': reaction(queueInvitation),

@@ -1,9 +1,9 @@
 import type { SqlTx } from '@roster/platform/db/database';
-import { withoutStep, type Consumers } from '@roster/platform/consumers';
+import { inBatchesWithoutStep, withoutStep, type Consumers } from '@roster/platform/consumers';
 import { personLifecycleEffects } from '@roster/platform/people-projection';
 import type { SchedulingContext } from './context.js';
 import { schedulingLifecycle } from './people/cascade.js';
-import { recordAccessChange, recordAccount, recordClientAssignment, recordRole } from './people/projection.js';
+import { recordAccessChanges, recordAccount, recordClientAssignment, recordRole } from './people/projection.js';
 
 /** What handling an event needs of the service (the bench drives it without HTTP or bus). */
 export type EventHandlingContext = Pick<SchedulingContext, 'logger'>;
@@ -14,9 +14,9 @@ export function schedulingConsumers(ctx: EventHandlingContext): Consumers<SqlTx>
     service: 'scheduling',
     sqlEffects: {
       ...personLifecycleEffects(schedulingLifecycle(ctx.logger)),
-      'access.granted': withoutStep(recordAccessChange),
-      'access.revoked': withoutStep(recordAccessChange),
-      'role.changed': withoutStep(recordAccessChange),
+      'access.granted': inBatchesWithoutStep(recordAccessChanges),
+      'access.revoked': inBatchesWithoutStep(recordAccessChanges),
+      'role.changed': inBatchesWithoutStep(recordAccessChanges),
       'client.assigned': withoutStep(recordClientAssignment),
       'account.created': withoutStep(recordAccount),
       'role.defined': withoutStep(recordRole),

@@ -111,6 +111,51 @@ export async function recordCascadeStep(tx: SqlTx, event: EventOf<'cascade.step.
 }
 
 /**
+ * B4: a run of `cascade.step.completed` recorded with one statement (issue 19: a bulk grant's 1,000
+ * steps in batches of 64, not 1,000 round trips): the steps of existing operations of their own
+ * tenant, their audit lines and what they await, exactly as `recordCascadeStep` does one by one;
+ * the rare step whose operation does not exist yet takes `recordCascadeStep`'s slow path.
+ */
+export async function recordCascadeSteps(tx: SqlTx, events: readonly EventOf<'cascade.step.completed'>[]): Promise<void> {
+  if (events.length === 1) return recordCascadeStep(tx, events[0]!);
+  const rows = events.map((event, n) => ({ n, event, step: event.data }));
+  const followUps = rows.flatMap(({ n, step }) =>
+    awaitedStepsOf([{ id: step.causeEventId, type: step.causeType }, ...(step.followUps ?? [])]).map((f) => ({ n, ...f })));
+  const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
+  const recorded = await tx.$queryRawUnsafe<{ n: number }[]>(
+    `WITH s AS (
+       SELECT * FROM unnest($1::int[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::float8[],
+                            $10::boolean[], $11::text[], $12::text[], $13::text[], $14::timestamptz[], $15::uuid[], $16::text[], $17::jsonb[], $18::boolean[])
+         AS s(n, step_id, operation_id, tenant_id, service, step, outcome, counts, duration_ms, dry_run, detail, cause_type, cause_event_id, at, audit_id, action, audit_detail, audited)),
+          o AS (SELECT s.*, op.subject_id FROM s JOIN operation op ON op.id = s.operation_id AND op.tenant_id = s.tenant_id),
+          recorded AS (
+            INSERT INTO operation_step (id, operation_id, service, step, outcome, counts, duration_ms, dry_run, detail, cause_type, cause_event_id, at)
+            SELECT step_id, operation_id, service, step, outcome, counts, duration_ms, dry_run, detail, cause_type, cause_event_id, at FROM o ORDER BY n),
+          audit AS (
+            INSERT INTO audit_entry (id, tenant_id, at, actor_kind, action, subject_id, account_ids, operation_id, detail)
+            SELECT audit_id, tenant_id, at, 'system', action, subject_id::text,
+                   COALESCE((SELECT array_agg(m.account_id) FROM membership m WHERE m.tenant_id = o.tenant_id AND m.person_id = o.subject_id),
+                            (SELECT array_agg(a.id) FROM account a WHERE a.tenant_id = o.tenant_id AND a.id = o.subject_id), '{}'),
+                   operation_id, audit_detail
+            FROM o WHERE audited AND subject_id IS NOT NULL ORDER BY n),
+          followed AS (
+            INSERT INTO operation_awaited (operation_id, event_id, service, type)
+            SELECT o.operation_id, f.event_id, f.service, f.type FROM o JOIN unnest($19::int[], $20::text[], $21::text[], $22::text[]) AS f(n, event_id, service, type) ON f.n = o.n
+            ON CONFLICT DO NOTHING)
+     SELECT n FROM o`,
+    col((r) => r.n), col(() => randomUUID()), col((r) => r.step.operationId), col((r) => r.event.tenantid), col((r) => r.step.service),
+    col((r) => r.step.step), col((r) => r.step.outcome), col((r) => JSON.stringify(r.step.counts)), col((r) => r.step.durationMs),
+    col((r) => r.step.dryRun), col((r) => r.step.detail), col((r) => r.step.causeType), col((r) => r.step.causeEventId), col((r) => r.event.time),
+    col(() => randomUUID()), col((r) => `cascade.${r.step.service}.${r.step.step}`),
+    col((r) => JSON.stringify({ service: r.step.service, step: r.step.step, counts: r.step.counts, causeType: r.step.causeType })),
+    col((r) => r.step.outcome === 'applied' && !r.step.dryRun),
+    followUps.map((f) => f.n), followUps.map((f) => f.eventId), followUps.map((f) => f.service), followUps.map((f) => f.type),
+  );
+  const done = new Set(recorded.map((r) => r.n));
+  for (const r of rows) if (!done.has(r.n)) await recordCascadeStep(tx, r.event);
+}
+
+/**
  * Per service: the steps awaited and how many of them are reported (a step matches by its cause
  * event), from `operation_awaited`; null for an operation recorded before it existed.
  */

@@ -30,16 +30,24 @@ export async function upsertMembership(tx: SqlTx, tenantId: string, personId: st
   );
 }
 
-/** access.granted / access.revoked / role.changed: the membership, returning how many rows changed. */
-export async function applyAccessChange(
-  tx: SqlTx, event: EventOf<'access.granted'> | EventOf<'access.revoked'> | EventOf<'role.changed'>,
-): Promise<number> {
+/** access.granted, a run of them: the memberships in one statement (issue 19); the last grant of a membership wins. */
+export async function applyAccessGrants(tx: SqlTx, events: readonly EventOf<'access.granted'>[]): Promise<void> {
+  const latest = new Map(events.map((e) => [`${e.data.personId}/${e.data.accountId}`, { ...e.data, tenantId: e.tenantid }]));
+  const rows = [...latest.values()];
+  await tx.$executeRawUnsafe(
+    `INSERT INTO membership_projection (person_id, account_id, tenant_id, role_key, updated_at)
+     SELECT p, a, t, r, now() FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[]) AS x(p, a, t, r)
+     ON CONFLICT (person_id, account_id) DO UPDATE SET role_key = EXCLUDED.role_key, updated_at = now()
+     WHERE membership_projection.tenant_id = EXCLUDED.tenant_id`,
+    rows.map((r) => r.personId), rows.map((r) => r.accountId), rows.map((r) => r.tenantId), rows.map((r) => r.roleKey),
+  );
+}
+
+/** access.revoked / role.changed: the membership, returning how many rows changed. */
+export async function applyAccessChange(tx: SqlTx, event: EventOf<'access.revoked'> | EventOf<'role.changed'>): Promise<number> {
   const { personId, accountId } = event.data;
   const tenantId = event.tenantid;
   switch (event.type) {
-    case 'access.granted':
-      await upsertMembership(tx, tenantId, personId, accountId, event.data.roleKey);
-      return 1;
     case 'role.changed':
       await upsertMembership(tx, tenantId, personId, accountId, event.data.toRoleKey);
       return 1;

@@ -16,6 +16,14 @@ export type MonitorMessage = string | { template: string; variables: Record<stri
  * Tells every active monitor of `event.type` in the tenant, once per (event, monitor holder).
  * Monitors under review (their holder was deactivated) stay silent until an owner deals with them.
  */
+/** Whether anyone in the tenant holds an active monitor for `eventType` (a bulk run skips the per-event lookups when not). */
+export async function hasActiveMonitor(tx: SqlTx, tenantId: string, eventType: MonitorableEvent): Promise<boolean> {
+  const [row] = await tx.$queryRawUnsafe<{ any: boolean }[]>(
+    `SELECT EXISTS (SELECT 1 FROM monitor WHERE tenant_id = $1::uuid AND event_type = $2 AND status = 'active') AS any`, tenantId, eventType,
+  );
+  return row?.any === true;
+}
+
 export async function fireMonitors(tx: SqlTx, event: EventEnvelope, message: MonitorMessage): Promise<QueueOutcome[]> {
   if (!(MONITORABLE_EVENTS as readonly string[]).includes(event.type)) return [];
   const holders = await tx.$queryRawUnsafe<{ personId: string; firstName: string | null; email: string | null }[]>(

@@ -25,6 +25,19 @@ export async function applyProfile(tx: SqlTx, event: PersonEvent): Promise<void>
   }
 }
 
+/** Many memberships in one statement (a bulk grant's run); the last of a membership wins. */
+export async function upsertMemberships(tx: SqlTx, memberships: readonly { tenantId: string; personId: string; accountId: string; roleKey: string }[]): Promise<void> {
+  const rows = [...new Map(memberships.map((m) => [`${m.personId}/${m.accountId}`, m])).values()];
+  if (rows.length === 0) return;
+  await tx.$executeRawUnsafe(
+    `INSERT INTO person_membership (tenant_id, person_id, account_id, role_key)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[])
+     ON CONFLICT (person_id, account_id) DO UPDATE SET role_key = EXCLUDED.role_key, updated_at = now()
+      WHERE person_membership.tenant_id = EXCLUDED.tenant_id`,
+    rows.map((r) => r.tenantId), rows.map((r) => r.personId), rows.map((r) => r.accountId), rows.map((r) => r.roleKey),
+  );
+}
+
 export async function upsertMembership(tx: SqlTx, tenantId: string, personId: string, accountId: string, roleKey: string): Promise<void> {
   await tx.$executeRawUnsafe(
     `INSERT INTO person_membership (tenant_id, person_id, account_id, role_key) VALUES ($1::uuid, $2::uuid, $3::uuid, $4)

@@ -31,19 +31,32 @@ export async function recordProfile(tx: SqlTx, event: PersonEvent, fresh: boolea
   }
 }
 
-/** access.granted / access.revoked / role.changed: the membership as of the event's time. */
-export async function recordAccessChange(tx: SqlTx, event: EventOf<'access.granted' | 'access.revoked' | 'role.changed'>): Promise<void> {
-  const d = event.data;
-  if (event.type === 'access.granted') {
-    const g = d as EventOf<'access.granted'>['data'];
-    await recordMembership(tx, event.tenantid, g.personId, g.accountId, g.roleKey, true, event.time);
-  } else if (event.type === 'access.revoked') {
-    const r = d as EventOf<'access.revoked'>['data'];
-    await recordMembership(tx, event.tenantid, r.personId, r.accountId, r.roleKey, false, event.time);
-  } else {
-    const c = d as EventOf<'role.changed'>['data'];
-    await recordMembership(tx, event.tenantid, c.personId, c.accountId, c.toRoleKey, true, event.time);
+/**
+ * access.granted / access.revoked / role.changed: the memberships as of their events' time, a run
+ * of them in one statement (issue 19). Within the run the last event about a membership wins, as
+ * it would one by one; across runs, `changed_at` keeps the newest.
+ */
+export async function recordAccessChanges(tx: SqlTx, events: readonly EventOf<'access.granted' | 'access.revoked' | 'role.changed'>[]): Promise<void> {
+  const latest = new Map<string, { personId: string; accountId: string; tenantId: string; roleKey: string; active: boolean; at: string }>();
+  for (const event of events) {
+    const d = event.data;
+    if (!isUuid(d.personId) || !isUuid(d.accountId)) continue;
+    const [roleKey, active] = event.type === 'access.granted' ? [event.data.roleKey, true]
+      : event.type === 'access.revoked' ? [event.data.roleKey, false] // stays as an inactive row: a grant older than it, arriving late, loses
+        : [event.data.toRoleKey, true];
+    const key = `${d.personId}/${d.accountId}`;
+    latest.delete(key);
+    latest.set(key, { personId: d.personId, accountId: d.accountId, tenantId: event.tenantid, roleKey, active, at: event.time });
   }
+  const rows = [...latest.values()];
+  if (rows.length === 0) return;
+  await tx.$executeRawUnsafe(
+    `INSERT INTO membership (person_id, account_id, tenant_id, role_key, active, changed_at)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::boolean[], $6::timestamptz[])
+     ON CONFLICT (person_id, account_id) DO UPDATE SET role_key = EXCLUDED.role_key, active = EXCLUDED.active, changed_at = EXCLUDED.changed_at
+     WHERE membership.changed_at <= EXCLUDED.changed_at AND membership.tenant_id = EXCLUDED.tenant_id`,
+    rows.map((r) => r.personId), rows.map((r) => r.accountId), rows.map((r) => r.tenantId), rows.map((r) => r.roleKey), rows.map((r) => r.active), rows.map((r) => r.at),
+  );
 }
 
 async function recordMembership(tx: SqlTx, tenantId: string, personId: string, accountId: string, roleKey: string, active: boolean, at: string): Promise<void> {
