@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { createEvent } from '@roster/contracts';
+import { recordAccessChanges } from '../src/people/projection.js';
 import { hoursFromNow, manager, SchedulingHarness } from './support/harness.js';
 
 const SYSTEM = { kind: 'system', personId: null, impersonatorId: null } as const;
@@ -159,5 +160,19 @@ describe('what scheduling knows of people: memberships, areas, assignments (rule
       data: { personId: person.data.personId, accountId: area, fromRoleKey: 'staff', toRoleKey: 'supervisor', notBefore: new Date().toISOString(), actor: SYSTEM },
     }));
     assert.deepEqual((await h.http('GET', '/visits', asSupervisor)).body.items.map((v: { id: string }) => v.id), [visit]);
+  });
+  it('issue 19: a run of membership events in one statement ends as one by one would: the last about a membership wins, an older one loses', async () => {
+    const tenantId = randomUUID();
+    const [person, a, b] = [randomUUID(), randomUUID(), randomUUID()];
+    const t0 = Date.now();
+    const changed = (accountId: string, from: string, to: string, at: number) => createEvent('directory', {
+      type: 'role.changed', subject: person, tenantId, correlationId: randomUUID(), time: new Date(at),
+      data: { personId: person, accountId, fromRoleKey: from, toRoleKey: to, notBefore: new Date(at).toISOString(), actor: SYSTEM },
+    });
+    await h.db.$transaction((tx) => recordAccessChanges(tx, [access('access.granted', tenantId, person, a, new Date(t0), 'staff'), access('access.granted', tenantId, person, b, new Date(t0), 'staff')]));
+    await h.db.$transaction((tx) => recordAccessChanges(tx, [changed(a, 'staff', 'manager', t0 + 10), changed(a, 'manager', 'supervisor', t0 + 20), changed(b, 'staff', 'manager', t0 - 10)]));
+    const rows = await h.db.$queryRawUnsafe<{ account: string; role_key: string }[]>(
+      'SELECT account_id::text AS account, role_key FROM membership WHERE person_id = $1::uuid ORDER BY (account_id = $2::uuid) DESC', person, a);
+    assert.deepEqual(rows.map((r) => r.role_key), ['supervisor', 'staff'], 'a: the second change of the run; b: a change older than the grant loses');
   });
 });
