@@ -56,21 +56,24 @@ export interface RevocationOptions {
   progress?: (message: string) => void;
 }
 
+/** A logged-in manager, signed in to an application through identity's OpenID Provider, ready to be deactivated. */
+interface Subject { personId: string; headers: Record<string, string> }
+
 /**
- * On a running system: `count` logged-in managers of a fresh tenant deactivated one at a time
- * (after `WARM_UP` unmeasured ones), every service polled with the manager's token until it answers 401.
+ * A fresh tenant, an application registered with identity's OpenID Provider, and `count` managers
+ * each with a login, a token and a session in that application: what a revocation takes away.
+ * Prepared before anything is measured, so that a measurement under load times only the revocation.
  */
-export async function measureRevocations(system: System, count: number, { pollMs, progress = () => undefined }: RevocationOptions): Promise<Revocations> {
+export async function revocationSubjects(system: System, count: number) {
   const call = callOn(system);
-  const measured: Revocations = { answered: [], everywhere: [], byService: { identity: [], directory: [], scheduling: [], notifications: [] }, backchannel: [] };
   const t = await tenantWithManager(system);
-  // An application registered with identity's OpenID Provider, where every person signs in before being deactivated.
   const app = await startApplication();
-  const registered = await call('identity', 'POST', '/oauth/clients', { name: 'bench app', redirectUris: [`${app.base}/cb`], public: false, backchannelLogoutUri: `${app.base}/backchannel` }, t.owner);
-  if (registered.status !== 201) throw new Error(`client: ${registered.status} ${JSON.stringify(registered.body)}`);
-  const oidcConfig = await oidc.discovery(new URL(system.envOf('identity').PUBLIC_URL!), registered.body.clientId, registered.body.clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
   try {
-    for (let i = 0; i < count + WARM_UP; i++) {
+    const registered = await call('identity', 'POST', '/oauth/clients', { name: 'bench app', redirectUris: [`${app.base}/cb`], public: false, backchannelLogoutUri: `${app.base}/backchannel` }, t.owner);
+    if (registered.status !== 201) throw new Error(`client: ${registered.status} ${JSON.stringify(registered.body)}`);
+    const oidcConfig = await oidc.discovery(new URL(system.envOf('identity').PUBLIC_URL!), registered.body.clientId, registered.body.clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
+    const subjects: Subject[] = [];
+    for (let i = 0; i < count; i++) {
       const created = await call('directory', 'POST', '/people', {
         kind: 'staff', firstName: 'Bench', lastName: `Person${i}`, email: `p${i}-${randomUUID().slice(0, 6)}@example.com`, accountId: t.rootAccountId, roleKey: 'manager',
       }, t.owner);
@@ -90,37 +93,73 @@ export async function measureRevocations(system: System, count: number, { pollMs
         const live = await call(s, 'GET', PROBES[s], undefined, headers);
         if (live.status === 401) throw new Error(`${s} refused a live token: ${JSON.stringify(live.body)}`);
       }
-      const started = performance.now();
-      const startedWall = Date.now();
-      const logoutAt = (async () => {
-        for (;;) {
-          const received = app.logoutTokens.find((l) => decodeJwt(l.token).sub === created.body.id);
-          if (received) return received.at - startedWall;
-          await new Promise((r) => setTimeout(r, pollMs));
-          if (performance.now() - started > 10_000) throw new Error('no back-channel logout after 10 s');
-        }
-      })();
-      const refusedAt = SERVICES.map(async (s) => {
-        for (;;) {
-          if ((await fetch(`${system.url(s)}${PROBES[s]}`, { headers })).status === 401) return performance.now() - started;
-          await new Promise((r) => setTimeout(r, pollMs));
-          if (performance.now() - started > 10_000) throw new Error(`${s} still accepts the token after 10 s`);
-        }
-      });
-      const res = await call('directory', 'POST', `/people/${created.body.id}/deactivate`, { reason: 'bench' }, t.owner);
-      if (res.status !== 202) throw new Error(`deactivate: ${res.status} ${JSON.stringify(res.body)}`);
-      const answered = performance.now() - started;
-      const times = await Promise.all(refusedAt);
-      const backchannel = await logoutAt;
-      if (i < WARM_UP) continue;
-      measured.backchannel.push(backchannel);
-      measured.answered.push(answered);
-      SERVICES.forEach((s, k) => measured.byService[s].push(times[k]!));
-      measured.everywhere.push(Math.max(...times));
-      if ((i - WARM_UP + 1) % 10 === 0) progress(`${i - WARM_UP + 1}/${count}`);
+      subjects.push({ personId: created.body.id, headers });
     }
-  } finally {
+    return { subjects, owner: t.owner, app };
+  } catch (error) {
     await app.close();
+    throw error;
+  }
+}
+
+type Prepared = Awaited<ReturnType<typeof revocationSubjects>>;
+
+/** One subject deactivated: request → its 202, → each service's 401, → the application's back-channel logout. */
+async function revoke(system: System, prepared: Prepared, subject: Subject, pollMs: number) {
+  const call = callOn(system);
+  const started = performance.now();
+  const startedWall = Date.now();
+  const logoutAt = (async () => {
+    for (;;) {
+      const received = prepared.app.logoutTokens.find((l) => decodeJwt(l.token).sub === subject.personId);
+      if (received) return received.at - startedWall;
+      await new Promise((r) => setTimeout(r, pollMs));
+      if (performance.now() - started > 30_000) throw new Error('no back-channel logout after 30 s');
+    }
+  })();
+  const refusedAt = SERVICES.map(async (s) => {
+    for (;;) {
+      if ((await fetch(`${system.url(s)}${PROBES[s]}`, { headers: subject.headers })).status === 401) return performance.now() - started;
+      await new Promise((r) => setTimeout(r, pollMs));
+      if (performance.now() - started > 30_000) throw new Error(`${s} still accepts the token after 30 s`);
+    }
+  });
+  const res = await call('directory', 'POST', `/people/${subject.personId}/deactivate`, { reason: 'bench' }, prepared.owner);
+  if (res.status !== 202) throw new Error(`deactivate: ${res.status} ${JSON.stringify(res.body)}`);
+  const answered = performance.now() - started;
+  const times = await Promise.all(refusedAt);
+  return { answered, times, backchannel: await logoutAt };
+}
+
+/**
+ * Deactivates the prepared subjects one at a time, every service polled with the subject's token
+ * until it answers 401; the first `warmUp` are not measured; stops early once `until()` is true.
+ */
+export async function revokeOneByOne(system: System, prepared: Prepared, o: RevocationOptions & { warmUp?: number; until?: () => boolean }): Promise<Revocations> {
+  const measured: Revocations = { answered: [], everywhere: [], byService: { identity: [], directory: [], scheduling: [], notifications: [] }, backchannel: [] };
+  const warmUp = o.warmUp ?? 0;
+  for (const [i, subject] of prepared.subjects.entries()) {
+    if (o.until?.()) break;
+    const r = await revoke(system, prepared, subject, o.pollMs);
+    if (i < warmUp) continue;
+    measured.backchannel.push(r.backchannel);
+    measured.answered.push(r.answered);
+    SERVICES.forEach((s, k) => measured.byService[s].push(r.times[k]!));
+    measured.everywhere.push(Math.max(...r.times));
+    if ((i - warmUp + 1) % 10 === 0) o.progress?.(`${i - warmUp + 1}/${prepared.subjects.length - warmUp}`);
   }
   return measured;
+}
+
+/**
+ * On a running system: `count` logged-in managers of a fresh tenant deactivated one at a time
+ * (after `WARM_UP` unmeasured ones), every service polled with the manager's token until it answers 401.
+ */
+export async function measureRevocations(system: System, count: number, options: RevocationOptions): Promise<Revocations> {
+  const prepared = await revocationSubjects(system, count + WARM_UP);
+  try {
+    return await revokeOneByOne(system, prepared, { ...options, warmUp: WARM_UP });
+  } finally {
+    await prepared.app.close();
+  }
 }

@@ -55,6 +55,8 @@ export interface CascadeOptions {
   /** Length of the idle window that gives the idle rates. */
   idleMs: number;
   progress: (message: string) => void;
+  /** Runs beside the deactivations, from the first request until every cascade completed (`loadOver()` then true). */
+  alongside?: (loadOver: () => boolean) => Promise<unknown>;
 }
 
 /**
@@ -88,6 +90,9 @@ export async function sustainedCascades(system: System, tenant: Tenant, meter: S
     o.progress(`deactivating ${sitters.length} sitters, ${o.concurrency} requests in flight`);
     const from = await meter.snapshot();
     const operations: string[] = [];
+    let loadOver = false;
+    // Its failure is kept (not left unhandled while the load runs) and thrown once the load is over.
+    const beside = o.alongside?.(() => loadOver).then(() => null, (error: unknown) => ({ error }));
     await concurrently(sitters.length, o.concurrency, async (i) => {
       operations.push((await post(`/people/${sitters[i]}/deactivate`, {})).operationId!);
     });
@@ -103,6 +108,9 @@ export async function sustainedCascades(system: System, tenant: Tenant, meter: S
       if (Date.now() > deadline) throw new Error(`only ${ops.length} of ${operations.length} cascades completed`);
       await sleep(200);
     }
+    loadOver = true;
+    const besideFailed = await beside;
+    if (besideFailed) throw besideFailed.error;
     const quiet = await meter.quiet();
     o.progress(`completed, bus quiet; ${o.settleMs / 1000} s for the counters to settle`);
     await sleep(Math.max(0, o.settleMs - (performance.now() - quiet.at)));

@@ -4,7 +4,8 @@
 // baselines (`pgbench -N` tps on the same Postgres, the raw broker rate of bench/bus's loops):
 // revocation p50/p99 (goal p99 ≤ 250 ms), sustained deactivation cascades/s (goal ≥ 10% of
 // pgbench's tps) with completion p50/p99 under that load and what a cascade costs (commits, events,
-// CPU), and a sitter with 1,000 and 100,000 upcoming visits leaving. One Markdown table on stdout,
+// CPU), revocation p50/p99 while a second cascade load runs, a sitter with 1,000 and 100,000
+// upcoming visits leaving, and one staff member given 1,000 accounts (P4). One Markdown table on stdout,
 // every figure in bench/results/system-<timestamp>.json. See bench/system/README.md.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -22,8 +23,9 @@ import { config as busConfig } from '../bus/config.js';
 import { publishInBatches, Tracker } from '../bus/measure.js';
 import { RawAmqpPath } from '../bus/raw-amqp.js';
 import { RawKafkaPath } from '../bus/raw-kafka.js';
-import { measureRevocations } from '../revocation/measure.js';
+import { measureRevocations, revocationSubjects, revokeOneByOne, type Revocations } from '../revocation/measure.js';
 import { percentile } from '../stats.js';
+import { bulkAccess, type BulkAccessResult } from './bulk-access.js';
 import { directoryPoster, sustainedCascades, type CascadeResult, type Tenant } from './cascades.js';
 import { SystemMeter, type Transport } from './resources.js';
 import { sitterLeaves, type SitterResult } from './sitters.js';
@@ -36,6 +38,9 @@ const config = {
   pgbenchSeconds: int('BENCH_PGBENCH_SECONDS', 10),
   brokerEvents: int('BENCH_EVENTS', 20_000),
   revocations: int('BENCH_REVOCATIONS', 20),
+  /** Cascades of the second load, beside which people are revoked one at a time (0: not measured). */
+  loadCascades: int('BENCH_LOAD_CASCADES', 500),
+  bulkAccounts: int('BENCH_BULK_ACCOUNTS', 1_000),
   pollMs: int('BENCH_POLL_MS', 10),
   sitterVisits: (process.env.BENCH_SITTER_VISITS ?? '1000,100000').split(',').map((s) => Number(s.trim())).filter((n) => n > 0),
   settleSeconds: int('BENCH_SETTLE_SECONDS', 11),
@@ -107,6 +112,21 @@ function revocationRows(transport: Transport, everywhere: number[]): void {
   const how = `deactivate request → the token refused by all four services (polled every ${config.pollMs} ms); ${everywhere.length} people, one at a time, on the quiet system before the cascade load`;
   rows.push({ measure: `${transport}: revocation p50`, value: p50, unit: 'ms', note: how });
   rows.push({ measure: `${transport}: revocation p99`, value: p99, unit: 'ms', note: `${p99 <= 250 ? '✓' : '✗'} goal ≤ 250 ms; max ${ms(Math.max(...everywhere))}` });
+}
+
+function revocationUnderLoadRows(transport: Transport, r: Revocations, load: CascadeResult): void {
+  const how = `the same measure, one person at a time while ${load.cascades} other cascades run (${load.perSecond.toFixed(0)} cascades/s, ${config.concurrency} requests in flight); ${r.everywhere.length} people revoked before the load ended`;
+  rows.push({ measure: `${transport}: revocation p50 under load`, value: percentile(r.everywhere, 50), unit: 'ms', note: how });
+  const p99 = percentile(r.everywhere, 99);
+  rows.push({ measure: `${transport}: revocation p99 under load`, value: p99, unit: 'ms', note: `${p99 <= 100 ? '✓' : '✗'} goal ≤ 100 ms (issue 19); back-channel logout p99 ${ms(percentile(r.backchannel, 99))}; the load's completion p99 ${ms(load.p99Ms)}` });
+}
+
+function bulkAccessRow(transport: Transport, b: BulkAccessResult): void {
+  const ok = b.completedMs <= 1000 && b.messagesToPerson === 1;
+  rows.push({
+    measure: `${transport}: 1 staff × ${b.accounts.toLocaleString('en')} accounts (P4)`, value: b.completedMs, unit: 'ms',
+    note: `${ok ? '✓' : '✗'} goal ≤ 1 s and one e-mail (issue 19): request → operation completed (202 after ${ms(b.answeredMs)}); the e-mail queued after ${ms(b.noticeQueuedMs)}; every membership in scheduling's and notifications' projections after ${ms(b.everywhereMs)}; ${b.messagesToPerson} e-mail(s) to the person; on the quiet system`,
+  });
 }
 
 function cascadeRows(transport: Transport, c: CascadeResult, tps: number): void {
@@ -191,18 +211,45 @@ for (const transport of ['rabbitmq', 'kafka'] as const) {
     }
 
     let tenant: Tenant | undefined;
-    try {
-      tenant = await benchTenant(system);
-      const c = await sustainedCascades(system, tenant, meter, {
-        cascades: config.cascades, concurrency: config.concurrency, timeoutMs: transport === 'kafka' ? 120_000 : 300_000,
-        settleMs: config.settleSeconds * 1000, idleMs: config.idleSeconds * 1000, progress: (m) => progress(`${transport}: ${m}`),
-      });
-      out.cascades = { ...c, ofPgbench: c.perSecond / tps };
-      cascadeRows(transport, c, tps);
-    } catch (error) {
-      // Reported in the table rather than hidden: a path that cannot complete its cascades has no figure.
-      failed(`${transport}: deactivation cascades`, 'cascades/s', error);
-      out.cascades = { failed: reason(error) };
+    if (config.cascades > 0) {
+      try {
+        tenant = await benchTenant(system);
+        const c = await sustainedCascades(system, tenant, meter, {
+          cascades: config.cascades, concurrency: config.concurrency, timeoutMs: transport === 'kafka' ? 120_000 : 300_000,
+          settleMs: config.settleSeconds * 1000, idleMs: config.idleSeconds * 1000, progress: (m) => progress(`${transport}: ${m}`),
+        });
+        out.cascades = { ...c, ofPgbench: c.perSecond / tps };
+        cascadeRows(transport, c, tps);
+      } catch (error) {
+        // Reported in the table rather than hidden: a path that cannot complete its cascades has no figure.
+        failed(`${transport}: deactivation cascades`, 'cascades/s', error);
+        out.cascades = { failed: reason(error) };
+      }
+    }
+
+    if (config.loadCascades > 0) {
+      progress(`${transport}: revocations while ${config.loadCascades} cascades run`);
+      try {
+        tenant ??= await benchTenant(system);
+        const prepared = await revocationSubjects(system, config.revocations);
+        try {
+          let revoked: Revocations | undefined;
+          const load = await sustainedCascades(system, tenant, meter, {
+            cascades: config.loadCascades, concurrency: config.concurrency, timeoutMs: 300_000, settleMs: 0, idleMs: 0,
+            progress: (m) => progress(`${transport}: second load: ${m}`),
+            alongside: async (loadOver) => {
+              revoked = await revokeOneByOne(system, prepared, { pollMs: config.pollMs, until: loadOver });
+            },
+          });
+          out.revocationUnderLoad = { revoked, load: { perSecond: load.perSecond, p50Ms: load.p50Ms, p99Ms: load.p99Ms } };
+          if (!revoked || revoked.everywhere.length === 0) throw new Error('no revocation completed while the load ran');
+          revocationUnderLoadRows(transport, revoked, load);
+        } finally {
+          await prepared.app.close();
+        }
+      } catch (error) {
+        failed(`${transport}: revocation under load`, 'ms', error);
+      }
     }
 
     const sitters: SitterResult[] = [];
@@ -216,6 +263,18 @@ for (const transport of ['rabbitmq', 'kafka'] as const) {
         sitterRow(transport, s);
       } catch (error) {
         failed(`${transport}: sitter with ${visits.toLocaleString('en')} upcoming visits leaves`, 'ms', error);
+      }
+    }
+
+    if (config.bulkAccounts > 0) {
+      progress(`${transport}: one staff member into ${config.bulkAccounts.toLocaleString('en')} accounts`);
+      try {
+        tenant ??= await benchTenant(system);
+        const b = await bulkAccess(system, tenant, config.bulkAccounts, 120_000);
+        out.bulkAccess = b;
+        bulkAccessRow(transport, b);
+      } catch (error) {
+        failed(`${transport}: 1 staff × ${config.bulkAccounts.toLocaleString('en')} accounts`, 'ms', error);
       }
     }
   } finally {
