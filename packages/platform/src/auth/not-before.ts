@@ -38,12 +38,17 @@ export class NotBeforeList {
  */
 export const sessionSubject = (sessionId: string): string => `session:${sessionId}`;
 
-/** Persists a not-before in the same transaction as whatever caused it; keeps the latest. */
-export async function persistNotBefore(tx: SqlTx, personId: string, atMs: number, reason: string): Promise<void> {
-  await tx.$executeRawUnsafe(
-    `INSERT INTO token_not_before (person_id, not_before, reason) VALUES ($1, $2, $3)
+/** Persists many not-befores in one statement (the revocation feed's group commit); the latest per subject. */
+export async function persistNotBefores(db: SqlTx, revocations: readonly { subject: string; atMs: number; reason: string }[]): Promise<void> {
+  const latest = new Map<string, { subject: string; atMs: number; reason: string }>();
+  for (const r of revocations) if ((latest.get(r.subject)?.atMs ?? -Infinity) < r.atMs) latest.set(r.subject, r);
+  const rows = [...latest.values()];
+  if (rows.length === 0) return;
+  await db.$executeRawUnsafe(
+    `INSERT INTO token_not_before (person_id, not_before, reason)
+     SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[])
      ON CONFLICT (person_id) DO UPDATE SET not_before = EXCLUDED.not_before, reason = EXCLUDED.reason
      WHERE token_not_before.not_before < EXCLUDED.not_before`,
-    personId, new Date(atMs), reason,
+    rows.map((r) => r.subject), rows.map((r) => new Date(r.atMs).toISOString()), rows.map((r) => r.reason),
   );
 }

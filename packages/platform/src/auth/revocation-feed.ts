@@ -1,7 +1,7 @@
 import type { RosterEvent } from '@roster/contracts';
 import type { SubscriptionOptions, BusLogger } from '../bus/types.js';
 import type { SqlClient } from '../db/database.js';
-import { persistNotBefore, sessionSubject, type NotBeforeList } from './not-before.js';
+import { persistNotBefores, sessionSubject, type NotBeforeList } from './not-before.js';
 
 /** Events after which a person's existing tokens must be refused everywhere (B2, cascade table). */
 export const REVOCATION_EVENT_TYPES = [
@@ -35,8 +35,13 @@ export interface RevocationFeedOptions {
 /**
  * Every replica of every service gets every revocation (broadcast delivery) and raises the
  * subject's not-before in memory at once, then persists it so a replica started later knows it.
+ * The persists are group-committed: the revocations that arrive while one statement runs go
+ * together in the next (one commit for many, not one per event: under a load of cascades the
+ * feed's handlers would otherwise wait in line for the pool, and the in-memory raise behind them).
+ * A delivery is acknowledged only once its not-before is persisted.
  */
 export function revocationSubscription(o: RevocationFeedOptions): Omit<SubscriptionOptions, 'group'> {
+  const persist = groupCommit<{ subject: string; atMs: number; reason: string }>((batch) => persistNotBefores(o.db, batch));
   return {
     types: REVOCATION_EVENT_TYPES,
     delivery: 'broadcast',
@@ -47,7 +52,33 @@ export function revocationSubscription(o: RevocationFeedOptions): Omit<Subscript
         o.logger.info({ subject: revocation.subject, reason: revocation.reason, eventId: event.id }, 'tokens revoked');
         o.onRevoked?.(revocation.reason);
       }
-      await persistNotBefore(o.db, revocation.subject, revocation.atMs, revocation.reason);
+      await persist(revocation);
     },
   };
+}
+
+/** Calls `write` with everything queued while the previous call ran; each caller resolves when its item is written. */
+function groupCommit<T>(write: (batch: T[]) => Promise<void>): (item: T) => Promise<void> {
+  let waiting: { item: T; resolve(): void; reject(error: unknown): void }[] = [];
+  let running = false;
+  const drain = async () => {
+    while (waiting.length > 0) {
+      const batch = waiting;
+      waiting = [];
+      try {
+        await write(batch.map((w) => w.item));
+        for (const w of batch) w.resolve();
+      } catch (error) {
+        for (const w of batch) w.reject(error);
+      }
+    }
+    running = false;
+  };
+  return (item) => new Promise<void>((resolve, reject) => {
+    waiting.push({ item, resolve, reject });
+    if (!running) {
+      running = true;
+      setImmediate(() => void drain());
+    }
+  });
 }
