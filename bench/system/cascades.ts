@@ -55,7 +55,7 @@ export interface CascadeOptions {
   /** Length of the idle window that gives the idle rates. */
   idleMs: number;
   progress: (message: string) => void;
-  /** Runs beside the deactivations, from the first request until every cascade completed (`loadOver()` then true). */
+  /** Runs beside the deactivations, from the first request until the last is sent (`loadOver()` then true); awaited before the result. */
   alongside?: (loadOver: () => boolean) => Promise<unknown>;
 }
 
@@ -96,6 +96,7 @@ export async function sustainedCascades(system: System, tenant: Tenant, meter: S
     await concurrently(sitters.length, o.concurrency, async (i) => {
       operations.push((await post(`/people/${sitters[i]}/deactivate`, {})).operationId!);
     });
+    loadOver = true; // every request sent: what runs alongside stops starting new work
     // Complete when every expected service reported a step (what GET /operations/{id} derives);
     // completion time = the last step's time, as the directory records it.
     const deadline = Date.now() + o.timeoutMs;
@@ -108,7 +109,6 @@ export async function sustainedCascades(system: System, tenant: Tenant, meter: S
       if (Date.now() > deadline) throw new Error(`only ${ops.length} of ${operations.length} cascades completed`);
       await sleep(200);
     }
-    loadOver = true;
     const besideFailed = await beside;
     if (besideFailed) throw besideFailed.error;
     const quiet = await meter.quiet();

@@ -45,6 +45,9 @@ export function revocationSubscription(o: RevocationFeedOptions): Omit<Subscript
   return {
     types: REVOCATION_EVENT_TYPES,
     delivery: 'broadcast',
+    // Many in flight: a delivery is raised in memory when its handler starts, not after the
+    // persists ahead of it (which wait for a connection while the service is busy).
+    concurrency: 256,
     handler: async (event) => {
       const revocation = revocationOf(event);
       if (!revocation || Number.isNaN(revocation.atMs)) return;
