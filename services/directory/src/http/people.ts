@@ -120,7 +120,7 @@ export function peopleRouter(ctx: DirectoryContext): Router {
       requireToken(caller, PERMISSION_OF[action]);
       const id = parse(uuid, req.params.id, 'params');
       const body = parse(lifecycleBody, req.body ?? {});
-      const result = await changeLifecycle(ctx.prisma, caller.tenantId, id, { command: { type: action }, ...body }, caller.actor,
+      const result = await changeLifecycle(ctx.db.sql, caller.tenantId, id, { command: { type: action }, ...body }, caller.actor,
         (tx) => requireActOn(tx, caller, PERMISSION_OF[action], id));
       ctx.relay.nudge();
       res.status(202).location(`/operations/${result.operationId}`).json(result);

@@ -30,19 +30,18 @@ async function awaitSteps(tx: SqlTx, operationId: string, rows: readonly Awaited
  * await (issue 16 item 3). An operation that emitted nothing awaited is completed at once.
  */
 export async function startOperation(
-  tx: DirectoryTx, o: { id: string; tenantId: string; kind: string; subjectId: string | null; dryRun: boolean; events: readonly EventEnvelope[] },
+  tx: SqlTx, o: { id: string; tenantId: string; kind: string; subjectId: string | null; dryRun: boolean; events: readonly EventEnvelope[] },
 ): Promise<void> {
   const awaited = awaitedStepsOf(o.events);
   const counts: Record<string, number> = {};
   for (const a of awaited) counts[a.service] = (counts[a.service] ?? 0) + 1;
   const expected = Object.keys(counts).sort();
-  await tx.operation.create({
-    data: {
-      id: o.id, tenantId: o.tenantId, kind: o.kind, subjectId: o.subjectId, dryRun: o.dryRun, expected, expectedCounts: counts,
-      traceparent: o.events.find((e) => e.traceparent)?.traceparent ?? null,
-      status: expected.length ? 'pending' : 'completed', completedAt: expected.length ? null : new Date(),
-    },
-  });
+  await tx.$executeRawUnsafe(
+    `INSERT INTO operation (id, tenant_id, kind, subject_id, dry_run, expected, expected_counts, traceparent, status, completed_at)
+     VALUES ($1::uuid, $2::uuid, $3, $4::uuid, $5, $6::text[], $7::jsonb, $8, $9, CASE WHEN $9 = 'completed' THEN now() END)`,
+    o.id, o.tenantId, o.kind, o.subjectId, o.dryRun, expected, JSON.stringify(counts),
+    o.events.find((e) => e.traceparent)?.traceparent ?? null, expected.length ? 'pending' : 'completed',
+  );
   await awaitSteps(tx, o.id, awaited);
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isBuiltInRole, type Actor, type PersonKind } from '@roster/contracts';
 import { runInWork, currentWork } from '@roster/platform/context';
 import { badRequest, conflict, notFound } from '@roster/platform/errors';
+import type { SqlTx, TransactionRunner } from '@roster/platform/db/sql';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
 import type { DirectoryDb, DirectoryTx } from '../db/client.js';
 import { recordAudit } from '../audit/audit.js';
@@ -105,7 +106,7 @@ async function roleForKind(tx: DirectoryTx, tenantId: string, kind: PersonKind, 
  * conflicts (RFC 7644 §3.6), and the unique indexes leave archived people out.
  */
 export async function refuseDuplicates(
-  tx: DirectoryTx, tenantId: string, contact: { email: string | null; phone: string | null }, exceptPersonId?: string, archivedTakePart = true,
+  tx: SqlTx, tenantId: string, contact: { email: string | null; phone: string | null }, exceptPersonId?: string, archivedTakePart = true,
 ): Promise<void> {
   if (!contact.email && !contact.phone) return;
   // Two requests with the same e-mail or phone wait for each other here (until the first commits),
@@ -195,14 +196,14 @@ export interface LifecycleRequest {
  * `check` runs on the locked person before anything changes (authorization by the caller's reach).
  */
 export async function changeLifecycle(
-  db: DirectoryDb, tenantId: string, personId: string, request: LifecycleRequest, actor: Actor,
-  check?: (tx: DirectoryTx, person: PersonRow) => Promise<void>,
+  db: TransactionRunner<SqlTx>, tenantId: string, personId: string, request: LifecycleRequest, actor: Actor,
+  check?: (tx: SqlTx, person: LockedPerson) => Promise<void>,
 ): Promise<{ operationId: string }> {
   const operationId = randomUUID();
   const work = { correlationId: operationId, causationId: currentWork()?.correlationId, tenantId };
   await runInWork(work, () =>
     db.$transaction(async (tx) => {
-      const person = await lockPerson(tx, tenantId, personId);
+      const person = await lockPersonRow(tx, tenantId, personId);
       if (check) await check(tx, person);
       const action = request.command.type;
       const { roleKeys, accountIds } = await roleKeysOf(tx, personId);
@@ -220,11 +221,11 @@ export async function changeLifecycle(
       const decision = decideLifecycle({ status: person.status as PersonStatus, version: person.version }, request.command);
       // Someone else may hold the e-mail or phone now (a SCIM User re-created after a delete): 409 before anything changes.
       if (action === 'restore') await refuseDuplicates(tx, tenantId, { email: person.email, phone: person.phone }, personId, false);
-      const updated = await tx.person.updateMany({
-        where: { id: personId, tenantId, version: person.version },
-        data: { status: decision.next.status, version: decision.next.version },
-      });
-      if (updated.count !== 1) throw new Error('person changed concurrently; retry');
+      const updated = await tx.$executeRawUnsafe(
+        'UPDATE person SET status = $3, version = $4, updated_at = now() WHERE id = $1::uuid AND tenant_id = $2::uuid AND version = $5',
+        personId, tenantId, decision.next.status, decision.next.version, person.version,
+      );
+      if (updated !== 1) throw new Error('person changed concurrently; retry');
       const event = eventFor('directory', {
         type: decision.eventType, subject: personId, tenantId, subjectVersion: decision.next.version,
         data: { personId, kind: person.kind as PersonKind, roleKeys, reason: request.reason ?? null, actor },
@@ -239,6 +240,21 @@ export async function changeLifecycle(
     }),
   );
   return { operationId };
+}
+
+/** What a lifecycle change reads of the person it locks. */
+export interface LockedPerson { id: string; kind: string; status: string; version: number; email: string | null; phone: string | null }
+
+/**
+ * Locks the person's row for the transaction and reads what a lifecycle change needs, in one
+ * statement on the driver's transaction (404 when not in the tenant).
+ */
+async function lockPersonRow(tx: SqlTx, tenantId: string, personId: string): Promise<LockedPerson> {
+  const [person] = await tx.$queryRawUnsafe<LockedPerson[]>(
+    'SELECT id::text, kind, status, version, email, phone FROM person WHERE id = $1::uuid AND tenant_id = $2::uuid FOR UPDATE', personId, tenantId,
+  );
+  if (!person) throw notFound(`person ${personId}`);
+  return person;
 }
 
 /** Locks the person's row for the transaction (404 when not in the tenant). */
