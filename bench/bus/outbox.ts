@@ -113,8 +113,8 @@ export async function plainTransactions(url: string, count: number): Promise<Pat
 }
 
 /**
- * The directory's real write path: `createPerson` (Prisma transaction writing the person and its
- * outbox row) from `writers` concurrent callers, each nudging an `OutboxRelay` (the directory's
+ * The directory's real write path: `createPerson` (POST /people's transaction on the driver —
+ * Database.sql — writing the person, its membership, audit line and outbox row) from `writers` concurrent callers, each nudging an `OutboxRelay` (the directory's
  * defaults: batch 200, poll 250 ms) that publishes to `busUrl`; one subscribed group consumes
  * `user.created`. Two rows: the writes alone (call → commit), and commit → consumer's handler.
  */
@@ -131,22 +131,22 @@ export async function outboxPath(url: string, busName: string, busUrl: string, c
     const tenant = await provisionTenant(db.client, { name: `Bench ${busName}`, owner: { firstName: 'Olive', lastName: 'Owner', email: `owner-${randomUUID()}@bench.example` } });
     let tracker = new Tracker(Math.min(500, count), false);
     subscription = await bus.subscribe({ group: GROUP, types: ['user.created'], handler: async (e) => tracker.arrive(e.subject) });
-    relay = new OutboxRelay({ db: db.client, bus, logger: benchLogger });
+    relay = new OutboxRelay({ db: db.client, transactions: db.sql, bus, logger: benchLogger });
     relay.start();
 
     let writes = new Durations();
-    const prisma = db.client;
+    const transactions = db.sql;
     const activeRelay = relay;
     const write = async (i: number) => {
       const started = performance.now();
-      const created = await createPerson(prisma, tenant.tenantId, person(i, tenant.rootAccountId), OPERATOR);
+      const created = await createPerson(transactions, tenant.tenantId, person(i, tenant.rootAccountId), OPERATOR);
       const committed = performance.now();
       tracker.start(created.id, committed);
       writes.add(committed - started);
       activeRelay.nudge();
     };
 
-    await concurrently(tracker.expected, config.writers, write); // warm-up: Prisma, pools, JIT
+    await concurrently(tracker.expected, config.writers, write); // warm-up: pools, prepared statements, JIT
     await tracker.done(config.timeoutSeconds * 1000, `outbox → ${busName} (warm-up)`);
 
     tracker = new Tracker(count, false);

@@ -64,10 +64,9 @@ export function peopleRouter(ctx: DirectoryContext): Router {
     const caller = await callerOf(ctx, req);
     requireToken(caller, 'people.create');
     const body = parse(newPersonBody, req.body);
-    const created = await ctx.prisma.$transaction(async (tx) => {
-      if (!(await tx.account.findFirst({ where: { id: body.accountId, tenantId: caller.tenantId }, select: { id: true } }))) {
-        throw unknownReference('account', [body.accountId]);
-      }
+    const created = await ctx.db.sql.$transaction(async (tx) => {
+      const [account] = await tx.$queryRawUnsafe<{ id: string }[]>('SELECT id::text FROM account WHERE id = $1::uuid AND tenant_id = $2::uuid', body.accountId, caller.tenantId);
+      if (!account) throw unknownReference('account', [body.accountId]);
       if (!(await canInAccount(tx, caller, 'people.create', body.accountId))) throw forbidden(`your roles do not give people.create in account ${body.accountId}`);
       const role = body.kind === 'staff' ? await findRole(tx, caller.tenantId, body.roleKey ?? 'staff') : null;
       if (role && role.rank > caller.rank) throw forbidden(`the role ${role.key} ranks above your own`);

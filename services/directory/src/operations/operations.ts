@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expectedStepsFor, isEventType, type EventEnvelope, type EventOf } from '@roster/contracts';
 import type { SqlTx } from '@roster/platform/db/database';
-import type { DirectoryDb, DirectoryTx } from '../db/client.js';
+import type { DirectoryDb } from '../db/client.js';
 
 /** One awaited step: the event that calls for it and the service that must report it. */
 interface AwaitedStep { eventId: string; service: string; type: string }

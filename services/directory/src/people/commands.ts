@@ -32,8 +32,14 @@ export interface NewPerson {
 
 export type PersonRow = Awaited<ReturnType<DirectoryDb['person']['findUniqueOrThrow']>>;
 
+/** A person row as Prisma returns it (PersonRow), for SQL that returns people. */
+const PERSON_COLUMNS = `id::text, tenant_id::text AS "tenantId", kind, first_name AS "firstName", last_name AS "lastName", email, phone,
+  account_id::text AS "accountId", role_key AS "roleKey", status, version, created_at AS "createdAt", updated_at AS "updatedAt",
+  default_landing_page AS "defaultLandingPage", daily_reminder AS "dailyReminder", assignee_id::text AS "assigneeId",
+  has_login AS "hasLogin", login_enabled AS "loginEnabled", login_changed_at AS "loginChangedAt"`;
+
 /** P1: adds a client or staff member to the tenant (own transaction). See `createPersonInTx`. */
-export async function createPerson(db: DirectoryDb, tenantId: string, input: NewPerson, actor: Actor): Promise<PersonRow> {
+export async function createPerson(db: TransactionRunner<SqlTx>, tenantId: string, input: NewPerson, actor: Actor): Promise<PersonRow> {
   return db.$transaction((tx) => createPersonInTx(tx, tenantId, input, actor));
 }
 
@@ -45,30 +51,34 @@ export async function createPerson(db: DirectoryDb, tenantId: string, input: New
  * with `PUT /people/{id}/access` instead).
  */
 export async function createPersonInTx(
-  tx: DirectoryTx, tenantId: string, input: NewPerson, actor: Actor, options: { archivedTakePart?: boolean } = {},
+  tx: SqlTx, tenantId: string, input: NewPerson, actor: Actor, options: { archivedTakePart?: boolean } = {},
 ): Promise<PersonRow> {
   const roleKey = await roleForKind(tx, tenantId, input.kind, input.roleKey);
-  const account = await tx.account.findFirst({ where: { id: input.accountId, tenantId }, select: { id: true } });
+  const [account] = await tx.$queryRawUnsafe<{ id: string }[]>('SELECT id::text FROM account WHERE id = $1::uuid AND tenant_id = $2::uuid', input.accountId, tenantId);
   if (!account) throw unknownReference('account', [input.accountId]);
   await refuseDuplicates(tx, tenantId, { email: input.email ?? null, phone: input.phone ?? null }, undefined, options.archivedTakePart ?? true);
   if (input.assigneeId) await requireAssignableStaff(tx, tenantId, input.assigneeId);
   const id = input.id ?? randomUUID();
   let person: PersonRow;
   try {
-    person = await tx.person.create({
-      data: {
-        id, tenantId, kind: input.kind, firstName: input.firstName, lastName: input.lastName,
-        email: input.email ?? null, phone: input.phone ?? null, accountId: input.accountId, roleKey, version: 1,
-        defaultLandingPage: input.defaultLandingPage ?? null, dailyReminder: input.dailyReminder ?? false,
-        assigneeId: input.kind === 'client' ? (input.assigneeId ?? null) : null,
-      },
-    });
+    // SQL on whatever transaction the caller runs (the driver's own for POST /people): no Prisma
+    // interactive transaction per person created (issue 19).
+    [person] = await tx.$queryRawUnsafe<[PersonRow]>(
+      `INSERT INTO person (id, tenant_id, kind, first_name, last_name, email, phone, account_id, role_key, version,
+                           default_landing_page, daily_reminder, assignee_id, updated_at)
+       VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8::uuid, $9, 1, $10, $11, $12::uuid, now())
+       RETURNING ${PERSON_COLUMNS}`,
+      id, tenantId, input.kind, input.firstName, input.lastName, input.email ?? null, input.phone ?? null, input.accountId, roleKey,
+      input.defaultLandingPage ?? null, input.dailyReminder ?? false, input.kind === 'client' ? (input.assigneeId ?? null) : null,
+    );
   } catch (error) {
     // The locks above make this rare (a caller passing its own id twice): the index still decides.
     if (isUniqueViolation(error)) throw conflict('a person with this id, e-mail or phone already exists in the tenant');
     throw error;
   }
-  await tx.membership.create({ data: { tenantId, personId: id, accountId: input.accountId, roleKey } });
+  await tx.$executeRawUnsafe(
+    'INSERT INTO membership (tenant_id, person_id, account_id, role_key) VALUES ($1::uuid, $2::uuid, $3::uuid, $4)', tenantId, id, input.accountId, roleKey,
+  );
   await stageEvents(tx, [eventFor('directory', {
     type: 'user.created', subject: id, tenantId, subjectVersion: 1,
     data: {
@@ -88,7 +98,7 @@ export async function createPersonInTx(
   return person;
 }
 
-async function roleForKind(tx: DirectoryTx, tenantId: string, kind: PersonKind, roleKey: string | undefined): Promise<string> {
+async function roleForKind(tx: SqlTx, tenantId: string, kind: PersonKind, roleKey: string | undefined): Promise<string> {
   if (kind === 'client') {
     if (roleKey !== undefined && roleKey !== 'client') throw badRequest(`a client holds the role client, not ${roleKey}`);
     return 'client';
@@ -132,8 +142,8 @@ export async function refuseDuplicates(
   });
 }
 
-export async function requireAssignableStaff(tx: DirectoryTx, tenantId: string, staffId: string): Promise<void> {
-  const staff = await tx.person.findFirst({ where: { id: staffId, tenantId }, select: { kind: true, status: true } });
+export async function requireAssignableStaff(tx: SqlTx, tenantId: string, staffId: string): Promise<void> {
+  const [staff] = await tx.$queryRawUnsafe<{ kind: string; status: string }[]>('SELECT kind, status FROM person WHERE id = $1::uuid AND tenant_id = $2::uuid', staffId, tenantId);
   if (!staff) throw unknownReference('person', [staffId]);
   if (staff.kind !== 'staff') throw badRequest(`${staffId} is a client; clients are assigned to staff members`);
   if (staff.status !== 'active') throw conflict(`the staff member ${staffId} is ${staff.status}; assign the client to an active one`, { state: staff.status });
