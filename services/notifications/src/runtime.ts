@@ -37,6 +37,7 @@ export function startRuntime(ctx: Ctx): NotificationsRuntime {
   const providers = providersFrom(config);
   const sender = new MessageSender({
     db: ctx.prisma,
+    transactions: ctx.db.sql,
     logger: ctx.logger,
     metrics: messageMetrics(ctx.metrics.registry),
     providers,

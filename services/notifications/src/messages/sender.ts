@@ -5,6 +5,7 @@ import { eventFor, stageEvents } from '@roster/platform/outbox';
 import { WorkLoop } from '@roster/platform/work-loop';
 import type { BusLogger } from '@roster/platform/bus/types';
 import type { SqlClient, SqlTx } from '@roster/platform/db/database';
+import type { TransactionRunner } from '@roster/platform/db/sql';
 import type { Channel } from '../templates/defaults.js';
 import { renderTemplate, TemplateError } from '../templates/render.js';
 import { effectiveTemplate, type EffectiveTemplate } from '../templates/store.js';
@@ -14,6 +15,8 @@ import { DeliveryError, type OutgoingMessage, type Provider } from './providers.
 
 export interface SenderOptions {
   db: SqlClient;
+  /** Where the outcome transactions run (the driver's own, Database.sql); default `db`. */
+  transactions?: TransactionRunner<SqlTx>;
   logger: BusLogger;
   metrics: MessageMetrics;
   providers: Record<Channel, Provider[]>;
@@ -134,11 +137,7 @@ export class MessageSender {
     if (rows.length === 0) return 0;
     const batch = await this.batchContext(rows);
     const outcomes = await Promise.all(rows.map(async (row) => ({ row, outcome: await this.deliver(row, batch) })));
-    const recordAll = (items: typeof outcomes) => this.o.db.$transaction(async (tx) => {
-      let any = false;
-      for (const { row, outcome } of items) if (await this.record(tx, row, outcome)) any = true;
-      return any;
-    }, { timeout: 30_000, maxWait: 10_000 });
+    const recordAll = (items: typeof outcomes) => (this.o.transactions ?? this.o.db).$transaction((tx) => this.record(tx, items), { timeout: 30_000, maxWait: 10_000 });
     try {
       if (await recordAll(outcomes)) this.o.afterCommit();
       for (const { row, outcome } of outcomes) this.report(row, outcome);
@@ -257,37 +256,67 @@ export class MessageSender {
     };
   }
 
-  /** Writes one outcome in the batch's transaction; true when it staged an event. */
-  private async record(tx: SqlTx, row: ClaimedRow, outcome: Outcome): Promise<boolean> {
-    const { status } = outcome;
-    const params = [row.id, this.o.workerId, outcome.error?.slice(0, 1000) ?? null];
-    const updated = status === 'retry'
-      ? await tx.$executeRawUnsafe(
-        `UPDATE message SET status = 'queued', claimed_by = NULL, claimed_until = NULL, last_error = $3,
-                next_attempt_at = now() + make_interval(secs => $4::float8), updated_at = now()
-          WHERE id = $1::uuid AND claimed_by = $2 AND status = 'sending'`,
-        ...params, (this.o.backoffMs ?? defaultBackoff)(row.attempts) / 1000)
-      : await tx.$executeRawUnsafe(
-        `UPDATE message SET status = $4, claimed_by = NULL, claimed_until = NULL, last_error = $3, sealed_secret = NULL,
-                provider = COALESCE($5, provider), provider_message_id = COALESCE($6, provider_message_id),
-                sent_at = CASE WHEN $4 = 'sent' THEN now() ELSE sent_at END, updated_at = now()
-          WHERE id = $1::uuid AND claimed_by = $2 AND status = 'sending'`,
-        ...params, status, outcome.provider ?? null, outcome.providerMessageId ?? null);
-    // Our claim expired and another replica took the row: its outcome is the one recorded.
-    if (updated !== 1) return false;
-    await this.recordAttempts(tx, row, outcome.attempts);
-    if (status === 'sent') {
-      await stageEvents(tx, [causedByTheMessage(row, eventFor('notifications', {
-        type: 'notification.sent', subject: row.id, tenantId: row.tenant_id,
-        data: { messageId: row.id, template: row.template, channel: row.channel, recipientPersonId: row.recipient_person_id, provider: (outcome.provider ?? 'unknown').slice(0, 64) },
-      }))]);
-    } else if (status === 'failed') {
-      await stageEvents(tx, [causedByTheMessage(row, eventFor('notifications', {
-        type: 'notification.failed', subject: row.id, tenantId: row.tenant_id,
-        data: { messageId: row.id, template: row.template, channel: row.channel, recipientPersonId: row.recipient_person_id, reason: (outcome.error ?? 'failed').slice(0, 1000), attempts: Math.max(1, row.attempts) },
-      }))]);
+  /**
+   * Writes a batch's outcomes in its transaction, set-based (issue 19): one statement for the
+   * retries, one for the final outcomes, one for the provider attempts of the rows still ours,
+   * one for their events. True when it staged an event.
+   */
+  private async record(tx: SqlTx, items: readonly { row: ClaimedRow; outcome: Outcome }[]): Promise<boolean> {
+    const retries = items.filter((i) => i.outcome.status === 'retry');
+    const finals = items.filter((i) => i.outcome.status !== 'retry');
+    const error = (o: Outcome) => o.error?.slice(0, 1000) ?? null;
+    const ours = new Set<string>();
+    if (retries.length > 0) {
+      const backoff = this.o.backoffMs ?? defaultBackoff;
+      const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
+        `UPDATE message m SET status = 'queued', claimed_by = NULL, claimed_until = NULL, last_error = x.error,
+                next_attempt_at = now() + make_interval(secs => x.delay), updated_at = now()
+           FROM unnest($2::uuid[], $3::text[], $4::float8[]) AS x(id, error, delay)
+          WHERE m.id = x.id AND m.claimed_by = $1 AND m.status = 'sending' RETURNING m.id::text`,
+        this.o.workerId, retries.map((i) => i.row.id), retries.map((i) => error(i.outcome)), retries.map((i) => backoff(i.row.attempts) / 1000),
+      );
+      for (const r of rows) ours.add(r.id);
     }
-    return status === 'sent' || status === 'failed';
+    if (finals.length > 0) {
+      const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
+        `UPDATE message m SET status = x.status, claimed_by = NULL, claimed_until = NULL, last_error = x.error, sealed_secret = NULL,
+                provider = COALESCE(x.provider, m.provider), provider_message_id = COALESCE(x.provider_message_id, m.provider_message_id),
+                sent_at = CASE WHEN x.status = 'sent' THEN now() ELSE m.sent_at END, updated_at = now()
+           FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[]) AS x(id, status, error, provider, provider_message_id)
+          WHERE m.id = x.id AND m.claimed_by = $1 AND m.status = 'sending' RETURNING m.id::text`,
+        this.o.workerId, finals.map((i) => i.row.id), finals.map((i) => i.outcome.status), finals.map((i) => error(i.outcome)),
+        finals.map((i) => i.outcome.provider ?? null), finals.map((i) => i.outcome.providerMessageId ?? null),
+      );
+      for (const r of rows) ours.add(r.id);
+    }
+    // A row whose claim expired and another replica took: its outcome is the one recorded.
+    const recorded = items.filter((i) => ours.has(i.row.id));
+    const attempts = recorded.flatMap(({ row, outcome }) => outcome.attempts.map((a) => ({ row, a })));
+    if (attempts.length > 0) {
+      await tx.$executeRawUnsafe(
+        `INSERT INTO message_attempt (message_id, tenant_id, attempt, provider, outcome, error)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::text[])`,
+        attempts.map((x) => x.row.id), attempts.map((x) => x.row.tenant_id), attempts.map((x) => x.row.attempts),
+        attempts.map((x) => x.a.provider), attempts.map((x) => x.a.outcome), attempts.map((x) => x.a.error?.slice(0, 1000) ?? null),
+      );
+    }
+    const events = recorded.flatMap(({ row, outcome }): EventEnvelope[] => {
+      if (outcome.status === 'sent') {
+        return [causedByTheMessage(row, eventFor('notifications', {
+          type: 'notification.sent', subject: row.id, tenantId: row.tenant_id,
+          data: { messageId: row.id, template: row.template, channel: row.channel, recipientPersonId: row.recipient_person_id, provider: (outcome.provider ?? 'unknown').slice(0, 64) },
+        }))];
+      }
+      if (outcome.status === 'failed') {
+        return [causedByTheMessage(row, eventFor('notifications', {
+          type: 'notification.failed', subject: row.id, tenantId: row.tenant_id,
+          data: { messageId: row.id, template: row.template, channel: row.channel, recipientPersonId: row.recipient_person_id, reason: (outcome.error ?? 'failed').slice(0, 1000), attempts: Math.max(1, row.attempts) },
+        }))];
+      }
+      return [];
+    });
+    await stageEvents(tx, events);
+    return events.length > 0;
   }
 
   /** Metrics and a log line per outcome, after the commit (never the body or a secret). */
@@ -306,15 +335,6 @@ export class MessageSender {
       this.o.logger.warn({ ...log, reason: outcome.error }, 'message failed');
     } else {
       this.o.logger.info({ ...log, reason: outcome.error }, 'message cancelled');
-    }
-  }
-
-  private async recordAttempts(tx: SqlTx, row: ClaimedRow, attempts: ProviderAttempt[]): Promise<void> {
-    for (const a of attempts) {
-      await tx.$executeRawUnsafe(
-        'INSERT INTO message_attempt (message_id, tenant_id, attempt, provider, outcome, error) VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6)',
-        row.id, row.tenant_id, row.attempts, a.provider, a.outcome, a.error?.slice(0, 1000) ?? null,
-      );
     }
   }
 }
