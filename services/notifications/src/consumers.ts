@@ -1,6 +1,6 @@
 import type { RosterEvent } from '@roster/contracts';
 import type { SqlTx } from '@roster/platform/db/database';
-import { inBatchesWithoutStep, withoutStep, type Consumers, type Effect } from '@roster/platform/consumers';
+import { inBatches, inBatchesWithoutStep, withoutStep, type Consumers, type Effect } from '@roster/platform/consumers';
 import { personLifecycleEffects } from '@roster/platform/people-projection';
 import type { NotificationsContext } from './context.js';
 import { notificationsLifecycle } from './people/cascade.js';
@@ -29,8 +29,8 @@ export function notificationsConsumers(ctx: NotificationsContext): Consumers<Sql
     service: 'notifications',
     sqlEffects: {
       ...personLifecycleEffects(notificationsLifecycle(ctx.logger)),
-      'login.granted': reaction((tx, event) => queueCredentials(tx, event, publicUrl)),
-      'password.reset': reaction((tx, event) => queueCredentials(tx, event, publicUrl)),
+      'login.granted': inBatches(async (events, { tx }) => (await queueCredentials(tx, events, publicUrl)).map(stepOf)),
+      'password.reset': inBatches(async (events, { tx }) => (await queueCredentials(tx, events, publicUrl)).map(stepOf)),
       'access.granted': inBatchesWithoutStep(reactToAccessGrants),
       'access.revoked': reaction(reactToAccessRevoked),
       'role.changed': reaction(reactToRoleChange),

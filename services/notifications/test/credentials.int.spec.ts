@@ -149,4 +149,30 @@ describe('credentials messages (L4, L5, N1, rule 5; Postgres + real SMTP)', () =
     assert.equal(row.sealedSecret, null);
     assert.equal(smtp.received.filter((m) => m.to.includes('not-an-address')).length, 0);
   });
+  it('issue 19: a burst of credentials events is queued set-based: each event once, its own step and counts; an invalid address fails alone, caused by its own event', async () => {
+    const people = Array.from({ length: 12 }, (_, i) => userCreated(tenantId, { kind: 'staff', firstName: `Burst${i}`, email: `burst${i}@example.com` }));
+    await system.publish(...people);
+    for (const p of people) await projected(p.data.personId);
+    const granted = people.map((p, i) => event('login.granted', tenantId, p.data.personId, {
+      personId: p.data.personId, username: `burst.${i}`, temporary: true, expiresAt: '2026-12-03T10:00:00.000Z',
+      // #3: an address that cannot be one; #5: sent elsewhere (the address on file is told too).
+      delivery: { channel: 'email', template: 'staff_login_credentials', to: i === 3 ? 'not an address' : i === 5 ? 'elsewhere5@example.com' : `burst${i}@example.com` },
+      secret: system.seal(`Tmp-burst-${i}!`), actor: SYSTEM,
+    }));
+    await system.publish(...granted, granted[0]!, granted[7]!);
+    const steps = await waitFor('twelve steps', () => {
+      const s = system.published.filter((e) => e.type === 'cascade.step.completed' && granted.some((g) => g.id === e.data.causeEventId));
+      return s.length >= 12 ? s : null;
+    });
+    await sleep(300);
+    const countsOf = (i: number) => steps.filter((e) => e.type === 'cascade.step.completed' && e.data.causeEventId === granted[i]!.id).map((e) => e.type === 'cascade.step.completed' && e.data.counts);
+    assert.deepEqual(countsOf(0), [{ messages: 1 }], 'one step however often delivered');
+    assert.deepEqual(countsOf(3), [{ messages: 1, invalidAddresses: 1 }], 'the invalid address fails; the address on file is told');
+    assert.deepEqual(countsOf(5), [{ messages: 2 }], 'the credentials and the notice at the address on file');
+    const failed = system.published.filter((e) => e.type === 'notification.failed' && e.causationid === granted[3]!.id);
+    assert.equal(failed.length, 1, 'the failure is caused by its own event, not by the first of the batch');
+    await waitFor('the e-mails', () => (mailsTo('burst11@example.com').length === 1 && mailsTo('burst5@example.com').length === 1 ? true : null));
+    assert.equal(mailsTo('burst0@example.com').length, 1);
+    assert.match(mailsTo('elsewhere5@example.com')[0]?.text ?? '', /Username: burst\.5/);
+  });
 });

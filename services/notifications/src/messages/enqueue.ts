@@ -31,28 +31,51 @@ export type QueueOutcome = 'queued' | 'duplicate' | 'invalid_address' | 'no_addr
  * its reason (and `notification.failed`), so that nothing disappears silently.
  */
 export async function enqueueMessage(tx: SqlTx, m: MessageRequest): Promise<QueueOutcome> {
-  if (!m.to) return 'no_address';
-  const to = normalizeAddress(m.channel, m.to);
-  const key = m.idempotencyKey ?? `${m.cause.id}:${m.template}:${m.recipientPersonId ?? (to ?? m.to).toLowerCase()}`;
-  const id = randomUUID();
-  const reason = to ? null : m.channel === 'email' ? 'invalid e-mail address' : 'invalid phone number (an international number such as +44 20 7946 0958)';
-  const inserted = await tx.$executeRawUnsafe(
+  return (await enqueueMessages(tx, [m]))[0]!;
+}
+
+/** `enqueueMessage` for many requests (a batch's credentials e-mails): one statement, one outcome per request, in order. */
+export async function enqueueMessages(tx: SqlTx, requests: readonly MessageRequest[]): Promise<QueueOutcome[]> {
+  const rows = requests.flatMap((m, n) => {
+    if (!m.to) return [];
+    const to = normalizeAddress(m.channel, m.to);
+    const reason = to ? null : m.channel === 'email' ? 'invalid e-mail address' : 'invalid phone number (an international number such as +44 20 7946 0958)';
+    const key = m.idempotencyKey ?? `${m.cause.id}:${m.template}:${m.recipientPersonId ?? (to ?? m.to).toLowerCase()}`;
+    return [{ n, m, id: randomUUID(), key, to, reason, address: to ?? m.to.slice(0, 320) }];
+  });
+  const outcomes: QueueOutcome[] = requests.map(() => 'no_address');
+  if (rows.length === 0) return outcomes;
+  const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
+  const inserted = new Set((await tx.$queryRawUnsafe<{ id: string }[]>(
     `INSERT INTO message (id, tenant_id, idempotency_key, cause_event_id, cause_type, correlation_id, template, channel,
                           recipient_person_id, to_address, variables, sealed_secret, status, last_error, cause_traceparent, cause_tracestate)
-     VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9::uuid, $10, $11::jsonb, $12::jsonb, $13, $14, $15, $16)
-     ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`,
-    id, m.tenantId, key, m.cause.id, m.cause.type, m.cause.correlationid ?? null, m.template, m.channel,
-    m.recipientPersonId, to ?? m.to.slice(0, 320), JSON.stringify(m.variables),
-    to && m.sealedSecret ? JSON.stringify(m.sealedSecret) : null, to ? 'queued' : 'failed', reason,
-    m.cause.traceparent ?? null, m.cause.tracestate ?? null,
-  );
-  if (inserted !== 1) return 'duplicate';
-  if (to) return 'queued';
-  await stageEvents(tx, [eventFor('notifications', {
-    type: 'notification.failed', subject: id, tenantId: m.tenantId, ...(m.cause.correlationid ? { correlationId: m.cause.correlationid } : {}),
-    data: { messageId: id, template: m.template, channel: m.channel, recipientPersonId: m.recipientPersonId, reason: reason!, attempts: 1 },
-  })]);
-  return 'invalid_address';
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                          $9::uuid[], $10::text[], $11::jsonb[], $12::jsonb[], $13::text[], $14::text[], $15::text[], $16::text[])
+     ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id::text`,
+    col((r) => r.id), col((r) => r.m.tenantId), col((r) => r.key), col((r) => r.m.cause.id), col((r) => r.m.cause.type),
+    col((r) => r.m.cause.correlationid ?? null), col((r) => r.m.template), col((r) => r.m.channel), col((r) => r.m.recipientPersonId),
+    col((r) => r.address), col((r) => JSON.stringify(r.m.variables)), col((r) => (r.to && r.m.sealedSecret ? JSON.stringify(r.m.sealedSecret) : null)),
+    col((r) => (r.to ? 'queued' : 'failed')), col((r) => r.reason), col((r) => r.m.cause.traceparent ?? null), col((r) => r.m.cause.tracestate ?? null),
+  )).map((r) => r.id));
+  const failed = [];
+  for (const r of rows) {
+    if (!inserted.has(r.id)) outcomes[r.n] = 'duplicate';
+    else if (r.to) outcomes[r.n] = 'queued';
+    else {
+      outcomes[r.n] = 'invalid_address';
+      // Caused by the request's own event (its trace too), whichever event's context a batch runs in.
+      failed.push({
+        ...eventFor('notifications', {
+          type: 'notification.failed', subject: r.id, tenantId: r.m.tenantId, ...(r.m.cause.correlationid ? { correlationId: r.m.cause.correlationid } : {}),
+          data: { messageId: r.id, template: r.m.template, channel: r.m.channel, recipientPersonId: r.m.recipientPersonId, reason: r.reason!, attempts: 1 },
+        }),
+        causationid: r.m.cause.id,
+        ...(r.m.cause.traceparent ? { traceparent: r.m.cause.traceparent, ...(r.m.cause.tracestate ? { tracestate: r.m.cause.tracestate } : {}) } : {}),
+      });
+    }
+  }
+  await stageEvents(tx, failed);
+  return outcomes;
 }
 
 /** Tallies outcomes into a cascade step's counts. */

@@ -17,6 +17,17 @@ export async function findPerson(tx: SqlTx, tenantId: string, personId: string):
   return p ?? null;
 }
 
+/** Many people in one query (a batch's recipients), keyed `tenant/person`. */
+export async function findPeople(tx: SqlTx, keys: readonly { tenantId: string; personId: string }[]): Promise<Map<string, Person>> {
+  if (keys.length === 0) return new Map();
+  const rows = await tx.$queryRawUnsafe<(Person & { tenantId: string })[]>(
+    `SELECT p.tenant_id::text AS "tenantId", ${COLUMNS.split(', ').map((c) => `p.${c}`).join(', ')}
+       FROM person_projection p JOIN unnest($1::uuid[], $2::uuid[]) AS k(t, id) ON p.id = k.id AND p.tenant_id = k.t`,
+    keys.map((k) => k.tenantId), keys.map((k) => k.personId),
+  );
+  return new Map(rows.map(({ tenantId, ...p }) => [`${tenantId}/${p.id}`, p]));
+}
+
 export const displayName = (p: Pick<Person, 'firstName' | 'lastName'> | null, fallback = 'someone'): string =>
   [p?.firstName, p?.lastName].filter(Boolean).join(' ') || fallback;
 

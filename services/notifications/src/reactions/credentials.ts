@@ -1,64 +1,83 @@
 import type { EventOf } from '@roster/contracts';
 import type { SqlTx } from '@roster/platform/db/database';
-import { enqueueMessage, tally } from '../messages/enqueue.js';
+import { enqueueMessages, tally, type MessageRequest } from '../messages/enqueue.js';
 import { SECRET_USE } from '../messages/sender.js';
-import { findPerson, type Person } from '../people/recipients.js';
+import { findPeople, type Person } from '../people/recipients.js';
 import { DEFAULT_TEMPLATES } from '../templates/defaults.js';
 import type { Reaction } from './react.js';
+
+type CredentialsEvent = EventOf<'login.granted'> | EventOf<'password.reset'>;
 
 /**
  * L4, L5: the credentials message of `login.granted`, or the new password of `password.reset`
  * (reason new_password), to the address identity chose. The password stays sealed in the queue
- * row (rule 5); the sender opens it, renders, sends and drops it.
+ * row (rule 5); the sender opens it, renders, sends and drops it. A run of such events is handled
+ * set-based (issue 19): the logins, the recipients and the messages in one statement each.
  */
-export async function queueCredentials(tx: SqlTx, event: EventOf<'login.granted'> | EventOf<'password.reset'>, publicUrl: string): Promise<Reaction> {
-  const d = event.data;
-  if (d.username) {
+export async function queueCredentials(tx: SqlTx, events: readonly CredentialsEvent[], publicUrl: string): Promise<Reaction[]> {
+  const key = (tenantId: string, personId: string) => `${tenantId}/${personId.toLowerCase()}`;
+  // The login each event names, the last per person (one statement).
+  const logins = [...new Map(events.filter((e) => e.data.username).map((e) => [key(e.tenantid, e.data.personId), e])).values()];
+  if (logins.length > 0) {
     await tx.$executeRawUnsafe(
-      `INSERT INTO login_projection (person_id, tenant_id, username) VALUES ($1::uuid, $2::uuid, $3)
+      `INSERT INTO login_projection (person_id, tenant_id, username) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[])
        ON CONFLICT (person_id) DO UPDATE SET username = EXCLUDED.username WHERE login_projection.tenant_id = EXCLUDED.tenant_id`,
-      d.personId, event.tenantid, d.username,
+      logins.map((e) => e.data.personId), logins.map((e) => e.tenantid), logins.map((e) => e.data.username!),
     );
   }
-  const step = event.type === 'login.granted' ? 'send_credentials' : 'send_new_password';
-  if (event.type === 'password.reset' && event.data.reason !== 'new_password') {
-    return { step, counts: { messages: 0 }, detail: `nothing to deliver for a password ${event.data.reason}` };
-  }
-  if (!d.delivery) return { step, counts: { messages: 0 }, detail: 'no message was requested' };
-  const person = await findPerson(tx, event.tenantid, d.personId);
+  const delivering = events.filter((e) => e.data.delivery && !(e.type === 'password.reset' && e.data.reason !== 'new_password'));
+  const people = await findPeople(tx, delivering.map((e) => ({ tenantId: e.tenantid, personId: e.data.personId })));
   // The event names the login (password.reset from version 2); the projection serves older events.
-  const username = d.username ?? (await tx.$queryRawUnsafe<{ username: string }[]>(
-    'SELECT username FROM login_projection WHERE person_id = $1::uuid AND tenant_id = $2::uuid', d.personId, event.tenantid,
-  ))[0]?.username;
-  const fallback = event.type === 'password.reset' ? 'new_password' : person?.kind === 'client' ? 'client_login_credentials' : 'staff_login_credentials';
-  const template = DEFAULT_TEMPLATES.has(d.delivery.template) ? d.delivery.template : fallback;
-  const outcome = await enqueueMessage(tx, {
-    tenantId: event.tenantid, cause: event, template, channel: d.delivery.channel, recipientPersonId: d.personId, to: d.delivery.to,
-    variables: {
-      firstName: person?.firstName ?? '', lastName: person?.lastName ?? '',
-      // Unknown (an old event about a login this service never saw): left out, so the sender fills it from
-      // the projection or the message fails as unrenderable; never an e-mail that names no username.
-      ...(username ? { username } : {}), expiresAt: d.expiresAt ?? '', loginUrl: `${publicUrl}/account`,
-      // A permanent password chosen by the admin is not ours to send: the message says so.
-      ...(d.secret ? { [SECRET_USE]: 'password' } : { password: '(the password your administrator gave you)' }),
-    },
-    sealedSecret: d.secret,
+  const unnamed = delivering.filter((e) => !e.data.username);
+  const known = unnamed.length === 0 ? [] : await tx.$queryRawUnsafe<{ key: string; username: string }[]>(
+    `SELECT l.tenant_id::text || '/' || l.person_id::text AS key, l.username FROM login_projection l
+       JOIN unnest($1::uuid[], $2::uuid[]) AS k(t, id) ON l.person_id = k.id AND l.tenant_id = k.t`,
+    unnamed.map((e) => e.tenantid), unnamed.map((e) => e.data.personId),
+  );
+  const usernames = new Map(known.map((k) => [k.key, k.username]));
+
+  const requests: MessageRequest[] = [];
+  const plans = events.map((event): Reaction | { step: string; first: number; count: number } => {
+    const d = event.data;
+    const step = event.type === 'login.granted' ? 'send_credentials' : 'send_new_password';
+    if (event.type === 'password.reset' && event.data.reason !== 'new_password') {
+      return { step, counts: { messages: 0 }, detail: `nothing to deliver for a password ${event.data.reason}` };
+    }
+    if (!d.delivery) return { step, counts: { messages: 0 }, detail: 'no message was requested' };
+    const person = people.get(key(event.tenantid, d.personId)) ?? null;
+    const username = d.username ?? usernames.get(key(event.tenantid, d.personId));
+    const fallback = event.type === 'password.reset' ? 'new_password' : person?.kind === 'client' ? 'client_login_credentials' : 'staff_login_credentials';
+    const first = requests.length;
+    requests.push({
+      tenantId: event.tenantid, cause: event, template: DEFAULT_TEMPLATES.has(d.delivery.template) ? d.delivery.template : fallback,
+      channel: d.delivery.channel, recipientPersonId: d.personId, to: d.delivery.to,
+      variables: {
+        firstName: person?.firstName ?? '', lastName: person?.lastName ?? '',
+        // Unknown (an old event about a login this service never saw): left out, so the sender fills it from
+        // the projection or the message fails as unrenderable; never an e-mail that names no username.
+        ...(username ? { username } : {}), expiresAt: d.expiresAt ?? '', loginUrl: `${publicUrl}/account`,
+        // A permanent password chosen by the admin is not ours to send: the message says so.
+        ...(d.secret ? { [SECRET_USE]: 'password' } : { password: '(the password your administrator gave you)' }),
+      },
+      sealedSecret: d.secret,
+    });
+    const notice = noticeAtAddressOnFile(event, person, username, d.delivery);
+    if (notice) requests.push(notice);
+    return { step, first, count: requests.length - first };
   });
-  const notice = await noticeAtAddressOnFile(tx, event, person, username, d.delivery);
-  return { step, counts: tally(notice ? [outcome, notice] : [outcome]) };
+  const outcomes = await enqueueMessages(tx, requests);
+  return plans.map((p) => ('first' in p ? { step: p.step, counts: tally(outcomes.slice(p.first, p.first + p.count)) } : p));
 }
 
 /**
  * Credentials sent to an address that is not the person's (`sendTo`, issue 15): the person is told
  * at the e-mail address on file, so that a takeover does not go unnoticed.
  */
-async function noticeAtAddressOnFile(
-  tx: SqlTx, event: EventOf<'login.granted'> | EventOf<'password.reset'>, person: Person | null, username: string | undefined, delivery: { to: string },
-) {
+function noticeAtAddressOnFile(event: CredentialsEvent, person: Person | null, username: string | undefined, delivery: { to: string }): MessageRequest | null {
   const onFile = [person?.email, person?.phone].filter(Boolean).map((a) => a!.toLowerCase());
   if (!person?.email || onFile.includes(delivery.to.toLowerCase())) return null;
-  return enqueueMessage(tx, {
+  return {
     tenantId: event.tenantid, cause: event, template: 'credentials_sent_elsewhere', channel: 'email', recipientPersonId: person.id, to: person.email,
     variables: { firstName: person.firstName ?? '', ...(username ? { username } : {}), sentTo: delivery.to },
-  });
+  };
 }
