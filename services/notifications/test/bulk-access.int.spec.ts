@@ -1,35 +1,24 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, it } from '@jest/globals';
+import { describe, it } from '@jest/globals';
 import { waitFor } from '../../../packages/platform/test/support/wait.js';
 import { LISTED_ACCOUNTS } from '../src/reactions/access.js';
-import { startSmtpServer, type TestSmtpServer } from './support/smtp.js';
-import { event, startNotifications, SYSTEM, userCreated, type NotificationsSystem } from './support/system.js';
+import { event, notificationsWithSmtp, SYSTEM, userCreated } from './support/system.js';
 
 // P4 (issue 19): one person given many accounts in one operation gets one e-mail naming them, not one per account.
 describe('bulk access: one e-mail per person per operation (P4, N3; Postgres + real SMTP)', () => {
-  let smtp: TestSmtpServer;
-  let system: NotificationsSystem;
+  const running = notificationsWithSmtp();
   const tenantId = randomUUID();
-
-  beforeAll(async () => {
-    smtp = await startSmtpServer();
-    system = await startNotifications({ SMTP_URL: smtp.url });
-  });
-  afterAll(async () => {
-    await system?.stop();
-    await smtp?.close();
-  });
 
   async function personWithAccounts(email: string, accounts: number) {
     const person = userCreated(tenantId, { firstName: 'Cora', email });
-    await system.publish(person);
+    await running.system.publish(person);
     const accountIds = Array.from({ length: accounts }, () => randomUUID());
     for (const [i, accountId] of accountIds.entries()) {
-      await system.publish(event('account.created', tenantId, accountId, { accountId, parentId: null, name: `Client ${String(i).padStart(3, '0')}`, kind: 'client_account', actor: SYSTEM }));
+      await running.system.publish(event('account.created', tenantId, accountId, { accountId, parentId: null, name: `Client ${String(i).padStart(3, '0')}`, kind: 'client_account', actor: SYSTEM }));
     }
-    await waitFor('the projections', async () => (await system.service.ctx.prisma.accountProjection.count({ where: { tenantId } })) >= accounts
-      && system.service.ctx.prisma.personProjection.findUnique({ where: { id: person.data.personId } }));
+    await waitFor('the projections', async () => (await running.system.service.ctx.prisma.accountProjection.count({ where: { tenantId } })) >= accounts
+      && running.system.service.ctx.prisma.personProjection.findUnique({ where: { id: person.data.personId } }));
     return { personId: person.data.personId, accountIds };
   }
 
@@ -41,36 +30,36 @@ describe('bulk access: one e-mail per person per operation (P4, N3; Postgres + r
     const { personId, accountIds } = await personWithAccounts('cora@bulk.example', 60);
     const operationId = randomUUID();
     const grants = grantsOf(personId, accountIds, operationId);
-    await system.publish(...grants, ...grants);
-    const mail = await waitFor('the summary e-mail', () => smtp.received.find((m) => m.to.includes('cora@bulk.example')));
+    await running.system.publish(...grants, ...grants);
+    const mail = await waitFor('the summary e-mail', () => running.smtp.received.find((m) => m.to.includes('cora@bulk.example')));
     assert.equal(mail.subject, 'You have access to 60 accounts');
     assert.match(mail.text, /- Client 000 as standard\n- Client 001 as manager\n/);
     assert.equal((mail.text.match(/^- Client/gm) ?? []).length, LISTED_ACCOUNTS);
     assert.match(mail.text, /… and 10 more\./);
     // Every membership is in the projection the managers are found with, and the waiting rows are gone.
-    await waitFor('the memberships', async () => (await system.service.ctx.prisma.personMembership.count({ where: { personId, accountId: { in: accountIds } } })) === 60);
+    await waitFor('the memberships', async () => (await running.system.service.ctx.prisma.personMembership.count({ where: { personId, accountId: { in: accountIds } } })) === 60);
     await new Promise((r) => setTimeout(r, 300)); // any second e-mail would be queued by now
-    assert.equal(smtp.received.filter((m) => m.to.includes('cora@bulk.example')).length, 1);
-    assert.equal(await system.service.ctx.prisma.message.count({ where: { recipientPersonId: personId } }), 1);
-    assert.equal(await system.service.ctx.prisma.accessNotice.count({ where: { personId } }), 0);
-    assert.equal(await system.service.ctx.prisma.accessNoticeGrant.count({ where: { personId } }), 0);
+    assert.equal(running.smtp.received.filter((m) => m.to.includes('cora@bulk.example')).length, 1);
+    assert.equal(await running.system.service.ctx.prisma.message.count({ where: { recipientPersonId: personId } }), 1);
+    assert.equal(await running.system.service.ctx.prisma.accessNotice.count({ where: { personId } }), 0);
+    assert.equal(await running.system.service.ctx.prisma.accessNoticeGrant.count({ where: { personId } }), 0);
   });
 
   it('waits for the last grant: nothing is sent while one is missing; a single grant still gets its own e-mail', async () => {
     const { personId, accountIds } = await personWithAccounts('dora@bulk.example', 3);
     const grants = grantsOf(personId, accountIds, randomUUID());
-    await system.publish(grants[0]!, grants[2]!);
-    await waitFor('two grants waiting', async () => (await system.service.ctx.prisma.accessNoticeGrant.count({ where: { personId } })) === 2);
+    await running.system.publish(grants[0]!, grants[2]!);
+    await waitFor('two grants waiting', async () => (await running.system.service.ctx.prisma.accessNoticeGrant.count({ where: { personId } })) === 2);
     await new Promise((r) => setTimeout(r, 300));
-    assert.equal(smtp.received.filter((m) => m.to.includes('dora@bulk.example')).length, 0, 'no e-mail before the last grant');
-    await system.publish(grants[1]!);
-    const mail = await waitFor('the summary e-mail', () => smtp.received.find((m) => m.to.includes('dora@bulk.example')));
+    assert.equal(running.smtp.received.filter((m) => m.to.includes('dora@bulk.example')).length, 0, 'no e-mail before the last grant');
+    await running.system.publish(grants[1]!);
+    const mail = await waitFor('the summary e-mail', () => running.smtp.received.find((m) => m.to.includes('dora@bulk.example')));
     assert.equal(mail.subject, 'You have access to 3 accounts');
     assert.doesNotMatch(mail.text, /more\./);
 
     const [accountId] = accountIds;
     const single = event('access.granted', tenantId, personId, { personId, accountId: accountId!, roleKey: 'staff', actor: SYSTEM });
-    await system.publish(single);
-    await waitFor('the single e-mail', () => smtp.received.find((m) => m.to.includes('dora@bulk.example') && m.subject === 'You have access to Client 000'));
+    await running.system.publish(single);
+    await waitFor('the single e-mail', () => running.smtp.received.find((m) => m.to.includes('dora@bulk.example') && m.subject === 'You have access to Client 000'));
   });
 });

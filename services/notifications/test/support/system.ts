@@ -1,6 +1,7 @@
 // Notifications on a real Postgres database, the in-memory bus, a real SMTP server, test tokens;
 // and builders of the events other services publish.
 import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll } from '@jest/globals';
 import { createEvent, type EventData, type EventOf, type EventType, type RosterEvent } from '@roster/contracts';
 import { MemoryBus } from '@roster/platform/bus/memory';
 import { parseSealingPublicKey, seal } from '@roster/platform/crypto/sealing';
@@ -9,6 +10,7 @@ import type { NotificationsDb } from '../../src/db/client.js';
 import { notificationsService } from '../../src/service.js';
 import { createTestDatabase, type TestDatabase } from '../../../../packages/platform/test/support/postgres.js';
 import { testTokens, type TestTokens } from '../../../../packages/platform/test/support/tokens.js';
+import { startSmtpServer, type TestSmtpServer } from './smtp.js';
 
 export const SYSTEM = { kind: 'system', personId: null, impersonatorId: null } as const;
 
@@ -92,4 +94,21 @@ export function userCreated(tenantId: string, p: PersonSpec = {}): EventOf<'user
 
 export function lifecycle(type: 'user.deactivated' | 'user.reactivated' | 'user.archived', tenantId: string, personId: string, version: number, roleKeys = ['staff']): EventOf<typeof type> {
   return event(type, tenantId, personId, { personId, kind: 'staff', roleKeys, reason: null, actor: SYSTEM }, { subjectVersion: version }) as EventOf<typeof type>;
+}
+
+/**
+ * For a describe block: a real SMTP server and notifications sending to it, started before its
+ * tests and stopped after them. Read `.system` and `.smtp` inside the tests.
+ */
+export function notificationsWithSmtp(env: Record<string, string> = {}): { readonly system: NotificationsSystem; readonly smtp: TestSmtpServer } {
+  const running = {} as { system: NotificationsSystem; smtp: TestSmtpServer };
+  beforeAll(async () => {
+    running.smtp = await startSmtpServer();
+    running.system = await startNotifications({ SMTP_URL: running.smtp.url, ...env });
+  });
+  afterAll(async () => {
+    await running.system?.stop();
+    await running.smtp?.close();
+  });
+  return running;
 }
