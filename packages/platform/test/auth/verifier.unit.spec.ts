@@ -8,7 +8,7 @@ import jwt from 'jsonwebtoken';
 import { generateKeyEnv } from '../../src/auth/dev-keys.js';
 import { parsePublicKeys, parseSigningKeys } from '../../src/auth/keys.js';
 import { NotBeforeList } from '../../src/auth/not-before.js';
-import { revocationOf } from '../../src/auth/revocation-feed.js';
+import { revocationOf, revokeLocally } from '../../src/auth/revocation-feed.js';
 import { TokenSigner } from '../../src/auth/signer.js';
 import { staticKeys, TokenVerifier } from '../../src/auth/verifier.js';
 import { DomainError } from '../../src/errors.js';
@@ -97,6 +97,15 @@ describe('access token verification (rule 7)', () => {
   it('reads the revocation instant from each revoking event', () => {
     const event = deactivation(personId, 1, tenantId);
     assert.deepEqual(revocationOf(event), { subject: personId, atMs: Date.parse(event.time), reason: 'user.deactivated' });
+  });
+
+  it("the producer's replica refuses at once what its committed events revoke, before the bus brings them back", async () => {
+    const token = signer.sign(request).token;
+    const notBefore = new NotBeforeList();
+    await verifierWith(notBefore).verify(token);
+    const event = { ...deactivation(personId, 1, tenantId), time: new Date(Date.now() + 1000).toISOString() };
+    revokeLocally(notBefore, [event]);
+    await refused(verifierWith(notBefore), token, /revoked/);
   });
 
   it('says plainly when a service has no verification keys', async () => {

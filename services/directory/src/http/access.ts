@@ -8,7 +8,7 @@ import { grantAccess, MAX_GRANTS_PER_REQUEST, revokeAccess, type AccessCheck, ty
 import { findRole } from '../roles/definitions.js';
 import type { DirectoryContext } from '../context.js';
 import { roleKey } from './people.js';
-import { authenticated, callerOf } from './support.js';
+import { authenticated, callerOf, committed } from './support.js';
 
 const uuid = z.uuid();
 // The cap is checked here too, so an oversize list is refused before anything is read.
@@ -49,8 +49,7 @@ export function accessRouter(ctx: DirectoryContext): Router {
     const body = parse(personAccessBody, req.body);
     const grants: Grant[] = body.grants.map((g, i) => ({ personId, accountId: g.accountId, roleKey: roleOf(body, g, i) }));
     const result = await grantAccess(ctx.prisma, caller.tenantId, grants, caller.actor, { kind: 'access.person', subjectId: personId, check: accessCheck(caller) });
-    ctx.relay.nudge();
-    res.status(202).location(`/operations/${result.operationId}`).json(result);
+    res.status(202).location(`/operations/${result.operationId}`).json(committed(ctx, result));
   });
 
   router.put('/accounts/:id/access', auth, async (req, res) => {
@@ -60,8 +59,7 @@ export function accessRouter(ctx: DirectoryContext): Router {
     const body = parse(accountAccessBody, req.body);
     const grants: Grant[] = body.grants.map((g, i) => ({ personId: g.personId, accountId, roleKey: roleOf(body, g, i) }));
     const result = await grantAccess(ctx.prisma, caller.tenantId, grants, caller.actor, { kind: 'access.account', subjectId: accountId, check: accessCheck(caller) });
-    ctx.relay.nudge();
-    res.status(202).location(`/operations/${result.operationId}`).json(result);
+    res.status(202).location(`/operations/${result.operationId}`).json(committed(ctx, result));
   });
 
   router.delete('/people/:id/access/:accountId', auth, async (req, res) => {
@@ -72,8 +70,7 @@ export function accessRouter(ctx: DirectoryContext): Router {
     const result = await revokeAccess(ctx.prisma, caller.tenantId, personId, accountId, caller.actor, async (tx: DirectoryTx, m) => {
       await accessCheck(caller)(tx, { grants: [{ personId, accountId, roleKey: m.roleKey }], current: new Map(), roles: new Map() });
     });
-    ctx.relay.nudge();
-    res.status(202).location(`/operations/${result.operationId}`).json(result);
+    res.status(202).location(`/operations/${result.operationId}`).json(committed(ctx, result));
   });
   return router;
 }

@@ -12,7 +12,7 @@ import { readPerson } from '../people/view.js';
 import { findRole } from '../roles/definitions.js';
 import type { DirectoryContext } from '../context.js';
 import { unknownReference } from '../errors.js';
-import { authenticated, callerOf } from './support.js';
+import { authenticated, callerOf, committed } from './support.js';
 
 const uuid = z.uuid();
 const name = z.string().trim().min(1).max(100);
@@ -121,8 +121,7 @@ export function peopleRouter(ctx: DirectoryContext): Router {
       const body = parse(lifecycleBody, req.body ?? {});
       const result = await changeLifecycle(ctx.db.sql, caller.tenantId, id, { command: { type: action }, ...body }, caller.actor,
         (tx) => requireActOn(tx, caller, PERMISSION_OF[action], id));
-      ctx.relay.nudge();
-      res.status(202).location(`/operations/${result.operationId}`).json(result);
+      res.status(202).location(`/operations/${result.operationId}`).json(committed(ctx, result));
     });
   }
   return router;

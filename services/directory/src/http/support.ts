@@ -1,7 +1,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { ALL_PERMISSIONS } from '@roster/contracts';
+import { ALL_PERMISSIONS, type RosterEvent } from '@roster/contracts';
 import type { Principal } from '@roster/platform/auth/claims';
 import { principalOf } from '@roster/platform/auth/middleware';
+import { revokeLocally } from '@roster/platform/auth/revocation-feed';
 import { operatorTenant } from '@roster/platform/http/app';
 import { loadCaller, type Caller } from '../access/caller.js';
 import type { DirectoryContext } from '../context.js';
@@ -40,4 +41,16 @@ export async function callerOf(ctx: DirectoryContext, req: Request): Promise<Cal
   const caller = await loadCaller(ctx.prisma, principal);
   if (principal.personId === OPERATOR_PERSON) caller.actor = { kind: 'operator', personId: null, impersonatorId: null };
   return caller;
+}
+
+/**
+ * After a command committed: the relay nudged, and what its events revoke refused at once by this
+ * replica (the directory produced them; the other services learn of them from the bus). Returns
+ * the command's answer without its events.
+ */
+export function committed<R extends { events: readonly RosterEvent[] }>(ctx: DirectoryContext, result: R): Omit<R, 'events'> {
+  ctx.relay.nudge();
+  const { events, ...answer } = result;
+  revokeLocally(ctx.auth.notBefore, events);
+  return answer;
 }

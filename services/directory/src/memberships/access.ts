@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Actor, EventEnvelope } from '@roster/contracts';
+import type { Actor, RosterEvent } from '@roster/contracts';
 import { currentWork, runInWork } from '@roster/platform/context';
 import { badRequest, conflict, notFound } from '@roster/platform/errors';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
@@ -35,7 +35,7 @@ const keyOf = (personId: string, accountId: string) => `${personId}/${accountId}
 export async function grantAccess(
   db: DirectoryDb, tenantId: string, grants: readonly Grant[], actor: Actor,
   options: { kind?: string; subjectId?: string | null; check?: AccessCheck } = {},
-): Promise<{ operationId: string; granted: number; changed: number; unchanged: number }> {
+): Promise<{ operationId: string; granted: number; changed: number; unchanged: number; events: readonly RosterEvent[] }> {
   if (grants.length === 0) throw badRequest('grants: give at least one membership');
   if (grants.length > MAX_GRANTS_PER_REQUEST) {
     throw badRequest(`grants: at most ${MAX_GRANTS_PER_REQUEST} memberships per request (got ${grants.length}); split the list`, { maxGrants: MAX_GRANTS_PER_REQUEST });
@@ -88,7 +88,7 @@ export async function grantAccess(
     await options.check?.(tx, { grants: [...grants], current, roles });
 
     const now = new Date();
-    const events: EventEnvelope[] = [];
+    const events: RosterEvent[] = [];
     const audit: AuditRecord[] = [];
     const inserts = grants.filter((g) => !current.has(keyOf(g.personId, g.accountId)));
     const updates: Grant[] = [];
@@ -130,7 +130,7 @@ export async function grantAccess(
     await startOperation(tx, { id: operationId, tenantId, kind: options.kind ?? 'access.grant', subjectId: options.subjectId ?? null, dryRun: false, events });
     await stageEvents(tx, events);
     await recordAudit(tx, ...audit);
-    return { operationId, granted: inserts.length, changed: updates.length, unchanged: grants.length - inserts.length - updates.length };
+    return { operationId, granted: inserts.length, changed: updates.length, unchanged: grants.length - inserts.length - updates.length, events };
   }, { timeout: 60_000, maxWait: 10_000 }));
 }
 
@@ -141,8 +141,9 @@ export async function grantAccess(
 export async function revokeAccess(
   db: DirectoryDb, tenantId: string, personId: string, accountId: string, actor: Actor,
   check?: (tx: DirectoryTx, membership: { roleKey: string }) => Promise<void>,
-): Promise<{ operationId: string }> {
+): Promise<{ operationId: string; events: readonly RosterEvent[] }> {
   const operationId = randomUUID();
+  const events: RosterEvent[] = [];
   const work = { correlationId: operationId, causationId: currentWork()?.correlationId, tenantId };
   await runInWork(work, () => db.$transaction(async (tx) => {
     const people = await tx.$queryRawUnsafe<{ id: string; version: number }[]>(
@@ -159,7 +160,8 @@ export async function revokeAccess(
     });
     await startOperation(tx, { id: operationId, tenantId, kind: 'access.revoke', subjectId: personId, dryRun: false, events: [event] });
     await stageEvents(tx, [event]);
+    events.push(event);
     await recordAudit(tx, { tenantId, actor, action: 'access.revoked', subjectId: personId, accountIds: [accountId], operationId, detail: { roleKey: membership.roleKey } });
   }));
-  return { operationId };
+  return { operationId, events };
 }

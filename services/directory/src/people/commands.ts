@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isBuiltInRole, type Actor, type PersonKind } from '@roster/contracts';
+import { isBuiltInRole, type Actor, type PersonKind, type RosterEvent } from '@roster/contracts';
 import { runInWork, currentWork } from '@roster/platform/context';
 import { badRequest, conflict, notFound } from '@roster/platform/errors';
 import type { SqlTx, TransactionRunner } from '@roster/platform/db/sql';
@@ -208,9 +208,10 @@ export interface LifecycleRequest {
 export async function changeLifecycle(
   db: TransactionRunner<SqlTx>, tenantId: string, personId: string, request: LifecycleRequest, actor: Actor,
   check?: (tx: SqlTx, person: LockedPerson) => Promise<void>,
-): Promise<{ operationId: string }> {
+): Promise<{ operationId: string; events: readonly RosterEvent[] }> {
   const operationId = randomUUID();
   const work = { correlationId: operationId, causationId: currentWork()?.correlationId, tenantId };
+  const events: RosterEvent[] = [];
   await runInWork(work, () =>
     db.$transaction(async (tx) => {
       const person = await lockPersonRow(tx, tenantId, personId);
@@ -242,6 +243,7 @@ export async function changeLifecycle(
       });
       await startOperation(tx, { id: operationId, tenantId, kind: action, subjectId: personId, dryRun: false, events: [event] });
       await stageEvents(tx, [event]);
+      events.push(event);
       await recordAudit(tx, {
         tenantId, actor, action: `person.${decision.next.status === 'active' ? (action === 'restore' ? 'restored' : 'reactivated') : action === 'archive' ? 'archived' : 'deactivated'}`,
         subjectId: personId, accountIds, operationId,
@@ -249,7 +251,7 @@ export async function changeLifecycle(
       });
     }),
   );
-  return { operationId };
+  return { operationId, events };
 }
 
 /** What a lifecycle change reads of the person it locks. */
