@@ -10,7 +10,11 @@ import { deactivation } from './support/events.js';
 /** A transaction that keeps the outbox rows it is given (what recordStep and stageEvents write). */
 function fakeTx(): { tx: SqlTx; staged: EventEnvelope[] } {
   const staged: EventEnvelope[] = [];
-  const tx = { $executeRawUnsafe: async (_sql: string, ...params: unknown[]) => void staged.push(JSON.parse(params[3] as string)) };
+  // One event: (id, type, subject, envelope); many: one JSON array of envelopes.
+  const tx = {
+    $executeRawUnsafe: async (_sql: string, ...params: unknown[]) =>
+      void staged.push(...(params.length === 1 ? JSON.parse(params[0] as string) as EventEnvelope[] : [JSON.parse(params[3] as string) as EventEnvelope])),
+  };
   return { tx: tx as unknown as SqlTx, staged };
 }
 

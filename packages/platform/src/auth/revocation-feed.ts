@@ -29,10 +29,10 @@ export function revocationOf(event: RosterEvent): { subject: string; atMs: numbe
  * The producer's own replica refuses at once what the events it just committed revoke, without
  * waiting for them to come back through the bus and its revocation feed (which persists them).
  */
-export function revokeLocally(notBefore: NotBeforeList, events: readonly RosterEvent[]): void {
+export function revokeLocally(notBefore: NotBeforeList, events: readonly RosterEvent[], onRevoked?: (reason: string) => void): void {
   for (const event of events) {
     const revocation = revocationOf(event);
-    if (revocation && !Number.isNaN(revocation.atMs)) notBefore.raise(revocation.subject, revocation.atMs);
+    if (revocation && !Number.isNaN(revocation.atMs) && notBefore.raise(revocation.subject, revocation.atMs)) onRevoked?.(revocation.reason);
   }
 }
 

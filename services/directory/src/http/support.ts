@@ -51,6 +51,6 @@ export async function callerOf(ctx: DirectoryContext, req: Request): Promise<Cal
 export function committed<R extends { events: readonly RosterEvent[] }>(ctx: DirectoryContext, result: R): Omit<R, 'events'> {
   ctx.relay.nudge();
   const { events, ...answer } = result;
-  revokeLocally(ctx.auth.notBefore, events);
+  revokeLocally(ctx.auth.notBefore, events, (reason) => ctx.metrics.revocations(reason));
   return answer;
 }
