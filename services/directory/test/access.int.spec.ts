@@ -53,6 +53,11 @@ describe('directory: access to accounts in bulk (Postgres)', () => {
       return r.body.status === 'completed' ? r : null;
     });
     assert.deepEqual(op.body.steps.map((s: { service: string; events: number; counts: unknown }) => [s.service, s.events, s.counts]), [['identity', 3, { things: 3 }]]);
+    // P9: each step's system audit line is in the trail of its membership's account, not of every account the person has.
+    for (const e of events) {
+      const accountId = e.type === 'access.granted' ? e.data.accountId : '';
+      assert.equal(await d.count("SELECT 1 FROM audit_entry WHERE operation_id = $1::uuid AND actor_kind = 'system' AND account_ids = ARRAY[$2::uuid]", operationId, accountId), 1, accountId);
+    }
   });
 
   it('a role per account, then a changed role: role.changed with notBefore; the same role again changes nothing', async () => {

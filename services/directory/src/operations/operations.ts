@@ -46,6 +46,18 @@ export async function startOperation(
 }
 
 /**
+ * P9: the accounts whose trails show a step's audit line. A step caused by a membership event: that
+ * membership's account, read from the directory's own copy of the event (its outbox row) — a bulk
+ * grant of 1,000 would otherwise put all 1,000 accounts on each of its 1,000 lines. Otherwise, or
+ * once that row is gone: every account of the subject, or the subject account itself.
+ */
+const stepAccounts = (tenant: string, subject: string, causeType: string, causeEventId: string) =>
+  `COALESCE(CASE WHEN ${causeType} IN ('access.granted', 'access.revoked', 'role.changed')
+                 THEN (SELECT ARRAY[(ob.envelope->'data'->>'accountId')::uuid] FROM outbox ob WHERE ob.id = ${causeEventId}) END,
+            (SELECT array_agg(m.account_id) FROM membership m WHERE m.tenant_id = ${tenant} AND m.person_id = ${subject}),
+            (SELECT array_agg(a.id) FROM account a WHERE a.tenant_id = ${tenant} AND a.id = ${subject}), '{}')`;
+
+/**
  * B4: records a service's `cascade.step.completed` under its operation, once per event (inbox).
  * No lock on the operation: 1,000 steps of a bulk change are recorded concurrently, and whether
  * the operation is complete is derived from its steps when it is read (`getOperation`), so two
@@ -78,8 +90,7 @@ export async function recordCascadeStep(tx: SqlTx, event: EventOf<'cascade.step.
           audit AS (
             INSERT INTO audit_entry (id, tenant_id, at, actor_kind, action, subject_id, account_ids, operation_id, detail)
             SELECT $14::uuid, $13::uuid, $11, 'system', $15, o.subject_id::text,
-                   COALESCE((SELECT array_agg(m.account_id) FROM membership m WHERE m.tenant_id = $13::uuid AND m.person_id = o.subject_id),
-                            (SELECT array_agg(a.id) FROM account a WHERE a.tenant_id = $13::uuid AND a.id = o.subject_id), '{}'),
+                   ${stepAccounts('$13::uuid', 'o.subject_id', '$9', '$10')},
                    o.id, $16::jsonb
             FROM o WHERE $17 AND o.subject_id IS NOT NULL),
           followed AS (
@@ -133,8 +144,7 @@ export async function recordCascadeSteps(tx: SqlTx, events: readonly EventOf<'ca
           audit AS (
             INSERT INTO audit_entry (id, tenant_id, at, actor_kind, action, subject_id, account_ids, operation_id, detail)
             SELECT audit_id, tenant_id, at, 'system', action, subject_id::text,
-                   COALESCE((SELECT array_agg(m.account_id) FROM membership m WHERE m.tenant_id = o.tenant_id AND m.person_id = o.subject_id),
-                            (SELECT array_agg(a.id) FROM account a WHERE a.tenant_id = o.tenant_id AND a.id = o.subject_id), '{}'),
+                   ${stepAccounts('o.tenant_id', 'o.subject_id', 'o.cause_type', 'o.cause_event_id')},
                    operation_id, audit_detail
             FROM o WHERE audited AND subject_id IS NOT NULL ORDER BY n),
           followed AS (
