@@ -48,7 +48,7 @@ export function accessRouter(ctx: DirectoryContext): Router {
     const personId = parse(uuid, req.params.id, 'params');
     const body = parse(personAccessBody, req.body);
     const grants: Grant[] = body.grants.map((g, i) => ({ personId, accountId: g.accountId, roleKey: roleOf(body, g, i) }));
-    const result = await grantAccess(ctx.prisma, caller.tenantId, grants, caller.actor, { kind: 'access.person', subjectId: personId, check: accessCheck(caller) });
+    const result = await grantAccess(ctx.db.sql, caller.tenantId, grants, caller.actor, { kind: 'access.person', subjectId: personId, check: accessCheck(caller) });
     res.status(202).location(`/operations/${result.operationId}`).json(committed(ctx, result));
   });
 
@@ -58,7 +58,7 @@ export function accessRouter(ctx: DirectoryContext): Router {
     const accountId = parse(uuid, req.params.id, 'params');
     const body = parse(accountAccessBody, req.body);
     const grants: Grant[] = body.grants.map((g, i) => ({ personId: g.personId, accountId, roleKey: roleOf(body, g, i) }));
-    const result = await grantAccess(ctx.prisma, caller.tenantId, grants, caller.actor, { kind: 'access.account', subjectId: accountId, check: accessCheck(caller) });
+    const result = await grantAccess(ctx.db.sql, caller.tenantId, grants, caller.actor, { kind: 'access.account', subjectId: accountId, check: accessCheck(caller) });
     res.status(202).location(`/operations/${result.operationId}`).json(committed(ctx, result));
   });
 

@@ -4,6 +4,7 @@ import { currentWork, runInWork } from '@roster/platform/context';
 import { badRequest, conflict, notFound } from '@roster/platform/errors';
 import { eventFor, stageEvents } from '@roster/platform/outbox';
 import type { DirectoryDb, DirectoryTx } from '../db/client.js';
+import type { SqlTx, TransactionRunner } from '@roster/platform/db/sql';
 import { recordAudit, type AuditRecord } from '../audit/audit.js';
 import { unknownReference } from '../errors.js';
 import { startOperation } from '../operations/operations.js';
@@ -19,7 +20,7 @@ export interface Grant {
 }
 
 /** Checks the caller may make these changes (reach and rank); runs before anything is written. */
-export type AccessCheck = (tx: DirectoryTx, plan: { grants: Grant[]; current: Map<string, string>; roles: Map<string, RoleView> }) => Promise<void>;
+export type AccessCheck = (tx: SqlTx, plan: { grants: Grant[]; current: Map<string, string>; roles: Map<string, RoleView> }) => Promise<void>;
 
 const keyOf = (personId: string, accountId: string) => `${personId}/${accountId}`;
 
@@ -33,7 +34,7 @@ const keyOf = (personId: string, accountId: string) => `${personId}/${accountId}
  * unknown people, accounts or roles, an archived person, a client given a staff role or the reverse.
  */
 export async function grantAccess(
-  db: DirectoryDb, tenantId: string, grants: readonly Grant[], actor: Actor,
+  db: TransactionRunner<SqlTx>, tenantId: string, grants: readonly Grant[], actor: Actor,
   options: { kind?: string; subjectId?: string | null; check?: AccessCheck } = {},
 ): Promise<{ operationId: string; granted: number; changed: number; unchanged: number; events: readonly RosterEvent[] }> {
   if (grants.length === 0) throw badRequest('grants: give at least one membership');
