@@ -53,7 +53,8 @@ export async function startOperation(
  */
 const stepAccounts = (tenant: string, subject: string, causeType: string, causeEventId: string) =>
   `COALESCE(CASE WHEN ${causeType} IN ('access.granted', 'access.revoked', 'role.changed')
-                 THEN (SELECT ARRAY[(ob.envelope->'data'->>'accountId')::uuid] FROM outbox ob WHERE ob.id = ${causeEventId}) END,
+                 THEN (SELECT ARRAY[(ob.envelope->'data'->>'accountId')::uuid] FROM outbox ob
+                        WHERE ob.id = ${causeEventId} AND ob.envelope->>'tenantid' = (${tenant})::text) END,
             (SELECT array_agg(m.account_id) FROM membership m WHERE m.tenant_id = ${tenant} AND m.person_id = ${subject}),
             (SELECT array_agg(a.id) FROM account a WHERE a.tenant_id = ${tenant} AND a.id = ${subject}), '{}')`;
 
