@@ -10,6 +10,7 @@ const adapter = require(require.resolve('jest-circus/runner').replace(/runner\.j
 
 const { testPath, globalConfig, projectConfig } = await new Promise((resolve) => {
   process.once('message', resolve);
+  process.send({ type: 'ready' }); // the parent sends the configuration only now (runner.mjs)
 });
 
 /** Unhandled errors outside any test still fail the file, as under Node's test runner. */

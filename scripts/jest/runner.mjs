@@ -59,7 +59,10 @@ export default class FreshProcessRunner {
         proc.kill('SIGKILL');
         reject(new Error(`${test.path} did not finish within ${FILE_DEADLINE_MS} ms (TEST_FILE_DEADLINE_MS); killed`));
       }, FILE_DEADLINE_MS);
+      // The configuration goes once the child listens: a message sent before its listener exists
+      // (it is still loading tsx and jest-circus) is dropped, and the child would wait forever.
       proc.on('message', (message) => {
+        if (message?.type === 'ready') proc.send({ type: 'run', testPath: test.path, globalConfig: this.#globalConfig, projectConfig: test.context.config });
         if (message?.type === 'result') result = message.result;
       });
       proc.on('error', (error) => {
@@ -71,7 +74,6 @@ export default class FreshProcessRunner {
         if (result) resolve(result);
         else reject(new Error(`${test.path}: the test process exited (${signal ?? `code ${code}`}) before reporting\n${stderrTail}`));
       });
-      proc.send({ type: 'run', testPath: test.path, globalConfig: this.#globalConfig, projectConfig: test.context.config });
     });
   }
 }
