@@ -22,18 +22,12 @@ export async function applyProfile(tx: SqlTx, event: EventOf<'user.created'> | E
 }
 
 export async function upsertMembership(tx: SqlTx, tenantId: string, personId: string, accountId: string, roleKey: string): Promise<void> {
-  await tx.$executeRawUnsafe(
-    `INSERT INTO membership_projection (person_id, account_id, tenant_id, role_key, updated_at) VALUES ($1::uuid, $2::uuid, $3::uuid, $4, now())
-     ON CONFLICT (person_id, account_id) DO UPDATE SET role_key = EXCLUDED.role_key, updated_at = now()
-     WHERE membership_projection.tenant_id = EXCLUDED.tenant_id`,
-    personId, accountId, tenantId, roleKey,
-  );
+  await upsertMemberships(tx, [{ tenantId, personId, accountId, roleKey }]);
 }
 
-/** access.granted, a run of them: the memberships in one statement (issue 19); the last grant of a membership wins. */
-export async function applyAccessGrants(tx: SqlTx, events: readonly EventOf<'access.granted'>[]): Promise<void> {
-  const latest = new Map(events.map((e) => [`${e.data.personId}/${e.data.accountId}`, { ...e.data, tenantId: e.tenantid }]));
-  const rows = [...latest.values()];
+/** Memberships in one statement; the last of a membership wins. */
+async function upsertMemberships(tx: SqlTx, memberships: readonly { tenantId: string; personId: string; accountId: string; roleKey: string }[]): Promise<void> {
+  const rows = [...new Map(memberships.map((m) => [`${m.personId}/${m.accountId}`, m])).values()];
   await tx.$executeRawUnsafe(
     `INSERT INTO membership_projection (person_id, account_id, tenant_id, role_key, updated_at)
      SELECT p, a, t, r, now() FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[]) AS x(p, a, t, r)
@@ -41,6 +35,11 @@ export async function applyAccessGrants(tx: SqlTx, events: readonly EventOf<'acc
      WHERE membership_projection.tenant_id = EXCLUDED.tenant_id`,
     rows.map((r) => r.personId), rows.map((r) => r.accountId), rows.map((r) => r.tenantId), rows.map((r) => r.roleKey),
   );
+}
+
+/** access.granted, a run of them: the memberships in one statement (issue 19); the last grant of a membership wins. */
+export async function applyAccessGrants(tx: SqlTx, events: readonly EventOf<'access.granted'>[]): Promise<void> {
+  await upsertMemberships(tx, events.map((e) => ({ ...e.data, tenantId: e.tenantid })));
 }
 
 /** access.revoked / role.changed: the membership, returning how many rows changed. */

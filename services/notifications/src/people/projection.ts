@@ -39,12 +39,7 @@ export async function upsertMemberships(tx: SqlTx, memberships: readonly { tenan
 }
 
 export async function upsertMembership(tx: SqlTx, tenantId: string, personId: string, accountId: string, roleKey: string): Promise<void> {
-  await tx.$executeRawUnsafe(
-    `INSERT INTO person_membership (tenant_id, person_id, account_id, role_key) VALUES ($1::uuid, $2::uuid, $3::uuid, $4)
-     ON CONFLICT (person_id, account_id) DO UPDATE SET role_key = EXCLUDED.role_key, updated_at = now()
-      WHERE person_membership.tenant_id = EXCLUDED.tenant_id`,
-    tenantId, personId, accountId, roleKey,
-  );
+  await upsertMemberships(tx, [{ tenantId, personId, accountId, roleKey }]);
 }
 
 export async function removeMembership(tx: SqlTx, tenantId: string, personId: string, accountId: string): Promise<void> {
