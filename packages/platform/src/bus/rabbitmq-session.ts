@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import amqplib, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options } from 'amqplib';
+import { coalesceFrameWrites } from './amqp-write-coalescing.js';
 import { errorReason } from './dispatch.js';
 import type { Topology } from './rabbitmq-topology.js';
 import type { BusLogger } from './types.js';
@@ -341,6 +342,7 @@ export class AmqpSession {
     const conn = await amqplib.connect(this.connectUrl(), {
       timeout: 5_000, noDelay: true, clientProperties: { connection_name: this.o.connectionName },
     });
+    if (!coalesceFrameWrites(conn)) this.o.logger?.warn({}, 'amqplib internals changed: frames are written one syscall each (see amqp-write-coalescing.ts)');
     const live: Live = { conn, pub: undefined as unknown as ConfirmChannel, dead: false, drain: null };
     conn.on('error', (error: unknown) => {
       live.cause ??= error;
