@@ -4,7 +4,7 @@ import type { BusLogger, SubscriptionOptions } from './bus/types.js';
 import { currentWork, runInWork, type WorkContext } from './context.js';
 import type { SqlTx } from './db/database.js';
 import type { TransactionRunner } from './db/sql.js';
-import { stageEvents } from './outbox.js';
+import { eventsStagedIn, stageEvents } from './outbox.js';
 import { stepEventOf, type CascadeStep } from './steps.js';
 
 /**
@@ -74,8 +74,11 @@ export interface Consumers<Tx extends SqlTx> {
    * of Node's CPU on the consumers' paths.
    */
   sqlEffects?: EffectMap<SqlTx>;
-  /** After every committed batch, besides the relay's nudge (notifications' sender). */
-  onCommitted?(): void;
+  /**
+   * After every committed batch, besides the relay's nudge, with the batch's (committed) transaction
+   * for what a service noted on it (notifications: were messages queued in it? then wake the sender).
+   */
+  onCommitted?(tx: Tx): void;
 }
 
 export interface ConsumerRuntime<Tx extends SqlTx> {
@@ -204,12 +207,15 @@ export class BatchingConsumer<Tx extends SqlTx> {
 
   /**
    * Applies events of one kind (all `sqlEffects` or all `effects`) in one transaction; after commit,
-   * runs their after-commit work and nudges the relay.
+   * runs their after-commit work and nudges the relay when they staged events.
    */
   private async apply(batch: readonly Waiting[]): Promise<void> {
     const after: (() => void)[] = [];
     const runner = this.isSql(batch[0]!.event) ? (this.runtime.sql ?? this.runtime.db) : this.runtime.db;
+    let staged = false;
+    let committed: Tx | undefined;
     await (runner as TransactionRunner<Tx>).$transaction(async (tx) => {
+      committed = tx;
       const claimed = await claimInboxBatch(tx, this.consumers.service, batch.map((w) => w.event));
       // Handled before, or twice in this batch: not applied again.
       const fresh = batch.filter((w) => claimed.delete(w.event.id));
@@ -235,9 +241,11 @@ export class BatchingConsumer<Tx extends SqlTx> {
       }
       // Every step of the batch in one statement, after the effects whose follow-ups they name.
       await stageEvents(tx, steps);
+      staged = eventsStagedIn(tx).length > 0;
     }, TX_OPTIONS);
-    this.runtime.relay.nudge();
-    this.consumers.onCommitted?.();
+    // A batch that staged nothing leaves the relay alone: a relay pass that finds nothing is a transaction.
+    if (staged) this.runtime.relay.nudge();
+    this.consumers.onCommitted?.(committed!);
     for (const fn of after) {
       try {
         fn();

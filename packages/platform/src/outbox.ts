@@ -91,6 +91,7 @@ class BatchNotPublished extends Error {
 // One relay per database publishes at a time (transaction-scoped advisory lock), in write order:
 // replicas are safe and per-subject order is kept. Other replicas just find the lock taken.
 const RELAY_LOCK = 7_236_521;
+const RELAY_BATCH = 200;
 
 /**
  * Publishes committed outbox rows to the bus, at least once. A row is marked published only after
@@ -117,6 +118,9 @@ export class OutboxRelay {
         await this.housekeeping().catch(() => undefined);
       },
       pollIntervalMs: options.pollIntervalMs ?? 250,
+      // A batch short of full drained the outbox; rows committed since come with a nudge (or, from
+      // another replica, with the poll). Each pass that found nothing had cost a transaction.
+      fullPass: options.batchSize ?? RELAY_BATCH,
     });
   }
 
@@ -145,13 +149,17 @@ export class OutboxRelay {
 
   /** Publishes one batch; returns how many rows it published (0 when none or another replica holds the lock). */
   async relayBatch(): Promise<number> {
-    const batchSize = this.options.batchSize ?? 200;
+    const batchSize = this.options.batchSize ?? RELAY_BATCH;
     return (this.options.transactions ?? this.options.db).$transaction(
       async (tx) => {
-        const [lock] = await tx.$queryRawUnsafe<{ locked: boolean }[]>('SELECT pg_try_advisory_xact_lock($1) AS locked', RELAY_LOCK);
-        if (!lock?.locked) return 0;
+        // The lock and the rows in one round trip: no rows when another replica holds the lock (the
+        // CTE, volatile, is evaluated once) or when nothing waits.
         const rows = await tx.$queryRawUnsafe<{ position: bigint; envelope: EventEnvelope | string }[]>(
-          'SELECT position, envelope FROM outbox WHERE published_at IS NULL ORDER BY position LIMIT $1', batchSize,
+          `WITH relay AS (SELECT pg_try_advisory_xact_lock($1) AS locked)
+           SELECT o.position, o.envelope FROM relay, LATERAL (
+             SELECT position, envelope FROM outbox WHERE relay.locked AND published_at IS NULL ORDER BY position LIMIT $2
+           ) o`,
+          RELAY_LOCK, batchSize,
         );
         if (rows.length === 0) return 0;
         const events = rows.map((r) => (typeof r.envelope === 'string' ? JSON.parse(r.envelope) : r.envelope) as EventEnvelope);

@@ -5,12 +5,17 @@ export interface WorkLoopOptions {
   onFailure(error: unknown, failures: number): Promise<void> | void;
   /** Wait between passes that found nothing, unless `nudge()` comes first. */
   pollIntervalMs: number;
+  /**
+   * When set, a pass that took fewer items than this found the work drained: the loop waits for a
+   * nudge or the poll instead of passing again at once (a pass that finds nothing has a cost).
+   */
+  fullPass?: number;
 }
 
 /**
  * The loop of a background worker that drains a table (the outbox relay, notifications' sender):
- * passes back to back while there is work, a poll interval between empty passes that `nudge()`
- * cuts short (a commit just added work), and after a failure a back-off doubling from 200 ms to 5 s.
+ * passes back to back while there is work, a poll interval between empty (or, with `fullPass`,
+ * short) passes that `nudge()` cuts short (a commit just added work), and after a failure a back-off doubling from 200 ms to 5 s.
  */
 export class WorkLoop {
   private active = false;
@@ -56,7 +61,8 @@ export class WorkLoop {
         await this.idle(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)));
         continue;
       }
-      if (taken > 0 || this.pendingNudge) continue;
+      const more = this.o.fullPass === undefined ? taken > 0 : taken >= this.o.fullPass;
+      if (more || this.pendingNudge) continue;
       await this.idle(this.o.pollIntervalMs);
     }
   }

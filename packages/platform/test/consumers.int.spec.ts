@@ -84,6 +84,22 @@ describe('the platform consumer (Postgres)', () => {
     assert.equal(seen.nudges, 1, 'the relay is nudged once per committed batch');
   });
 
+  it('leaves the relay alone after a batch that staged no event (a relay pass that finds nothing is a transaction)', async () => {
+    const runner = pgRunner(pool);
+    let nudges = 0;
+    const model: Consumers<SqlTx> = {
+      service: 'scheduling',
+      sqlEffects: {
+        'user.deactivated': async (event, { tx }) => void await tx.$executeRawUnsafe('INSERT INTO effect (event_id, person_id) VALUES ($1, $2)', event.id, event.data.personId),
+      },
+    };
+    const c = new BatchingConsumer(model, { db: runner, relay: { nudge: () => void nudges++ }, logger: silent });
+    await Promise.all(Array.from({ length: 5 }, (_, i) => c.handle(deactivation(`quiet-${i}`))));
+    assert.equal(runner.commits, 1);
+    assert.equal((await effects()).length, 5);
+    assert.equal(nudges, 0);
+  });
+
   it('keeps taking batches while a transaction runs: later deliveries wait and go together in the next one', async () => {
     const runner = pgRunner(pool);
     const c = consumer(runner, { afterCommit: [], nudges: 0 });

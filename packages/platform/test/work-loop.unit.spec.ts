@@ -18,6 +18,19 @@ describe('WorkLoop (the outbox relay\'s and the sender\'s loop)', () => {
     assert.equal(loop.running, false);
   });
 
+  it('with fullPass, a short pass ends the run of passes: the next waits for a nudge (the relay)', async () => {
+    const queue = [10, 3, 5];
+    let passes = 0;
+    const loop = new WorkLoop({ pass: async () => (passes++, queue.shift() ?? 0), onFailure: () => undefined, pollIntervalMs: 60_000, fullPass: 10 });
+    loop.start();
+    await waitFor('a full pass and a short one', () => passes === 2);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(passes, 2, 'a pass that took 3 of 10 drained the work: no pass that would find nothing');
+    loop.nudge();
+    await waitFor('a pass after the nudge', () => passes === 3);
+    await loop.stop();
+  });
+
   it('reports each failure with its count and tries again after a back-off', async () => {
     const failures: number[] = [];
     let passes = 0;
