@@ -3,6 +3,7 @@ import type { SqlTx } from '@roster/platform/db/database';
 import { inBatches, inBatchesWithoutStep, withoutStep, type Consumers, type Effect } from '@roster/platform/consumers';
 import { personLifecycleEffects } from '@roster/platform/people-projection';
 import type { NotificationsContext } from './context.js';
+import { queuedMessagesIn } from './messages/enqueue.js';
 import { notificationsLifecycle } from './people/cascade.js';
 import { recordAccount } from './people/projection.js';
 import { reactToAccessGrants, reactToAccessRevoked, reactToRoleChange } from './reactions/access.js';
@@ -42,6 +43,8 @@ export function notificationsConsumers(ctx: NotificationsContext): Consumers<Sql
       'request.approved': reaction(tellClientOfAnswer),
       'request.declined': reaction(tellClientOfAnswer),
     },
-    onCommitted: () => runtime.sender.nudge(),
+    onCommitted: (tx) => {
+      if (queuedMessagesIn(tx)) runtime.sender.nudge();
+    },
   };
 }

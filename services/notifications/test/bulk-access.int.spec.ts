@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, it } from '@jest/globals';
 import { waitFor } from '../../../packages/platform/test/support/wait.js';
 import { LISTED_ACCOUNTS } from '../src/reactions/access.js';
+import { runtimeOf } from '../src/runtime.js';
 import { event, notificationsWithSmtp, SYSTEM, userCreated } from './support/system.js';
 
 // P4 (issue 19): one person given many accounts in one operation gets one e-mail naming them, not one per account.
@@ -48,11 +49,22 @@ describe('bulk access: one e-mail per person per operation (P4, N3; Postgres + r
   it('waits for the last grant: nothing is sent while one is missing; a single grant still gets its own e-mail', async () => {
     const { personId, accountIds } = await personWithAccounts('dora@bulk.example', 3);
     const grants = grantsOf(personId, accountIds, randomUUID());
-    await running.system.publish(grants[0]!, grants[2]!);
-    await waitFor('two grants waiting', async () => (await running.system.service.ctx.prisma.accessNoticeGrant.count({ where: { personId } })) === 2);
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(running.smtp.received.filter((m) => m.to.includes('dora@bulk.example')).length, 0, 'no e-mail before the last grant');
-    await running.system.publish(grants[1]!);
+    // The sender is woken by a batch that queued a message, not by one that did not (each wake is a claim).
+    const { sender } = runtimeOf(running.system.service.ctx);
+    const nudge = sender.nudge.bind(sender);
+    let wakes = 0;
+    sender.nudge = () => (wakes++, nudge());
+    try {
+      await running.system.publish(grants[0]!, grants[2]!);
+      await waitFor('two grants waiting', async () => (await running.system.service.ctx.prisma.accessNoticeGrant.count({ where: { personId } })) === 2);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(running.smtp.received.filter((m) => m.to.includes('dora@bulk.example')).length, 0, 'no e-mail before the last grant');
+      assert.equal(wakes, 0, 'grants that queue nothing do not wake the sender');
+      await running.system.publish(grants[1]!);
+      await waitFor('the sender woken by the batch that queued the e-mail', () => wakes > 0);
+    } finally {
+      sender.nudge = nudge;
+    }
     const mail = await waitFor('the summary e-mail', () => running.smtp.received.find((m) => m.to.includes('dora@bulk.example')));
     assert.equal(mail.subject, 'You have access to 3 accounts');
     assert.doesNotMatch(mail.text, /more\./);

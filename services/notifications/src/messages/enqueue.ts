@@ -75,8 +75,14 @@ export async function enqueueMessages(tx: SqlTx, requests: readonly MessageReque
     }
   }
   await stageEvents(tx, failed);
+  if (outcomes.includes('queued')) queuedIn.add(tx);
   return outcomes;
 }
+
+// The transactions that queued a message: after their commit the sender is woken, after others not
+// (each wake is a claim statement; a burst of grants that queue nothing had cost one per batch).
+const queuedIn = new WeakSet<object>();
+export const queuedMessagesIn = (tx: object): boolean => queuedIn.has(tx);
 
 /** Tallies outcomes into a cascade step's counts. */
 export function tally(outcomes: QueueOutcome[]): Record<string, number> {
