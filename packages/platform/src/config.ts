@@ -55,6 +55,7 @@ const schema = z.object({
   DB_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   DB_PREPARED_STATEMENTS: z.enum(['true', 'false']).default('true'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  BATCH_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(10),
   CURSOR_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   JWT_SIGNING_KEYS: z.string().min(1).optional(),
@@ -95,6 +96,11 @@ export interface ServiceConfig {
    */
   dbPreparedStatements: boolean;
   shutdownTimeoutMs: number;
+  /**
+   * While a consumer or the outbox relay is busy, how long it waits for more work before its next
+   * transaction (issue 19): larger batches, fewer commits; an idle one starts at once.
+   */
+  batchLingerMs: number;
   /** The key list cursors are signed with (issue 15); default: derived from the database URL. */
   cursorSecret: string;
   logLevel: string | undefined;
@@ -172,6 +178,7 @@ export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv, default
     dbAcquireTimeoutMs: c.DB_ACQUIRE_TIMEOUT_MS,
     dbPreparedStatements: c.DB_PREPARED_STATEMENTS === 'true',
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+    batchLingerMs: c.BATCH_LINGER_MS,
     cursorSecret: c.CURSOR_SECRET ?? `${service}:${databaseUrl}`,
     logLevel: c.LOG_LEVEL,
     jwtSigningKeys: c.JWT_SIGNING_KEYS,

@@ -72,6 +72,8 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** How often to look for rows written by other replicas or left by a crash (ms). */
   pollIntervalMs?: number;
+  /** While busy, how long a pass waits for more rows first (ms; default 0: WorkLoop's lingerMs). */
+  lingerMs?: number;
   /** Published rows are kept this long for inspection, then deleted. */
   retentionHours?: number;
   /**
@@ -121,6 +123,7 @@ export class OutboxRelay {
       // A batch short of full drained the outbox; rows committed since come with a nudge (or, from
       // another replica, with the poll). Each pass that found nothing had cost a transaction.
       fullPass: options.batchSize ?? RELAY_BATCH,
+      lingerMs: options.lingerMs ?? 0,
     });
   }
 

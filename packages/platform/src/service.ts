@@ -98,7 +98,7 @@ async function start<C extends SqlClient, Tx extends SqlTx>(def: ServiceDefiniti
   const bus = options.bus ?? (await createBus(config.busUrl, { namespace: config.busNamespace, observer: metrics.busObserver, logger, instanceId: `${def.name}-${randomUUID().slice(0, 8)}` }));
   if (ownsBus) await bus.connect();
   else if (bus instanceof MemoryBus) bus.observe(def.name, metrics.busObserver);
-  const relay = new OutboxRelay({ db: db.client, transactions: db.sql, bus, logger, onLag: (n, age) => metrics.setOutboxLag(n, age) });
+  const relay = new OutboxRelay({ db: db.client, transactions: db.sql, bus, logger, lingerMs: config.batchLingerMs, onLag: (n, age) => metrics.setOutboxLag(n, age) });
   const auth = await createServiceAuth(config, db.client, logger);
   const ctx: ServiceContext<C> = { name: def.name, config, db, prisma: db.client, bus, logger, metrics, relay, auth };
 
@@ -109,7 +109,7 @@ async function start<C extends SqlClient, Tx extends SqlTx>(def: ServiceDefiniti
   // The service's client runs its interactive transactions on the `Tx` its definition names; effects
   // that only run SQL get the driver's own transactions.
   const runner = ctx.prisma as unknown as TransactionRunner<Tx>;
-  const own = consumers ? [subscriptionOf(new BatchingConsumer(consumers, { db: runner, sql: db.sql, relay, logger }))] : [];
+  const own = consumers ? [subscriptionOf(new BatchingConsumer(consumers, { db: runner, sql: db.sql, relay, logger, lingerMs: config.batchLingerMs }))] : [];
   metrics.watchDeadLetterDepth(deadLetterGroups(def.name, own), (group) => bus.deadLetterDepth(group));
   // One subscription per group: on Kafka, members of one group subscribed to different topics
   // would be assigned partitions they never read.

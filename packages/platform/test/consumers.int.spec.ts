@@ -100,6 +100,29 @@ describe('the platform consumer (Postgres)', () => {
     assert.equal(nudges, 0);
   });
 
+  it('lingers while busy: deliveries spread over time share a transaction; a lone delivery on an idle consumer does not wait', async () => {
+    const runner = pgRunner(pool);
+    const model: Consumers<SqlTx> = {
+      service: 'scheduling',
+      sqlEffects: {
+        'user.deactivated': async (event, { tx }) => void await tx.$executeRawUnsafe('INSERT INTO effect (event_id, person_id) VALUES ($1, $2)', event.id, event.data.personId),
+      },
+    };
+    const c = new BatchingConsumer(model, { db: runner, relay: { nudge() {} }, logger: silent, lingerMs: 50 });
+    const lone = performance.now();
+    await c.handle(deactivation('lone'));
+    assert.ok(performance.now() - lone < 45, `an idle consumer commits at once (${Math.round(performance.now() - lone)} ms)`);
+    // Now busy: ten deliveries 5 ms apart, the first right after that commit.
+    const spread: Promise<void>[] = [];
+    for (let i = 0; i < 10; i++) {
+      spread.push(c.handle(deactivation(`spread-${i}`)));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await Promise.all(spread);
+    assert.equal((await effects()).length, 11);
+    assert.ok(runner.commits <= 3, `ten deliveries over ~50 ms in ${runner.commits - 1} transaction(s), not ten`);
+  });
+
   it('keeps taking batches while a transaction runs: later deliveries wait and go together in the next one', async () => {
     const runner = pgRunner(pool);
     const c = consumer(runner, { afterCommit: [], nudges: 0 });

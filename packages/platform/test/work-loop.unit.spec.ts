@@ -31,6 +31,22 @@ describe('WorkLoop (the outbox relay\'s and the sender\'s loop)', () => {
     await loop.stop();
   });
 
+  it('with lingerMs, a pass soon after another waits for more work first; a pass after a quiet spell does not (the relay)', async () => {
+    const began: number[] = [];
+    const loop = new WorkLoop({ pass: async () => (began.push(performance.now()), 0), onFailure: () => undefined, pollIntervalMs: 60_000, lingerMs: 40 });
+    loop.start();
+    await waitFor('the first pass', () => began.length === 1);
+    loop.nudge();
+    await waitFor('a pass after the nudge', () => began.length === 2);
+    assert.ok(began[1]! - began[0]! >= 38, `busy: the second pass lingered (${Math.round(began[1]! - began[0]!)} ms after the first)`);
+    await new Promise((r) => setTimeout(r, 250)); // quiet for more than 4 lingers
+    const nudged = performance.now();
+    loop.nudge();
+    await waitFor('a pass after a quiet spell', () => began.length === 3);
+    assert.ok(began[2]! - nudged < 30, `idle: no linger (${Math.round(began[2]! - nudged)} ms)`);
+    await loop.stop();
+  });
+
   it('reports each failure with its count and tries again after a back-off', async () => {
     const failures: number[] = [];
     let passes = 0;
