@@ -55,6 +55,11 @@ export interface CascadeOptions {
   /** Length of the idle window that gives the idle rates. */
   idleMs: number;
   progress: (message: string) => void;
+  /**
+   * Open loop: requests started at this rate whatever the answers (`concurrency` ignored), the way
+   * independent users arrive; below the sustained rate, latency is the system's, not a queue's.
+   */
+  ratePerSecond?: number;
   /** Runs beside the deactivations, from the first request until the last is sent (`loadOver()` then true); awaited before the result. */
   alongside?: (loadOver: () => boolean) => Promise<unknown>;
 }
@@ -87,15 +92,15 @@ export async function sustainedCascades(system: System, tenant: Tenant, meter: S
     await sleep(o.idleMs);
     const idleTo = await meter.snapshot();
 
-    o.progress(`deactivating ${sitters.length} sitters, ${o.concurrency} requests in flight`);
+    o.progress(`deactivating ${sitters.length} sitters, ${o.ratePerSecond ? `${o.ratePerSecond.toFixed(0)} requests/s` : `${o.concurrency} requests in flight`}`);
     const from = await meter.snapshot();
     const operations: string[] = [];
     let loadOver = false;
     // Its failure is kept (not left unhandled while the load runs) and thrown once the load is over.
     const beside = o.alongside?.(() => loadOver).then(() => null, (error: unknown) => ({ error }));
-    await concurrently(sitters.length, o.concurrency, async (i) => {
-      operations.push((await post(`/people/${sitters[i]}/deactivate`, {})).operationId!);
-    });
+    const deactivate = async (i: number) => void operations.push((await post(`/people/${sitters[i]}/deactivate`, {})).operationId!);
+    if (o.ratePerSecond) await paced(sitters.length, o.ratePerSecond, deactivate);
+    else await concurrently(sitters.length, o.concurrency, deactivate);
     loadOver = true; // every request sent: what runs alongside stops starting new work
     // Complete when every expected service reported a step (what GET /operations/{id} derives);
     // completion time = the last step's time, as the directory records it.
@@ -127,4 +132,17 @@ export async function sustainedCascades(system: System, tenant: Tenant, meter: S
   } finally {
     await directory.end();
   }
+}
+
+/** Starts task(i) at i / rate seconds from now, not waiting for earlier ones; resolves when all have (the first error after that). */
+async function paced(count: number, ratePerSecond: number, task: (i: number) => Promise<void>): Promise<void> {
+  const started = performance.now();
+  const running: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) {
+    const wait = started + (i * 1000) / ratePerSecond - performance.now();
+    if (wait > 0) await sleep(wait);
+    running.push(task(i));
+  }
+  const failed = (await Promise.allSettled(running)).find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
 }

@@ -40,6 +40,9 @@ const config = {
   revocations: int('BENCH_REVOCATIONS', 20),
   /** Cascades of the second load, beside which people are revoked one at a time (0: not measured). */
   loadCascades: int('BENCH_LOAD_CASCADES', 1_500),
+  /** The paced load: this share of the sustained rate (percent; 0: not measured), for `pacedSeconds`. */
+  pacedShare: int('BENCH_PACED_PERCENT', 50),
+  pacedSeconds: int('BENCH_PACED_SECONDS', 10),
   bulkAccounts: int('BENCH_BULK_ACCOUNTS', 1_000),
   pollMs: int('BENCH_POLL_MS', 10),
   sitterVisits: (process.env.BENCH_SITTER_VISITS ?? '1000,100000').split(',').map((s) => Number(s.trim())).filter((n) => n > 0),
@@ -119,6 +122,17 @@ function revocationUnderLoadRows(transport: Transport, r: Revocations, load: Cas
   rows.push({ measure: `${transport}: revocation p50 under load`, value: percentile(r.everywhere, 50), unit: 'ms', note: how });
   const p99 = percentile(r.everywhere, 99);
   rows.push({ measure: `${transport}: revocation p99 under load`, value: p99, unit: 'ms', note: `${p99 <= 100 ? '✓' : '✗'} goal ≤ 100 ms (issue 19); back-channel logout p99 ${ms(percentile(r.backchannel, 99))}; the load's completion p99 ${ms(load.p99Ms)}` });
+}
+
+function pacedRows(transport: Transport, rate: number, r: Revocations, load: CascadeResult): void {
+  const how = `${load.cascades} deactivations started at ${rate.toFixed(0)}/s whatever the answers (open loop, ${config.pacedShare} % of the sustained rate above)`;
+  rows.push({ measure: `${transport}: paced load: cascade completion p50`, value: load.p50Ms, unit: 'ms', note: how });
+  rows.push({ measure: `${transport}: paced load: cascade completion p99`, value: load.p99Ms, unit: 'ms', note: `${load.p99Ms <= 1000 ? '✓' : '✗'} goal ≤ 1 s (issue 19); max ${ms(load.maxMs)}; achieved ${load.perSecond.toFixed(0)} cascades/s` });
+  const p99 = percentile(r.everywhere, 99);
+  rows.push({
+    measure: `${transport}: paced load: revocation p99`, value: p99, unit: 'ms',
+    note: `${p99 <= 100 ? '✓' : '✗'} goal ≤ 100 ms (issue 19); p50 ${ms(percentile(r.everywhere, 50))}; ${r.everywhere.length} people revoked one after the other while that load ran; the deactivate request's own answer p99 ${ms(percentile(r.answered, 99))}`,
+  });
 }
 
 function bulkAccessRow(transport: Transport, b: BulkAccessResult): void {
@@ -249,6 +263,34 @@ for (const transport of ['rabbitmq', 'kafka'] as const) {
         }
       } catch (error) {
         failed(`${transport}: revocation under load`, 'ms', error);
+      }
+    }
+
+    const sustained = (out.cascades as { perSecond?: number } | undefined)?.perSecond;
+    if (config.pacedShare > 0 && sustained) {
+      const rate = (sustained * config.pacedShare) / 100;
+      const cascades = Math.round(rate * config.pacedSeconds);
+      progress(`${transport}: ${cascades} cascades paced at ${rate.toFixed(0)}/s (${config.pacedShare} % of the sustained rate), revocations alongside`);
+      try {
+        tenant ??= await benchTenant(system);
+        const prepared = await revocationSubjects(system, config.revocations);
+        try {
+          let revoked: Revocations | undefined;
+          const load = await sustainedCascades(system, tenant, meter, {
+            cascades, concurrency: config.concurrency, ratePerSecond: rate, timeoutMs: 300_000, settleMs: 0, idleMs: 0,
+            progress: (m) => progress(`${transport}: paced load: ${m}`),
+            alongside: async (loadOver) => {
+              revoked = await revokeOneByOne(system, prepared, { pollMs: config.pollMs, until: loadOver });
+            },
+          });
+          out.pacedLoad = { rate, revoked, load: { perSecond: load.perSecond, p50Ms: load.p50Ms, p99Ms: load.p99Ms, maxMs: load.maxMs } };
+          if (!revoked || revoked.everywhere.length === 0) throw new Error('no revocation completed while the paced load ran');
+          pacedRows(transport, rate, revoked, load);
+        } finally {
+          await prepared.app.close();
+        }
+      } catch (error) {
+        failed(`${transport}: paced load`, 'ms', error);
       }
     }
 
