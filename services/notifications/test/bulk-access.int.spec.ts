@@ -74,4 +74,16 @@ describe('bulk access: one e-mail per person per operation (P4, N3; Postgres + r
     await running.system.publish(single);
     await waitFor('the single e-mail', () => running.smtp.received.find((m) => m.to.includes('dora@bulk.example') && m.subject === 'You have access to Client 000'));
   });
+  it('a grant that arrives before its person (on Kafka another topic) is retried until the person is known: the e-mail still goes, the membership is projected', async () => {
+    const person = userCreated(tenantId, { firstName: 'Gil', email: 'gil@bulk.example' });
+    const accountId = randomUUID();
+    await running.system.publish(event('account.created', tenantId, accountId, { accountId, parentId: null, name: 'Client Early', kind: 'client_account', actor: SYSTEM }));
+    await running.system.publish(event('access.granted', tenantId, person.data.personId, { personId: person.data.personId, accountId, roleKey: 'staff', actor: SYSTEM }));
+    await new Promise((r) => setTimeout(r, 300)); // the grant has been tried and refused by now
+    assert.equal(running.smtp.received.filter((m) => m.to.includes('gil@bulk.example')).length, 0);
+    await running.system.publish(person);
+    const mail = await waitFor('the e-mail once the person is known', () => running.smtp.received.find((m) => m.to.includes('gil@bulk.example')));
+    assert.equal(mail.subject, 'You have access to Client Early');
+    await waitFor('the membership', async () => (await running.system.service.ctx.prisma.personMembership.count({ where: { personId: person.data.personId, accountId } })) === 1);
+  });
 });

@@ -61,10 +61,22 @@ async function monitorGrant(tx: SqlTx, event: Granted): Promise<void> {
   await fireMonitors(tx, event, `${displayName(await findPerson(tx, event.tenantid, d.personId))} got access to ${await accountName(tx, event.tenantid, d.accountId)} as ${d.roleKey}.`);
 }
 
+/**
+ * The person a grant is about, who must be known here by now: on Kafka `user.created` and
+ * `access.granted` travel in different topics (one per family), so a grant can arrive first. Then
+ * it fails and is retried with backoff (dead-lettered with this reason if the person never comes),
+ * instead of being applied without its e-mail.
+ */
+async function grantee(tx: SqlTx, event: Granted) {
+  const person = await findPerson(tx, event.tenantid, event.data.personId);
+  if (!person) throw new Error(`${event.type} ${event.id}: person ${event.data.personId} is not known here yet (user.created not handled); retried later`);
+  return person;
+}
+
 async function tellOfOneGrant(tx: SqlTx, event: Granted): Promise<void> {
   const d = event.data;
-  const person = await findPerson(tx, event.tenantid, d.personId);
-  if (person?.status === 'active' && person.email) {
+  const person = await grantee(tx, event);
+  if (person.status === 'active' && person.email) {
     await enqueueMessage(tx, {
       tenantId: event.tenantid, cause: event, template: 'access_granted', channel: 'email', recipientPersonId: d.personId, to: person.email,
       variables: { firstName: person.firstName ?? '', accountName: await accountName(tx, event.tenantid, d.accountId), roleKey: d.roleKey },
@@ -114,8 +126,8 @@ async function tellOfManyGrants(tx: SqlTx, notice: CompleteNotice): Promise<void
   );
   await tx.$executeRawUnsafe('DELETE FROM access_notice_grant WHERE tenant_id = $1::uuid AND person_id = $2::uuid AND operation_id = $3', ...key);
   await tx.$executeRawUnsafe('DELETE FROM access_notice WHERE tenant_id = $1::uuid AND person_id = $2::uuid AND operation_id = $3', ...key);
-  const person = await findPerson(tx, notice.tenantId, notice.personId);
-  if (person?.status !== 'active' || !person.email) return;
+  const person = await grantee(tx, notice.event);
+  if (person.status !== 'active' || !person.email) return;
   await enqueueMessage(tx, {
     tenantId: notice.tenantId, cause: notice.event, template: 'access_granted_many', channel: 'email', recipientPersonId: notice.personId, to: person.email,
     idempotencyKey: `${notice.operationId}:access_granted_many:${notice.personId}`,
