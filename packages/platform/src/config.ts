@@ -97,8 +97,9 @@ export interface ServiceConfig {
   dbPreparedStatements: boolean;
   shutdownTimeoutMs: number;
   /**
-   * While a consumer or the outbox relay is busy, how long it waits for more work before its next
-   * transaction (issue 19): larger batches, fewer commits; an idle one starts at once.
+   * While a consumer, the outbox relay or the revocation feed's not-before writes are busy, how long
+   * they wait for more work before the next transaction (issue 19, BusyLinger): larger batches,
+   * fewer commits; an idle one starts at once.
    */
   batchLingerMs: number;
   /** The key list cursors are signed with (issue 15); default: derived from the database URL. */

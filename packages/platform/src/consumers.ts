@@ -4,6 +4,7 @@ import type { BusLogger, SubscriptionOptions } from './bus/types.js';
 import { currentWork, runInWork, type WorkContext } from './context.js';
 import type { SqlTx } from './db/database.js';
 import type { TransactionRunner } from './db/sql.js';
+import { BusyLinger } from './linger.js';
 import { eventsStagedIn, stageEvents } from './outbox.js';
 import { stepEventOf, type CascadeStep } from './steps.js';
 
@@ -90,10 +91,7 @@ export interface ConsumerRuntime<Tx extends SqlTx> {
   logger: BusLogger;
   /** Events per transaction, at most (default 64). */
   maxBatch?: number;
-  /**
-   * While the consumer is busy (its last transaction began within 4 lingers), how long a batch
-   * short of full waits for more deliveries before its transaction starts (ms; default 0: never).
-   */
+  /** While the consumer is busy, how long a batch short of full waits for more deliveries (BusyLinger; ms, default 0). */
   lingerMs?: number;
 }
 
@@ -111,22 +109,18 @@ const TX_OPTIONS = { timeout: 120_000, maxWait: 10_000 } as const;
 /**
  * Group commit: a delivery waits for the transaction in progress, then goes with every delivery
  * that arrived meanwhile (up to `maxBatch`) in the next one. An idle consumer commits a lone event
- * at once; a busy one (its last transaction began within 4 × `lingerMs`) first lingers for more:
- * deliveries spread evenly over time (independent users) would otherwise go one per transaction,
- * and the commits alone saturate the machine below the rate it sustains with large batches. One
- * transaction at a time per consumer: batches never contend with each other for the rows they share.
+ * at once; a busy one first lingers for more (BusyLinger). One transaction at a time per
+ * consumer: batches never contend with each other for the rows they share.
  */
 export class BatchingConsumer<Tx extends SqlTx> {
   private readonly waiting: Waiting[] = [];
   private running = false;
   private readonly maxBatch: number;
-  private readonly lingerMs: number;
-  /** When the last transaction began (performance.now()). */
-  private lastBegan = -Infinity;
+  private readonly linger: BusyLinger;
 
   constructor(private readonly consumers: Consumers<Tx>, private readonly runtime: ConsumerRuntime<Tx>) {
     this.maxBatch = runtime.maxBatch ?? 64;
-    this.lingerMs = runtime.lingerMs ?? 0;
+    this.linger = new BusyLinger(runtime.lingerMs ?? 0);
     const both = Object.keys(consumers.effects ?? {}).filter((type) => type in (consumers.sqlEffects ?? {}));
     if (both.length > 0) throw new Error(`${consumers.service}: ${both.join(', ')} has an effect in both effects and sqlEffects`);
   }
@@ -153,10 +147,7 @@ export class BatchingConsumer<Tx extends SqlTx> {
   private async drain(): Promise<void> {
     try {
       while (this.waiting.length > 0) {
-        if (this.lingerMs > 0 && this.waiting.length < this.maxBatch && performance.now() - this.lastBegan < 4 * this.lingerMs) {
-          await new Promise((r) => setTimeout(r, this.lingerMs));
-        }
-        this.lastBegan = performance.now();
+        await this.linger.beforeBatch(this.waiting.length >= this.maxBatch);
         const batch = this.waiting.splice(0, this.maxBatch);
         // Runs of consecutive events for the same kind of transaction, committed in delivery order.
         const failedSubjects = new Set<string>();

@@ -104,7 +104,7 @@ async function start<C extends SqlClient, Tx extends SqlTx>(def: ServiceDefiniti
 
   const subscriptions: Subscription[] = [];
   // Every replica learns every revocation at once, whatever the service consumes otherwise.
-  subscriptions.push(await bus.subscribe({ ...revocationSubscription({ db: db.client, notBefore: auth.notBefore, logger, onRevoked: (reason) => metrics.revocations(reason) }), group: revocationGroup(def.name) }));
+  subscriptions.push(await bus.subscribe({ ...revocationSubscription({ db: db.client, notBefore: auth.notBefore, logger, lingerMs: config.batchLingerMs, onRevoked: (reason) => metrics.revocations(reason) }), group: revocationGroup(def.name) }));
   const consumers = def.consumers(ctx);
   // The service's client runs its interactive transactions on the `Tx` its definition names; effects
   // that only run SQL get the driver's own transactions.

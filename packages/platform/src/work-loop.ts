@@ -1,3 +1,5 @@
+import { BusyLinger } from './linger.js';
+
 export interface WorkLoopOptions {
   /** One pass over the work; returns how many items it took (more are looked for at once when > 0). */
   pass(): Promise<number>;
@@ -10,10 +12,7 @@ export interface WorkLoopOptions {
    * nudge or the poll instead of passing again at once (a pass that finds nothing has a cost).
    */
   fullPass?: number;
-  /**
-   * While busy (the last pass began within 4 lingers), a pass waits this long first so that what
-   * commits meanwhile goes with it (ms; default 0).
-   */
+  /** While busy, how long a pass waits first so that what commits meanwhile goes with it (BusyLinger; ms, default 0). */
   lingerMs?: number;
 }
 
@@ -54,13 +53,15 @@ export class WorkLoop {
 
   private async run(): Promise<void> {
     let failures = 0;
-    let lastBegan = -Infinity;
+    const linger = new BusyLinger(this.o.lingerMs ?? 0);
     while (this.active) {
       let taken = 0;
       try {
-        const linger = this.o.lingerMs ?? 0;
-        if (linger > 0 && performance.now() - lastBegan < 4 * linger) await this.idle(linger, false);
-        lastBegan = performance.now();
+        const lingering = linger.beforeBatch();
+        if (lingering) {
+          await lingering;
+          if (!this.active) break;
+        }
         this.pendingNudge = false;
         taken = await this.o.pass();
         failures = 0;
@@ -77,15 +78,11 @@ export class WorkLoop {
   }
 
   /** Waits, cut short by nudge() or stop(); not at all once stopped (a stop during a pass must not wait a poll interval). */
-  private async idle(ms: number, nudgeWakes = true): Promise<void> {
+  private async idle(ms: number): Promise<void> {
     if (!this.active) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        if (!nudgeWakes && this.active) return; // a linger ends early only on stop
-        clearTimeout(timer);
-        resolve();
-      };
+      this.wake = () => (clearTimeout(timer), resolve());
     });
     this.wake = undefined;
   }

@@ -1,6 +1,7 @@
 import type { RosterEvent } from '@roster/contracts';
 import type { SubscriptionOptions, BusLogger } from '../bus/types.js';
 import type { SqlClient } from '../db/database.js';
+import { BusyLinger } from '../linger.js';
 import { persistNotBefores, sessionSubject, type NotBeforeList } from './not-before.js';
 
 /** Events after which a person's existing tokens must be refused everywhere (B2, cascade table). */
@@ -41,6 +42,8 @@ export interface RevocationFeedOptions {
   notBefore: NotBeforeList;
   logger: BusLogger;
   onRevoked?(reason: string): void;
+  /** While busy, how long a persist waits for more revocations to write with it (BusyLinger; ms, default 0). */
+  lingerMs?: number;
 }
 
 /**
@@ -49,10 +52,11 @@ export interface RevocationFeedOptions {
  * The persists are group-committed: the revocations that arrive while one statement runs go
  * together in the next (one commit for many, not one per event: under a load of cascades the
  * feed's handlers would otherwise wait in line for the pool, and the in-memory raise behind them).
- * A delivery is acknowledged only once its not-before is persisted.
+ * A delivery is acknowledged only once its not-before is persisted; while busy a persist lingers
+ * for more (the in-memory raise never waits for it).
  */
 export function revocationSubscription(o: RevocationFeedOptions): Omit<SubscriptionOptions, 'group'> {
-  const persist = groupCommit<{ subject: string; atMs: number; reason: string }>((batch) => persistNotBefores(o.db, batch));
+  const persist = groupCommit<{ subject: string; atMs: number; reason: string }>((batch) => persistNotBefores(o.db, batch), new BusyLinger(o.lingerMs ?? 0));
   return {
     types: REVOCATION_EVENT_TYPES,
     delivery: 'broadcast',
@@ -71,12 +75,13 @@ export function revocationSubscription(o: RevocationFeedOptions): Omit<Subscript
   };
 }
 
-/** Calls `write` with everything queued while the previous call ran; each caller resolves when its item is written. */
-function groupCommit<T>(write: (batch: T[]) => Promise<void>): (item: T) => Promise<void> {
+/** Calls `write` with everything queued while the previous call ran (or its linger); each caller resolves when its item is written. */
+function groupCommit<T>(write: (batch: T[]) => Promise<void>, linger: BusyLinger): (item: T) => Promise<void> {
   let waiting: { item: T; resolve(): void; reject(error: unknown): void }[] = [];
   let running = false;
   const drain = async () => {
     while (waiting.length > 0) {
+      await linger.beforeBatch();
       const batch = waiting;
       waiting = [];
       try {

@@ -55,6 +55,22 @@ describe('the revocation feed (Postgres)', () => {
     assert.equal(again.notBefore('person-3'), Date.parse(at(23)));
   });
 
+  it('while busy, lingers so that revocations arriving spread out share a statement; each is refused in memory on delivery, not after the write', async () => {
+    const notBefore = new NotBeforeList();
+    const feed = revocationSubscription({ db, notBefore, logger: silent, lingerMs: 40 });
+    statements = 0;
+    await feed.handler(deactivation('spread-first', 1), delivery); // idle: written at once
+    assert.equal(statements, 1);
+    const handled: Promise<void>[] = [];
+    for (let i = 0; i < 8; i++) {
+      handled.push(feed.handler(deactivation(`spread-${i}`, 1), delivery));
+      assert.ok(notBefore.notBefore(`spread-${i}`) !== undefined, 'raised in memory before any write');
+      await new Promise((r) => setTimeout(r, 4));
+    }
+    await Promise.all(handled);
+    assert.ok(statements <= 3, `eight revocations 4 ms apart in ${statements - 1} statement(s), not eight`);
+  });
+
   it('fails the delivery (so the broker keeps it) when the not-before cannot be persisted', async () => {
     const broken = { ...db, $executeRawUnsafe: async () => { throw new Error('database down'); } } as SqlClient;
     const feed = revocationSubscription({ db: broken, notBefore: new NotBeforeList(), logger: silent });
