@@ -26,7 +26,7 @@ import { RawKafkaPath } from '../bus/raw-kafka.js';
 import { measureRevocations, revocationSubjects, revokeOneByOne, type Revocations } from '../revocation/measure.js';
 import { percentile } from '../stats.js';
 import { bulkAccess, type BulkAccessResult } from './bulk-access.js';
-import { directoryPoster, sustainedCascades, type CascadeResult, type Tenant } from './cascades.js';
+import { directoryPoster, sustainedCascades, type CascadeOptions, type CascadeResult, type Tenant } from './cascades.js';
 import { SystemMeter, type Transport } from './resources.js';
 import { sitterLeaves, type SitterResult } from './sitters.js';
 
@@ -108,6 +108,24 @@ const results: Record<string, unknown> = {
   config: { ...config, skip: [...config.skip] }, cpus: cpus().length, at: new Date().toISOString(), loadAverageAtStart: loadavg(),
 };
 const ms = (n: number) => `${Math.round(n).toLocaleString('en')} ms`;
+
+/** `config.revocations` people prepared, then revoked one at a time while a cascade load runs. */
+async function revocationsBeside(system: System, tenant: Tenant, meter: SystemMeter, name: string, o: Pick<CascadeOptions, 'cascades' | 'ratePerSecond' | 'progress'>) {
+  const prepared = await revocationSubjects(system, config.revocations);
+  try {
+    let revoked: Revocations | undefined;
+    const load = await sustainedCascades(system, tenant, meter, {
+      ...o, concurrency: config.concurrency, timeoutMs: 300_000, settleMs: 0, idleMs: 0,
+      alongside: async (loadOver) => {
+        revoked = await revokeOneByOne(system, prepared, { pollMs: config.pollMs, until: loadOver });
+      },
+    });
+    if (!revoked || revoked.everywhere.length === 0) throw new Error(`no revocation completed while the ${name} ran`);
+    return { revoked, load };
+  } finally {
+    await prepared.app.close();
+  }
+}
 
 function revocationRows(transport: Transport, everywhere: number[]): void {
   const p50 = percentile(everywhere, 50);
@@ -245,22 +263,11 @@ for (const transport of ['rabbitmq', 'kafka'] as const) {
       progress(`${transport}: revocations while ${config.loadCascades} cascades run`);
       try {
         tenant ??= await benchTenant(system);
-        const prepared = await revocationSubjects(system, config.revocations);
-        try {
-          let revoked: Revocations | undefined;
-          const load = await sustainedCascades(system, tenant, meter, {
-            cascades: config.loadCascades, concurrency: config.concurrency, timeoutMs: 300_000, settleMs: 0, idleMs: 0,
-            progress: (m) => progress(`${transport}: second load: ${m}`),
-            alongside: async (loadOver) => {
-              revoked = await revokeOneByOne(system, prepared, { pollMs: config.pollMs, until: loadOver });
-            },
-          });
-          out.revocationUnderLoad = { revoked, load: { perSecond: load.perSecond, p50Ms: load.p50Ms, p99Ms: load.p99Ms } };
-          if (!revoked || revoked.everywhere.length === 0) throw new Error('no revocation completed while the load ran');
-          revocationUnderLoadRows(transport, revoked, load);
-        } finally {
-          await prepared.app.close();
-        }
+        const { revoked, load } = await revocationsBeside(system, tenant, meter, 'second load', {
+          cascades: config.loadCascades, progress: (m) => progress(`${transport}: second load: ${m}`),
+        });
+        out.revocationUnderLoad = { revoked, load: { perSecond: load.perSecond, p50Ms: load.p50Ms, p99Ms: load.p99Ms } };
+        revocationUnderLoadRows(transport, revoked, load);
       } catch (error) {
         failed(`${transport}: revocation under load`, 'ms', error);
       }
@@ -273,22 +280,11 @@ for (const transport of ['rabbitmq', 'kafka'] as const) {
       progress(`${transport}: ${cascades} cascades paced at ${rate.toFixed(0)}/s (${config.pacedShare} % of the sustained rate), revocations alongside`);
       try {
         tenant ??= await benchTenant(system);
-        const prepared = await revocationSubjects(system, config.revocations);
-        try {
-          let revoked: Revocations | undefined;
-          const load = await sustainedCascades(system, tenant, meter, {
-            cascades, concurrency: config.concurrency, ratePerSecond: rate, timeoutMs: 300_000, settleMs: 0, idleMs: 0,
-            progress: (m) => progress(`${transport}: paced load: ${m}`),
-            alongside: async (loadOver) => {
-              revoked = await revokeOneByOne(system, prepared, { pollMs: config.pollMs, until: loadOver });
-            },
-          });
-          out.pacedLoad = { rate, revoked, load: { perSecond: load.perSecond, p50Ms: load.p50Ms, p99Ms: load.p99Ms, maxMs: load.maxMs } };
-          if (!revoked || revoked.everywhere.length === 0) throw new Error('no revocation completed while the paced load ran');
-          pacedRows(transport, rate, revoked, load);
-        } finally {
-          await prepared.app.close();
-        }
+        const { revoked, load } = await revocationsBeside(system, tenant, meter, 'paced load', {
+          cascades, ratePerSecond: rate, progress: (m) => progress(`${transport}: paced load: ${m}`),
+        });
+        out.pacedLoad = { rate, revoked, load: { perSecond: load.perSecond, p50Ms: load.p50Ms, p99Ms: load.p99Ms, maxMs: load.maxMs } };
+        pacedRows(transport, rate, revoked, load);
       } catch (error) {
         failed(`${transport}: paced load`, 'ms', error);
       }
