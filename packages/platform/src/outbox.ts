@@ -72,7 +72,7 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** How often to look for rows written by other replicas or left by a crash (ms). */
   pollIntervalMs?: number;
-  /** While busy, how long a pass waits for more rows first (ms; default 0: WorkLoop's lingerMs). */
+  /** While busy, how long a pass waits for more rows first (BusyLinger; ms, default 0). */
   lingerMs?: number;
   /** Published rows are kept this long for inspection, then deleted. */
   retentionHours?: number;

@@ -8,7 +8,8 @@ import type { ChannelModel } from 'amqplib';
  * as one `writev` per loop.
  *
  * This reaches into amqplib's Connection (`muxer`, `stream`): when a release renames them, nothing
- * breaks — the writes are simply not coalesced — and `coalescesWrites` says so (a unit test holds it).
+ * breaks — the writes are simply not coalesced, this returns false and the session logs it (a test
+ * on RabbitMQ fails, so an upgrade cannot lose it silently).
  */
 interface Muxer { _readIncoming(): void }
 interface AmqpConnectionInternals { muxer?: Muxer; stream?: { cork?(): void; uncork?(): void } }
