@@ -155,14 +155,13 @@ export class OutboxRelay {
     const batchSize = this.options.batchSize ?? RELAY_BATCH;
     return (this.options.transactions ?? this.options.db).$transaction(
       async (tx) => {
-        // The lock and the rows in one round trip: no rows when another replica holds the lock (the
-        // CTE, volatile, is evaluated once) or when nothing waits.
+        const [lock] = await tx.$queryRawUnsafe<{ locked: boolean }[]>('SELECT pg_try_advisory_xact_lock($1) AS locked', RELAY_LOCK);
+        if (!lock?.locked) return 0;
+        // A statement of its own, after the lock: its snapshot then includes what the replica that
+        // held the lock last marked published. Read in the statement that takes the lock, rows could
+        // come from a snapshot older than that replica's commit, and be published twice.
         const rows = await tx.$queryRawUnsafe<{ position: bigint; envelope: EventEnvelope | string }[]>(
-          `WITH relay AS (SELECT pg_try_advisory_xact_lock($1) AS locked)
-           SELECT o.position, o.envelope FROM relay, LATERAL (
-             SELECT position, envelope FROM outbox WHERE relay.locked AND published_at IS NULL ORDER BY position LIMIT $2
-           ) o`,
-          RELAY_LOCK, batchSize,
+          'SELECT position, envelope FROM outbox WHERE published_at IS NULL ORDER BY position LIMIT $1', batchSize,
         );
         if (rows.length === 0) return 0;
         const events = rows.map((r) => (typeof r.envelope === 'string' ? JSON.parse(r.envelope) : r.envelope) as EventEnvelope);
