@@ -218,7 +218,6 @@ export class BatchingConsumer<Tx extends SqlTx> {
   private async apply(batch: readonly Waiting[]): Promise<void> {
     const after: (() => void)[] = [];
     const runner = this.isSql(batch[0]!.event) ? (this.runtime.sql ?? this.runtime.db) : this.runtime.db;
-    let staged = false;
     let committed: Tx | undefined;
     await (runner as TransactionRunner<Tx>).$transaction(async (tx) => {
       committed = tx;
@@ -247,10 +246,9 @@ export class BatchingConsumer<Tx extends SqlTx> {
       }
       // Every step of the batch in one statement, after the effects whose follow-ups they name.
       await stageEvents(tx, steps);
-      staged = eventsStagedIn(tx).length > 0;
     }, TX_OPTIONS);
     // A batch that staged nothing leaves the relay alone: a relay pass that finds nothing is a transaction.
-    if (staged) this.runtime.relay.nudge();
+    if (eventsStagedIn(committed!).length > 0) this.runtime.relay.nudge();
     this.consumers.onCommitted?.(committed!);
     for (const fn of after) {
       try {
