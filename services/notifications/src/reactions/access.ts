@@ -3,7 +3,7 @@ import type { SqlTx } from '@roster/platform/db/database';
 import { enqueueMessage, tally } from '../messages/enqueue.js';
 import { fireMonitors, hasActiveMonitor } from '../monitors/monitors.js';
 import { removeMembership, upsertMembership, upsertMemberships } from '../people/projection.js';
-import { accountName, displayName, findPerson } from '../people/recipients.js';
+import { accountName, displayName, findPerson, type Person } from '../people/recipients.js';
 import type { Reaction } from './react.js';
 
 /** How many accounts the one e-mail of a bulk grant names (P4); the rest are counted. */
@@ -52,13 +52,13 @@ export async function reactToAccessGrants(tx: SqlTx, events: readonly Granted[])
   // Event monitors (N2) only where a tenant has one for access.granted: no query per event otherwise.
   for (const tenantId of new Set(many.map((e) => e.tenantid))) {
     if (!(await hasActiveMonitor(tx, tenantId, 'access.granted'))) continue;
-    for (const event of many.filter((e) => e.tenantid === tenantId)) await monitorGrant(tx, event);
+    for (const event of many.filter((e) => e.tenantid === tenantId)) await monitorGrant(tx, event, await findPerson(tx, event.tenantid, event.data.personId));
   }
 }
 
-async function monitorGrant(tx: SqlTx, event: Granted): Promise<void> {
+async function monitorGrant(tx: SqlTx, event: Granted, person: Person | null): Promise<void> {
   const d = event.data;
-  await fireMonitors(tx, event, `${displayName(await findPerson(tx, event.tenantid, d.personId))} got access to ${await accountName(tx, event.tenantid, d.accountId)} as ${d.roleKey}.`);
+  await fireMonitors(tx, event, `${displayName(person)} got access to ${await accountName(tx, event.tenantid, d.accountId)} as ${d.roleKey}.`);
 }
 
 /**
@@ -82,7 +82,7 @@ async function tellOfOneGrant(tx: SqlTx, event: Granted): Promise<void> {
       variables: { firstName: person.firstName ?? '', accountName: await accountName(tx, event.tenantid, d.accountId), roleKey: d.roleKey },
     });
   }
-  await monitorGrant(tx, event);
+  await monitorGrant(tx, event, person);
 }
 
 /** A bulk grant whose last membership has arrived: the event that completed it and its key. */
