@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { parseSealingPrivateKeys } from '@roster/platform/crypto/sealing';
+import { WorkLoop } from '@roster/platform/work-loop';
 import type { ServiceContext } from '@roster/platform/service';
 import type { NotificationsDb } from './db/client.js';
 import { messageMetrics } from './messages/metrics.js';
 import { providersFrom, type Provider } from './messages/providers.js';
 import { MessageSender } from './messages/sender.js';
+import { anyGrantAwaitingPerson, tellOfGrantsAwaitingKnownPeople } from './reactions/access.js';
 import { queueDailyReminders, REMINDER_HOUR_UTC } from './subscriptions/reminders.js';
 
 type Ctx = ServiceContext<NotificationsDb>;
@@ -12,6 +14,8 @@ type Ctx = ServiceContext<NotificationsDb>;
 /** The background work of one notifications replica: the message sender and the daily reminder job. */
 export interface NotificationsRuntime {
   sender: MessageSender;
+  /** Tells grants that waited for their person (N3); nudged after commits that created people or left grants waiting. */
+  grantsAwaitingPerson: WorkLoop;
   /** Queues today's reminders now (the job runs it every minute). */
   queueReminders(now?: Date): Promise<number>;
   stop(): Promise<void>;
@@ -67,13 +71,30 @@ export function startRuntime(ctx: Ctx): NotificationsRuntime {
     );
   }, 60_000);
   reminderTimer.unref();
+  const grantsAwaitingPerson = new WorkLoop({
+    pass: async () => {
+      if (!(await anyGrantAwaitingPerson(ctx.prisma))) return 0;
+      const told = await ctx.db.sql.$transaction((tx) => tellOfGrantsAwaitingKnownPeople(tx));
+      if (told > 0) {
+        sender.nudge();
+        ctx.relay.nudge();
+      }
+      return told;
+    },
+    onFailure: (error, failures) => ctx.logger.warn({ err: error, failures }, 'telling grants that waited for their person failed; retried'),
+    // Nudges do the work; the poll finds what a replica stopped before telling.
+    pollIntervalMs: 60_000,
+  });
   sender.start();
+  grantsAwaitingPerson.start();
   let stopping: Promise<void> | undefined;
   const runtime: NotificationsRuntime = {
     sender,
+    grantsAwaitingPerson,
     queueReminders,
     stop: () => (stopping ??= (async () => {
       clearInterval(reminderTimer);
+      await grantsAwaitingPerson.stop();
       await sender.stop();
       for (const p of [...providers.email, ...providers.sms] as Provider[]) p.close();
     })()),

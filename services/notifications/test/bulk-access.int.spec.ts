@@ -74,16 +74,26 @@ describe('bulk access: one e-mail per person per operation (P4, N3; Postgres + r
     await running.system.publish(single);
     await waitFor('the single e-mail', () => running.smtp.received.find((m) => m.to.includes('dora@bulk.example') && m.subject === 'You have access to Client 000'));
   });
-  it('a grant that arrives before its person (on Kafka another topic) is retried until the person is known: the e-mail still goes, the membership is projected', async () => {
+  it('grants handled before their person (on Kafka another topic) apply their memberships at once and send their e-mails once the person is known', async () => {
     const person = userCreated(tenantId, { firstName: 'Gil', email: 'gil@bulk.example' });
-    const accountId = randomUUID();
-    await running.system.publish(event('account.created', tenantId, accountId, { accountId, parentId: null, name: 'Client Early', kind: 'client_account', actor: SYSTEM }));
-    await running.system.publish(event('access.granted', tenantId, person.data.personId, { personId: person.data.personId, accountId, roleKey: 'staff', actor: SYSTEM }));
-    await new Promise((r) => setTimeout(r, 300)); // the grant has been tried and refused by now
+    const { personId } = person.data;
+    const [single, bulkA, bulkB] = [randomUUID(), randomUUID(), randomUUID()];
+    for (const [accountId, name] of [[single, 'Client Early'], [bulkA, 'Client Bulk A'], [bulkB, 'Client Bulk B']] as const) {
+      await running.system.publish(event('account.created', tenantId, accountId, { accountId, parentId: null, name, kind: 'client_account', actor: SYSTEM }));
+    }
+    await running.system.publish(
+      event('access.granted', tenantId, personId, { personId, accountId: single, roleKey: 'staff', actor: SYSTEM }),
+      ...grantsOf(personId, [bulkA, bulkB], randomUUID()),
+    );
+    const { prisma } = running.system.service.ctx;
+    await waitFor('the memberships, before the person', async () => (await prisma.personMembership.count({ where: { personId } })) === 3);
+    await waitFor('two grants waiting for the person', async () => (await prisma.accessGrantAwaitingPerson.count({ where: { personId } })) === 2);
     assert.equal(running.smtp.received.filter((m) => m.to.includes('gil@bulk.example')).length, 0);
     await running.system.publish(person);
-    const mail = await waitFor('the e-mail once the person is known', () => running.smtp.received.find((m) => m.to.includes('gil@bulk.example')));
-    assert.equal(mail.subject, 'You have access to Client Early');
-    await waitFor('the membership', async () => (await running.system.service.ctx.prisma.personMembership.count({ where: { personId: person.data.personId, accountId } })) === 1);
+    await waitFor('both e-mails once the person is known', () => running.smtp.received.filter((m) => m.to.includes('gil@bulk.example')).length === 2);
+    const subjects = running.smtp.received.filter((m) => m.to.includes('gil@bulk.example')).map((m) => m.subject).sort();
+    assert.deepEqual(subjects, ['You have access to 2 accounts', 'You have access to Client Early']);
+    assert.equal(await prisma.accessGrantAwaitingPerson.count({ where: { personId } }), 0);
+    assert.equal(await prisma.accessNoticeGrant.count({ where: { personId } }), 0);
   });
 });

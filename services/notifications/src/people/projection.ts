@@ -20,10 +20,15 @@ export async function applyProfile(tx: SqlTx, event: PersonEvent): Promise<void>
     );
   }
   if (event.type === 'user.created') {
+    createdIn.add(tx);
     if (event.data.roleKey) await upsertMembership(tx, event.tenantid, d.personId, event.data.accountId, event.data.roleKey);
     await fireMonitors(tx, event, `${d.firstName} ${d.lastName} (${d.kind}) was added.`);
   }
 }
+
+// The transactions that created people: after their commit, grants that waited for them are told (N3).
+const createdIn = new WeakSet<object>();
+export const peopleCreatedIn = (tx: object): boolean => createdIn.has(tx);
 
 /** Many memberships in one statement (a bulk grant's run); the last of a membership wins. */
 export async function upsertMemberships(tx: SqlTx, memberships: readonly { tenantId: string; personId: string; accountId: string; roleKey: string }[]): Promise<void> {

@@ -39,7 +39,8 @@ type Granted = EventOf<'access.granted'>;
  * grants a person (`grantsToPerson`) waits in `access_notice_grant` until the last has arrived
  * (the inbox counts each event once), then the person gets one `access_granted_many` e-mail naming
  * them all, and the rows go. An operation one of whose events never arrives (dead-lettered) leaves
- * its rows: the memberships themselves are applied all the same. Reports no step (the catalogue
+ * its rows: the memberships themselves are applied all the same. A notice whose person is not
+ * known here yet waits for them (`awaitPerson`). Reports no step (the catalogue
  * expects none from notifications for access.granted).
  */
 export async function reactToAccessGrants(tx: SqlTx, events: readonly Granted[]): Promise<void> {
@@ -61,21 +62,10 @@ async function monitorGrant(tx: SqlTx, event: Granted, person: Person | null): P
   await fireMonitors(tx, event, `${displayName(person)} got access to ${await accountName(tx, event.tenantid, d.accountId)} as ${d.roleKey}.`);
 }
 
-/**
- * The person a grant is about, who must be known here by now: on Kafka `user.created` and
- * `access.granted` travel in different topics (one per family), so a grant can arrive first. Then
- * it fails and is retried with backoff (dead-lettered with this reason if the person never comes),
- * instead of being applied without its e-mail.
- */
-async function grantee(tx: SqlTx, event: Granted) {
-  const person = await findPerson(tx, event.tenantid, event.data.personId);
-  if (!person) throw new Error(`${event.type} ${event.id}: person ${event.data.personId} is not known here yet (user.created not handled); retried later`);
-  return person;
-}
-
 async function tellOfOneGrant(tx: SqlTx, event: Granted): Promise<void> {
   const d = event.data;
-  const person = await grantee(tx, event);
+  const person = await findPerson(tx, event.tenantid, d.personId);
+  if (!person) return awaitPerson(tx, event);
   if (person.status === 'active' && person.email) {
     await enqueueMessage(tx, {
       tenantId: event.tenantid, cause: event, template: 'access_granted', channel: 'email', recipientPersonId: d.personId, to: person.email,
@@ -83,6 +73,51 @@ async function tellOfOneGrant(tx: SqlTx, event: Granted): Promise<void> {
     });
   }
   await monitorGrant(tx, event, person);
+}
+
+// The transactions that left a grant waiting for its person: after their commit the waiting grants are looked at.
+const awaitingIn = new WeakSet<object>();
+export const grantsLeftAwaitingPersonIn = (tx: object): boolean => awaitingIn.has(tx);
+
+/**
+ * A grant whose person is not known here yet: on Kafka `user.created` and `access.granted` travel
+ * in different topics (one per family), so a grant can be handled first. Its membership is
+ * applied all the same; the grant waits in `access_grant_awaiting_person` and its e-mail goes once
+ * the person is (`tellOfGrantsAwaitingKnownPeople`). Retrying the grant instead would hold its
+ * partition, and with it, on a busy bus, the very topic the person comes in.
+ */
+async function awaitPerson(tx: SqlTx, event: Granted): Promise<void> {
+  await tx.$executeRawUnsafe(
+    `INSERT INTO access_grant_awaiting_person (event_id, tenant_id, person_id, event) VALUES ($1, $2::uuid, $3::uuid, $4::jsonb)
+     ON CONFLICT (event_id) DO NOTHING`,
+    event.id, event.tenantid, event.data.personId, JSON.stringify(event),
+  );
+  awaitingIn.add(tx);
+}
+
+/**
+ * The e-mails of the grants that waited for a person who is known now, in one transaction:
+ * the rows go as the notices are queued (two replicas cannot both take one). Run after a commit
+ * that created people or left grants waiting, whichever commits last sees both.
+ */
+export async function tellOfGrantsAwaitingKnownPeople(tx: SqlTx): Promise<number> {
+  const rows = await tx.$queryRawUnsafe<{ event: string }[]>(
+    `DELETE FROM access_grant_awaiting_person g
+      WHERE EXISTS (SELECT 1 FROM person_projection p WHERE p.id = g.person_id AND p.tenant_id = g.tenant_id)
+      RETURNING g.event::text AS event`,
+  );
+  for (const row of rows) {
+    const event = JSON.parse(row.event) as Granted;
+    if ((event.data.grantsToPerson ?? 1) > 1) await tellOfManyGrants(tx, { event, tenantId: event.tenantid, personId: event.data.personId, operationId: event.correlationid });
+    else await tellOfOneGrant(tx, event);
+  }
+  return rows.length;
+}
+
+/** Whether any grant waits for its person (a cheap look before a transaction). */
+export async function anyGrantAwaitingPerson(db: SqlTx): Promise<boolean> {
+  const [row] = await db.$queryRawUnsafe<{ waiting: boolean }[]>('SELECT EXISTS (SELECT 1 FROM access_grant_awaiting_person) AS waiting');
+  return row?.waiting ?? false;
 }
 
 /** A bulk grant whose last membership has arrived: the event that completed it and its key. */
@@ -119,6 +154,9 @@ async function noteGrants(tx: SqlTx, events: readonly Granted[]): Promise<Comple
 /** The one e-mail of a bulk grant: the first LISTED_ACCOUNTS accounts by name, the rest counted. */
 async function tellOfManyGrants(tx: SqlTx, notice: CompleteNotice): Promise<void> {
   const key = [notice.tenantId, notice.personId, notice.operationId] as const;
+  // The rows stay while the person is unknown here: the notice is told from them once they are.
+  const person = await findPerson(tx, notice.tenantId, notice.personId);
+  if (!person) return awaitPerson(tx, notice.event);
   const grants = await tx.$queryRawUnsafe<{ accountName: string; roleKey: string }[]>(
     `SELECT coalesce(a.name, 'your team') AS "accountName", g.role_key AS "roleKey"
        FROM access_notice_grant g LEFT JOIN account_projection a ON a.id = g.account_id AND a.tenant_id = g.tenant_id
@@ -126,7 +164,6 @@ async function tellOfManyGrants(tx: SqlTx, notice: CompleteNotice): Promise<void
   );
   await tx.$executeRawUnsafe('DELETE FROM access_notice_grant WHERE tenant_id = $1::uuid AND person_id = $2::uuid AND operation_id = $3', ...key);
   await tx.$executeRawUnsafe('DELETE FROM access_notice WHERE tenant_id = $1::uuid AND person_id = $2::uuid AND operation_id = $3', ...key);
-  const person = await grantee(tx, notice.event);
   if (person.status !== 'active' || !person.email) return;
   await enqueueMessage(tx, {
     tenantId: notice.tenantId, cause: notice.event, template: 'access_granted_many', channel: 'email', recipientPersonId: notice.personId, to: person.email,
