@@ -75,6 +75,7 @@ const schema = z.object({
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
   TEMPORARY_PASSWORD_TTL_HOURS: z.coerce.number().min(0.01).max(24 * 90).default(72),
   SESSION_RETENTION_DAYS: z.coerce.number().min(1).max(3650).optional(),
+  INVITATION_LINK_WAIT_MS: z.coerce.number().int().min(0).max(30_000).default(3_000),
   TRUST_PROXY: trustProxy.optional(),
 });
 
@@ -142,6 +143,8 @@ export interface ServiceConfig {
   temporaryPasswordTtlHours: number;
   /** Identity only: how long ended sessions are kept before deletion; unset = identity's default (7 days). */
   sessionRetentionDays: number | undefined;
+  /** Identity only: how long an invitation link not known yet waits for its invitation.created before it is called unknown (P8). */
+  invitationLinkWaitMs: number;
   /** Proxies whose X-Forwarded-For gives the client's address (req.ip); none by default. */
   trustProxy: TrustProxy;
 }
@@ -199,6 +202,7 @@ export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv, default
     accessTokenTtlSeconds: c.ACCESS_TOKEN_TTL_SECONDS,
     temporaryPasswordTtlHours: c.TEMPORARY_PASSWORD_TTL_HOURS,
     sessionRetentionDays: c.SESSION_RETENTION_DAYS,
+    invitationLinkWaitMs: c.INVITATION_LINK_WAIT_MS,
     trustProxy: c.TRUST_PROXY ?? false,
   };
 }

@@ -23,9 +23,14 @@ describe('identity: invitation acceptance (Postgres)', () => {
 
   /** An invitation as the directory announces it; returns its id and the link's token. */
   const invite = async (invitee: { email?: string | null; phone?: string | null }, expiresInMs = 86_400_000) => {
+    const { event, ...invitation } = invitationCreated(invitee, expiresInMs);
+    await h.deliver(event);
+    return invitation;
+  };
+  const invitationCreated = (invitee: { email?: string | null; phone?: string | null }, expiresInMs = 86_400_000) => {
     const token = randomBytes(32).toString('base64url');
     const invitationId = randomUUID();
-    await h.deliver(createEvent('directory', {
+    const event = createEvent('directory', {
       type: 'invitation.created', subject: invitationId, tenantId, correlationId: randomUUID(),
       data: {
         invitationId, accountId, roleKey: 'staff', channel: invitee.email ? 'email' : 'sms',
@@ -33,8 +38,8 @@ describe('identity: invitation acceptance (Postgres)', () => {
         token: { kid: 'k', alg: 'x', ciphertext: 'sealed' }, tokenHash: createHash('sha256').update(token).digest('hex'),
         expiresAt: new Date(Date.now() + expiresInMs).toISOString(), resend: false, actor: SYSTEM,
       },
-    }));
-    return { invitationId, token };
+    });
+    return { invitationId, token, event };
   };
   const registration = { firstName: 'Ivy', lastName: 'Invitee', phone: '+44 20 7946 0958', password: 'joining the team 42', acceptTerms: true, marketingConsent: false };
 
@@ -104,6 +109,16 @@ describe('identity: invitation acceptance (Postgres)', () => {
     assert.equal(event.data.registration, null);
   });
 
+  it('a link used before identity has applied its invitation (the SMS can be quicker than identity\'s consumer) waits for it: 201, not 404', async () => {
+    const early = invitationCreated({ email: `early-${randomUUID().slice(0, 6)}@example.com` });
+    const accepting = h.call('POST', `/invitations/${early.token}/accept`, registration);
+    await new Promise((r) => setTimeout(r, 500));
+    await h.deliver(early.event);
+    const res = await accepting;
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.equal(res.body.invitationId, early.invitationId);
+  });
+
   it('expired and withdrawn invitations are 410, unknown tokens 404, terms not accepted 400; nothing is created', async () => {
     const logins = await h.identity.ctx.prisma.login.count();
     const expired = await invite({ email: 'late@example.com' }, -1000);
@@ -120,7 +135,9 @@ describe('identity: invitation acceptance (Postgres)', () => {
     assert.equal(w.status, 410);
     assert.match(w.body.detail, /withdrawn/);
 
+    const asked = Date.now();
     assert.equal((await h.call('POST', `/invitations/${randomBytes(32).toString('base64url')}/accept`, registration)).status, 404);
+    assert.ok(Date.now() - asked >= h.identity.ctx.config.invitationLinkWaitMs - 50, 'an unknown token is unknown after the wait for its invitation');
     const pending = await invite({ email: 'terms@example.com' });
     const terms = await h.call('POST', `/invitations/${pending.token}/accept`, { ...registration, acceptTerms: false });
     assert.equal(terms.status, 400);

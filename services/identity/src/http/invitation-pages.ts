@@ -1,7 +1,7 @@
 import { isPhoneNumber, phoneNumberE164 } from '@roster/contracts';
 import { Router, type Request, type Response } from 'express';
 import type { IdentityContext } from '../context.js';
-import { acceptAsExistingPerson, acceptAsNewPerson, unusableBecause, type UnusableInvitation } from '../invitations/accept.js';
+import { acceptAsExistingPerson, acceptAsNewPerson, invitationArrived, unusableBecause, type UnusableInvitation } from '../invitations/accept.js';
 import { hashRefreshToken as sha256 } from '../sessions/tokens.js';
 import { invitationPage, joinedPage, messagePage, registeredPage } from '../oidc/pages.js';
 import { BUILT_IN_ROLES, isBuiltInRole } from '@roster/contracts';
@@ -30,7 +30,7 @@ export function invitationPages(ctx: IdentityContext, kit: PageKit): Router {
 
   /** The invitation behind a link, or the page that says why it cannot be used. */
   async function pending(token: string, res: Response) {
-    const invitation = TOKEN.test(token) ? await ctx.prisma.invitationProjection.findFirst({ where: { tokenHash: sha256(token) } }) : null;
+    const invitation = TOKEN.test(token) && await invitationArrived(ctx, token) ? await ctx.prisma.invitationProjection.findFirst({ where: { tokenHash: sha256(token) } }) : null;
     const why = unusableBecause(invitation);
     if (why || !invitation) {
       const [status, title, message] = UNUSABLE_PAGES[why ?? 'unknown'];

@@ -31,6 +31,25 @@ export function unusableBecause(invitation: { status: string; expiresAt: Date } 
   return null;
 }
 
+/**
+ * Waits (bounded, `INVITATION_LINK_WAIT_MS`) until a token's invitation is known here; true when
+ * it is. The directory announces an invitation to identity and to notifications at once;
+ * notifications' e-mail or SMS can reach the invitee (or a script) before identity has applied
+ * `invitation.created` (or a resend's new token), and a link that works a moment later must not
+ * be called unknown. An unknown token costs a few indexed reads over the wait, outside any transaction.
+ */
+export async function invitationArrived(ctx: Pick<IdentityContext, 'prisma' | 'config'>, token: string): Promise<boolean> {
+  const hash = sha256(token);
+  const deadline = Date.now() + ctx.config.invitationLinkWaitMs;
+  for (let pause = 50; ; pause = Math.min(pause * 2, 500)) {
+    const [row] = await ctx.prisma.$queryRawUnsafe<unknown[]>('SELECT 1 FROM invitation_projection WHERE token_hash = $1', hash);
+    if (row) return true;
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    await new Promise((r) => setTimeout(r, Math.min(pause, left)));
+  }
+}
+
 /** The pending invitation a token opens, locked; precise answers otherwise (404/409/410). */
 async function openInvitation(tx: IdentityTx, token: string) {
   const [row] = await tx.$queryRawUnsafe<{ id: string }[]>('SELECT id::text AS id FROM invitation_projection WHERE token_hash = $1 FOR UPDATE', sha256(token));
@@ -57,6 +76,7 @@ export function usernameForInvitee(email: string | null, phone: string | null): 
  * creates the person with that id and the membership.
  */
 export async function acceptAsNewPerson(ctx: IdentityContext, token: string, r: Registration) {
+  await invitationArrived(ctx, token);
   const peek = await ctx.prisma.$transaction((tx) => openInvitation(tx, token));
   const chosen = usernameForInvitee(peek.email, peek.phone ?? r.phone);
   if (!chosen || !isValidUsername(chosen.username)) throw new DomainError('unprocessable', 'no-username', 'No username possible', 'the invitation has no e-mail and the phone number has too few digits');
@@ -100,6 +120,7 @@ export async function acceptAsExistingPerson(ctx: IdentityContext, token: string
   const username = normalizeUsername(input.username);
   const keys = throttleKeys(username, input.address);
   await assertNotThrottled(ctx.prisma, keys);
+  await invitationArrived(ctx, token);
   const peek = await ctx.prisma.$transaction((tx) => openInvitation(tx, token));
   const login = await ctx.prisma.login.findUnique({ where: { username } });
   if (!login || !(await passwordMatches(login.passwordHash, input.password)) || !login.enabled) {
