@@ -3,7 +3,7 @@ import { eventFor, stageEvents } from '@roster/platform/outbox';
 import type { BusLogger } from '@roster/platform/bus/types';
 import type { CascadeEffect, PersonEvent, PersonLifecycle } from '@roster/platform/people-projection';
 import type { SqlTx } from '@roster/platform/db/database';
-import { revokeAllSessions, SYSTEM, type Revocation } from '../sessions/revoke.js';
+import { revokeAllSessions, sessionsRevoked, SYSTEM, type Revocation } from '../sessions/revoke.js';
 import { applyProfile } from './projection.js';
 
 /** What identity did (or would do) for one person event: the step's name, counts and detail. */
@@ -33,6 +33,31 @@ const loginOf = async (tx: SqlTx, personId: string, tenantId: string) => {
 };
 
 /**
+ * user.deactivated: the login switched off and every session ended in one statement, the two
+ * events staged in one more (issue 19: a statement per event is what a cascade costs).
+ */
+async function refuseLogins(tx: SqlTx, tenantId: string, personId: string): Promise<IdentityStep> {
+  const now = new Date();
+  const [login] = await tx.$queryRawUnsafe<{ username: string; enabled: boolean; sessions: number }[]>(
+    `WITH before AS (SELECT username, enabled FROM login WHERE person_id = $1::uuid AND tenant_id = $2::uuid FOR UPDATE),
+          ended AS (UPDATE session SET revoked_at = $3, revoked_reason = 'deactivated'
+                     WHERE person_id = $1::uuid AND tenant_id = $2::uuid AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM before) RETURNING 1),
+          switched AS (UPDATE login SET enabled = false, sessions_not_before = $3, updated_at = $3
+                        WHERE person_id = $1::uuid AND tenant_id = $2::uuid RETURNING 1)
+     SELECT username, enabled, (SELECT count(*) FROM ended)::int AS sessions FROM before`,
+    personId, tenantId, now,
+  );
+  if (!login) return { step: 'refuse_logins', counts: { peopleBlocked: 1, loginsDisabled: 0, sessionsRevoked: 0 }, detail: 'no login' };
+  const revocation = sessionsRevoked(tenantId, personId, 'deactivated', now, login.sessions);
+  await stageEvents(tx, [
+    // The switch is announced like an admin's (issue 16 item 1): the directory's loginEnabled follows it.
+    ...(login.enabled ? [eventFor('identity', { type: 'login.disabled', subject: personId, tenantId, data: { personId, username: login.username, actor: SYSTEM } })] : []),
+    revocation.announcement,
+  ]);
+  return { step: 'refuse_logins', counts: { peopleBlocked: 1, loginsDisabled: login.enabled ? 1 : 0, sessionsRevoked: login.sessions }, revocation: revocation.revocation };
+}
+
+/**
  * Identity's column of the cascade table. The projection's status already refuses logins of an
  * inactive person; these add what identity owns: the login switched off, sessions ended (with
  * `sessions.revoked`, which also retires any token issued between the directory's change and now),
@@ -41,18 +66,9 @@ const loginOf = async (tx: SqlTx, personId: string, tenantId: string) => {
 export async function reactToPersonEvent(tx: SqlTx, event: PersonEvent): Promise<IdentityStep | null> {
   const personId = event.data.personId;
   const tenantId = event.tenantid;
+  if (event.type === 'user.deactivated') return refuseLogins(tx, tenantId, personId);
   const login = await loginOf(tx, personId, tenantId);
   switch (event.type) {
-    case 'user.deactivated': {
-      if (!login) return { step: 'refuse_logins', counts: { peopleBlocked: 1, loginsDisabled: 0, sessionsRevoked: 0 }, detail: 'no login' };
-      if (login.enabled) {
-        await tx.$executeRawUnsafe('UPDATE login SET enabled = false, updated_at = now() WHERE person_id = $1::uuid AND tenant_id = $2::uuid', personId, tenantId);
-        // The switch is announced like an admin's (issue 16 item 1): the directory's loginEnabled follows it.
-        await stageEvents(tx, [eventFor('identity', { type: 'login.disabled', subject: personId, tenantId, data: { personId, username: login.username, actor: SYSTEM } })]);
-      }
-      const revocation = await revokeAllSessions(tx, tenantId, personId, 'deactivated');
-      return { step: 'refuse_logins', counts: { peopleBlocked: 1, loginsDisabled: login.enabled ? 1 : 0, sessionsRevoked: revocation.sessionCount }, revocation };
-    }
     case 'user.archived': {
       if (!login) return { step: 'make_password_unusable', counts: { peopleBlocked: 1, passwordsReset: 0, sessionsRevoked: 0 }, detail: 'no login' };
       await tx.$executeRawUnsafe(

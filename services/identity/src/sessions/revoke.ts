@@ -69,10 +69,23 @@ export async function endImpersonation(
 async function announce(
   tx: SqlTx, tenantId: string, personId: string, reason: RevocationReason, now: Date, sessionCount: number, sessionId?: string,
 ): Promise<void> {
-  await stageEvents(tx, [eventFor('identity', {
-    type: 'sessions.revoked', subject: personId, tenantId,
-    data: { personId, notBefore: now.toISOString(), reason, sessionCount, ...(sessionId ? { sessionId } : {}) },
-  })]);
+  await stageEvents(tx, [revocationEvent(tenantId, personId, reason, now, sessionCount, sessionId)]);
+}
+
+const revocationEvent = (tenantId: string, personId: string, reason: RevocationReason, now: Date, sessionCount: number, sessionId?: string) => eventFor('identity', {
+  type: 'sessions.revoked', subject: personId, tenantId,
+  data: { personId, notBefore: now.toISOString(), reason, sessionCount, ...(sessionId ? { sessionId } : {}) },
+});
+
+/**
+ * For a caller that ended a person's sessions and moved their `sessions_not_before` in a
+ * statement of its own (the deactivation cascade): the revocation and its `sessions.revoked`, to stage with its other events.
+ */
+export function sessionsRevoked(tenantId: string, personId: string, reason: Exclude<RevocationReason, 'logout'>, now: Date, sessionCount: number) {
+  return {
+    revocation: { personId, subject: personId, notBeforeMs: now.getTime(), sessionCount } satisfies Revocation,
+    announcement: revocationEvent(tenantId, personId, reason, now, sessionCount),
+  };
 }
 
 export const SYSTEM: Actor = { kind: 'system', personId: null, impersonatorId: null };
