@@ -24,7 +24,7 @@ export async function hasActiveMonitor(tx: SqlTx, tenantId: string, eventType: M
   return row?.any === true;
 }
 
-export async function fireMonitors(tx: SqlTx, event: EventEnvelope, message: MonitorMessage): Promise<QueueOutcome[]> {
+export async function fireMonitors(tx: SqlTx, event: EventEnvelope, message: MonitorMessage | (() => Promise<MonitorMessage>)): Promise<QueueOutcome[]> {
   if (!(MONITORABLE_EVENTS as readonly string[]).includes(event.type)) return [];
   const holders = await tx.$queryRawUnsafe<{ personId: string; firstName: string | null; email: string | null }[]>(
     `SELECT DISTINCT p.id AS "personId", p.first_name AS "firstName", p.email
@@ -32,9 +32,12 @@ export async function fireMonitors(tx: SqlTx, event: EventEnvelope, message: Mon
       WHERE m.tenant_id = $1::uuid AND m.event_type = $2 AND m.status = 'active' AND p.status = 'active'`,
     event.tenantid, event.type,
   );
-  const { template, variables } = typeof message === 'string'
-    ? { template: 'monitor_event', variables: { eventType: event.type, summary: message } }
-    : message;
+  if (holders.length === 0) return [];
+  // A message that needs a query of its own (a name) is built only when someone watches.
+  const built = typeof message === 'function' ? await message() : message;
+  const { template, variables } = typeof built === 'string'
+    ? { template: 'monitor_event', variables: { eventType: event.type, summary: built } }
+    : built;
   const outcomes: QueueOutcome[] = [];
   for (const h of holders) {
     outcomes.push(await enqueueMessage(tx, {
@@ -46,15 +49,15 @@ export async function fireMonitors(tx: SqlTx, event: EventEnvelope, message: Mon
 }
 
 /**
- * Cascade (manager deactivated): the monitors held by `personId` are flagged for review instead of
- * silently firing at an inactive person, and the owners are told. Returns the counts of the step.
+ * Cascade (manager deactivated): the monitors held by the person ($2, in tenant $1) are flagged
+ * for review instead of silently firing at an inactive person (an UPDATE, run inside the stop
+ * effect's one statement); then the owners are told (`tellOwnersOfFlaggedMonitors`).
  */
-export async function flagMonitorsOf(tx: SqlTx, event: EventEnvelope, personId: string): Promise<{ monitorsFlagged: number; ownersTold: number }> {
-  const flagged = await tx.$executeRawUnsafe(
-    `UPDATE monitor SET status = 'review', review_reason = 'the person holding it was deactivated', flagged_at = now()
-      WHERE tenant_id = $1::uuid AND person_id = $2::uuid AND status = 'active'`,
-    event.tenantid, personId,
-  );
+export const FLAG_MONITORS = `UPDATE monitor SET status = 'review', review_reason = 'the person holding it was deactivated', flagged_at = now()
+  WHERE tenant_id = $1::uuid AND person_id = $2::uuid AND status = 'active'`;
+
+/** The owners' e-mail about a departed manager's `flagged` monitors; the counts of the step. */
+export async function tellOwnersOfFlaggedMonitors(tx: SqlTx, event: EventEnvelope, personId: string, flagged: number): Promise<{ monitorsFlagged: number; ownersTold: number }> {
   if (flagged === 0) return { monitorsFlagged: 0, ownersTold: 0 };
   const manager = await findPerson(tx, event.tenantid, personId);
   let told = 0;

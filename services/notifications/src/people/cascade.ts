@@ -2,9 +2,9 @@ import type { EventOf } from '@roster/contracts';
 import type { SqlTx } from '@roster/platform/db/database';
 import type { BusLogger } from '@roster/platform/bus/types';
 import type { CascadeEffect, PersonLifecycle, StepReport } from '@roster/platform/people-projection';
-import { countActiveMonitorsOf, fireMonitors, flagMonitorsOf } from '../monitors/monitors.js';
+import { countActiveMonitorsOf, fireMonitors, FLAG_MONITORS, tellOwnersOfFlaggedMonitors } from '../monitors/monitors.js';
 import { applyProfile } from './projection.js';
-import { displayName, ownersOf } from './recipients.js';
+import { displayName, findPerson, ownersOf } from './recipients.js';
 
 const count = async (tx: SqlTx, sql: string, ...values: unknown[]): Promise<number> => {
   const [row] = await tx.$queryRawUnsafe<{ n: bigint }[]>(sql, ...values);
@@ -31,14 +31,19 @@ export const stopMessagesToPerson: CascadeEffect = {
   step: 'stop_messages',
   async apply(tx, event) {
     const { personId } = event.data;
-    const cancelled = await tx.$executeRawUnsafe(
-      `UPDATE message SET status = 'cancelled', sealed_secret = NULL, last_error = 'the recipient was deactivated', updated_at = now()
-        WHERE tenant_id = $1::uuid AND recipient_person_id = $2::uuid AND status = 'queued'`,
+    // One statement for the three (issue 19: a statement per event is what a cascade costs).
+    const [row] = await tx.$queryRawUnsafe<{ cancelled: number; flagged: number; schedule: boolean | null; reminder: boolean | null }[]>(
+      `WITH cancelled AS (
+         UPDATE message SET status = 'cancelled', sealed_secret = NULL, last_error = 'the recipient was deactivated', updated_at = now()
+          WHERE tenant_id = $1::uuid AND recipient_person_id = $2::uuid AND status = 'queued' RETURNING 1),
+       flagged AS (${FLAG_MONITORS} RETURNING 1)
+       SELECT (SELECT count(*) FROM cancelled)::int AS cancelled, (SELECT count(*) FROM flagged)::int AS flagged,
+              s.schedule_emails AS schedule, s.daily_reminder AS reminder
+         FROM (SELECT 1) one LEFT JOIN subscription s ON s.person_id = $2::uuid AND s.tenant_id = $1::uuid`,
       event.tenantid, personId,
     );
-    const subscriptions = await subscriptionsOf(tx, event.tenantid, personId);
-    const monitors = await flagMonitorsOf(tx, event, personId);
-    return { counts: { messagesCancelled: cancelled, ...subscriptions, ...monitors } };
+    const monitors = await tellOwnersOfFlaggedMonitors(tx, event, personId, row?.flagged ?? 0);
+    return { counts: { messagesCancelled: row?.cancelled ?? 0, scheduleEmailsStopped: row?.schedule ? 1 : 0, remindersStopped: row?.reminder ? 1 : 0, ...monitors } };
   },
 };
 
@@ -73,11 +78,7 @@ const deactivation: CascadeEffect = {
   step: stopMessagesToPerson.step,
   async apply(tx, event) {
     const report = await stopMessagesToPerson.apply(tx, event);
-    const [person] = await tx.$queryRawUnsafe<{ first_name: string | null; last_name: string | null }[]>(
-      'SELECT first_name, last_name FROM person_projection WHERE id = $1::uuid AND tenant_id = $2::uuid', event.data.personId, event.tenantid,
-    );
-    const name = displayName(person ? { firstName: person.first_name, lastName: person.last_name } : null);
-    await fireMonitors(tx, event, `${name} was deactivated.`);
+    await fireMonitors(tx, event, async () => `${displayName(await findPerson(tx, event.tenantid, event.data.personId))} was deactivated.`);
     return report;
   },
 };
