@@ -35,7 +35,7 @@ export interface SitterRelease {
  * A sitter (any staff member) leaves: every visit of theirs not completed and not yet started
  * loses its sitter, they stop being anyone's default sitter, their schedules keep going without
  * a sitter, and `visits.unassigned` tells managers how many visits need one, its ids chunked by
- * 1,000. Three statements (four when no visit but a default sitter changed). Unassigning is a
+ * 1,000. Two statements (three when no visit but a default sitter changed). Unassigning is a
  * DELETE of the visits' assignments (see the visit_assignment migration for why).
  *
  * The released ids never leave Postgres: the statement that unassigns them also writes the
@@ -46,12 +46,15 @@ export interface SitterRelease {
 export async function unassignUpcomingVisitsOf(tx: SqlTx, tenantId: string, sitterId: string): Promise<SitterRelease> {
   // Schedules first: their row locks make a horizon extension running now either finish before
   // the visits are released (and its visits are released too) or see the schedule without a sitter.
-  const schedulesWithoutSitter = await tx.$executeRawUnsafe(
-    `UPDATE schedule SET sitter_id = NULL WHERE tenant_id = $1::uuid AND sitter_id = $2::uuid`, tenantId, sitterId,
+  // The default sitters go in the same statement (no order between the two).
+  const [cleared] = await tx.$queryRawUnsafe<{ schedules: number; defaults: number }[]>(
+    `WITH schedules AS (UPDATE schedule SET sitter_id = NULL WHERE tenant_id = $1::uuid AND sitter_id = $2::uuid RETURNING 1),
+          defaults AS (UPDATE person_projection SET default_sitter_id = NULL WHERE tenant_id = $1::uuid AND default_sitter_id = $2::uuid RETURNING 1)
+     SELECT (SELECT count(*) FROM schedules)::int AS schedules, (SELECT count(*) FROM defaults)::int AS defaults`,
+    tenantId, sitterId,
   );
-  const defaultSitterCleared = await tx.$executeRawUnsafe(
-    `UPDATE person_projection SET default_sitter_id = NULL WHERE tenant_id = $1::uuid AND default_sitter_id = $2::uuid`, tenantId, sitterId,
-  );
+  const schedulesWithoutSitter = cleared?.schedules ?? 0;
+  const defaultSitterCleared = cleared?.defaults ?? 0;
   const template = visitsUnassignedEnvelope(tenantId, sitterId, defaultSitterCleared);
   const [released] = await tx.$queryRawUnsafe<{ n: number; ids: string[] | null }[]>(
     `WITH released AS (
