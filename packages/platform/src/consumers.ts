@@ -33,6 +33,12 @@ export interface EventHandling<Tx extends SqlTx> {
   startedAt: number;
   /** Runs `fn` once the batch committed (for example identity's local revocation). */
   afterCommit(fn: () => void): void;
+  /**
+   * Runs `fn` in `event`'s own work and trace context: a batch effect whose events stage
+   * follow-ups of their own (a person cascade's) runs each event's part in it, so that what it
+   * stages carries that event's correlation, causation and trace.
+   */
+  within<R>(event: RosterEvent, fn: () => Promise<R>): Promise<R>;
 }
 
 /** What one event type does in a service: null or nothing when there is no step to report. */
@@ -234,7 +240,13 @@ export class BatchingConsumer<Tx extends SqlTx> {
         await context.with(first.trace, () => runInWork(first.work ?? workOf(first.event), async () => {
           if (!effect) return;
           const startedAt = performance.now();
-          const handling: EventHandling<Tx> = { tx, startedAt, afterCommit: (fn) => after.push(fn) };
+          const handling: EventHandling<Tx> = {
+            tx, startedAt, afterCommit: (fn) => after.push(fn),
+            within: (event, fn) => {
+              const w = run.find((x) => x.event === event);
+              return w ? context.with(w.trace, () => runInWork(w.work ?? workOf(w.event), fn)) : fn();
+            },
+          };
           const reports = 'batch' in effect ? await effect.batch(run.map((w) => w.event), handling) : [await effect(first.event, handling)];
           run.forEach((w, k) => {
             const report = reports[k];

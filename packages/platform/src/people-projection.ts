@@ -1,7 +1,7 @@
 import type { EventOf, ServiceName } from '@roster/contracts';
 import type { BusLogger } from './bus/types.js';
 import type { SqlTx } from './db/database.js';
-import type { EffectMap, EffectReport, EventHandling } from './consumers.js';
+import { inBatches, type EffectMap, type EffectReport, type EventHandling } from './consumers.js';
 
 /**
  * Every service keeps the small projection of people it needs (rule 1) in a `person_projection`
@@ -35,6 +35,34 @@ export async function advancePersonProjection(tx: SqlTx, event: PersonEvent): Pr
     event.data.personId, event.tenantid, event.data.kind, status, version,
   );
   return changed === 1;
+}
+
+/**
+ * `advancePersonProjection` for a run of events of one type in one statement (issue 19: three
+ * services upserted the projection once per event); the ids of the events the projection took.
+ * A run that names a person twice goes one by one (one statement cannot change a row twice).
+ */
+export async function advancePersonProjections(tx: SqlTx, events: readonly PersonEvent[]): Promise<Set<string>> {
+  const types = new Set(events.map((e) => e.type));
+  const people = new Set(events.map((e) => e.data.personId.toLowerCase()));
+  if (events.length < 2 || types.size > 1 || people.size < events.length) {
+    const fresh = new Set<string>();
+    for (const e of events) if (await advancePersonProjection(tx, e)) fresh.add(e.id);
+    return fresh;
+  }
+  const status = STATUS_AFTER[events[0]!.type];
+  const taken = await tx.$queryRawUnsafe<{ id: string }[]>(
+    `INSERT INTO person_projection (id, tenant_id, kind, status, version, updated_at)
+     SELECT x.id, x.tenant_id, x.kind, COALESCE($5, 'active'), x.version, now()
+       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[]) AS x(id, tenant_id, kind, version)
+     ON CONFLICT (id) DO UPDATE
+       SET kind = EXCLUDED.kind, status = COALESCE($5, person_projection.status), version = EXCLUDED.version, updated_at = now()
+     WHERE person_projection.version < EXCLUDED.version AND person_projection.tenant_id = EXCLUDED.tenant_id
+     RETURNING id::text`,
+    events.map((e) => e.data.personId), events.map((e) => e.tenantid), events.map((e) => e.data.kind), events.map((e) => e.subjectversion ?? 0), status,
+  );
+  const took = new Set(taken.map((r) => r.id.toLowerCase()));
+  return new Set(events.filter((e) => took.has(e.data.personId.toLowerCase())).map((e) => e.id));
 }
 
 type PreviewEvent = EventOf<'cascade.preview_requested'>;
@@ -87,7 +115,14 @@ export async function applyPersonLifecycleEvent<R extends StepReport, Tx extends
     const would = await lifecycle.preview(tx, event);
     return would ? { step: would.step, outcome: 'previewed', counts: would.counts, detail: would.detail ?? null, dryRun: true } : null;
   }
-  const fresh = await advancePersonProjection(tx, event);
+  return applyToAdvancedProjection(lifecycle, event, await advancePersonProjection(tx, event), handling);
+}
+
+/** The rest of `applyPersonLifecycleEvent` once the projection took the event (`fresh`) or not. */
+async function applyToAdvancedProjection<R extends StepReport, Tx extends SqlTx>(
+  lifecycle: PersonLifecycle<R, Tx>, event: PersonEvent, fresh: boolean, handling: EventHandling<Tx>,
+): Promise<EffectReport | null> {
+  const { tx } = handling;
   await lifecycle.recordProfile?.(tx, event, fresh);
   const effect = lifecycle.effects[event.type];
   if (!effect) return null;
@@ -103,8 +138,18 @@ export async function applyPersonLifecycleEvent<R extends StepReport, Tx extends
   return { step: report.step ?? step, counts: report.counts, detail: report.detail ?? null };
 }
 
-/** The consumer model's effects for a service's column of the cascade table: every person event and the preview. */
+/**
+ * The consumer model's effects for a service's column of the cascade table: every person event
+ * and the preview. A run of person events of one type advances the projection in one statement,
+ * then each event's effect runs in its own work and trace context (what it stages is its own).
+ */
 export function personLifecycleEffects<R extends StepReport, Tx extends SqlTx>(lifecycle: PersonLifecycle<R, Tx>): EffectMap<Tx> {
-  const effect = (event: PersonEvent | PreviewEvent, handling: EventHandling<Tx>) => applyPersonLifecycleEvent(lifecycle, event, handling);
-  return Object.fromEntries([...PERSON_EVENT_TYPES, 'cascade.preview_requested'].map((type) => [type, effect])) as EffectMap<Tx>;
+  const run = inBatches<Tx, PersonEvent>(async (events, handling) => {
+    const fresh = await advancePersonProjections(handling.tx, events);
+    const reports: (EffectReport | null)[] = [];
+    for (const event of events) reports.push(await handling.within(event, () => applyToAdvancedProjection(lifecycle, event, fresh.has(event.id), handling)));
+    return reports;
+  });
+  const preview = (event: PreviewEvent, handling: EventHandling<Tx>) => applyPersonLifecycleEvent(lifecycle, event, handling);
+  return { ...Object.fromEntries(PERSON_EVENT_TYPES.map((type) => [type, run])), 'cascade.preview_requested': preview } as EffectMap<Tx>;
 }
