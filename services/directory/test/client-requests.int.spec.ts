@@ -8,7 +8,7 @@ import { startDirectory, type DirectoryUnderTest } from './support/directory.js'
 
 // S3, P9: scheduling's client-request events on the client's audit trail, once however often they
 // are delivered, with who asked and who answered; a malformed one is dead-lettered with its reason.
-describe('client requests on the audit trail (directory, Postgres)', () => {
+describe('other services\' events on the audit trail: client requests, login changes (directory, Postgres)', () => {
   let d: DirectoryUnderTest;
   let t: Awaited<ReturnType<DirectoryUnderTest['tenant']>>;
   let clientId: string;
@@ -50,6 +50,22 @@ describe('client requests on the audit trail (directory, Postgres)', () => {
     assert.equal(by['request.submitted']?.actor.personId, clientId);
     assert.equal(by['request.submitted']?.detail.requestId, requestId);
     assert.equal(by['request.approved']?.actor.personId, managerId);
+  });
+
+  it('identity\'s login.disabled: the person shows the login off, one trail line on their accounts; another tenant\'s id changes and writes nothing', async () => {
+    const disabled = (personId: string, tenantId: string) => createEvent('identity', {
+      type: 'login.disabled', subject: personId, tenantId, correlationId: randomUUID(),
+      data: { personId, username: 'ada.beagle', actor: { kind: 'system', personId: null, impersonatorId: null } },
+    });
+    const other = await d.tenant('Elsewhere');
+    await d.bus.publish([disabled(clientId, t.tenantId), disabled(clientId, other.tenantId)]);
+    const line = await waitFor('the trail line', async () => (await trail()).find((x) => x.action === 'login.disabled') ?? null);
+    assert.deepEqual(line.detail, { applied: true });
+    const onAccount = (await d.call(t.owner, 'GET', `/audit?accountId=${t.rootAccountId}`)).body.items as { action: string; subjectId: string }[];
+    assert.ok(onAccount.some((x) => x.action === 'login.disabled' && x.subjectId === clientId), 'the line is on the person\'s account');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await trail()).filter((x) => x.action === 'login.disabled').length, 1, 'none for the other tenant\'s copy');
+    assert.equal((await d.call(t.owner, 'GET', `/people/${clientId}`)).body.loginEnabled, false);
   });
 
   it('a request event that breaks its schema goes to the dead letters with the reason and writes nothing', async () => {

@@ -1,8 +1,7 @@
 import type { EventOf } from '@roster/contracts';
 import type { SqlTx } from '@roster/platform/db/database';
-import { recordAudit, SYSTEM_ACTOR } from '../audit/audit.js';
-import { isPersonOfTenant, recordEventOnTrail } from '../audit/events.js';
-import { roleKeysOf } from '../people/view.js';
+import { SYSTEM_ACTOR } from '../audit/audit.js';
+import { recordEventOnTrail } from '../audit/events.js';
 
 export type LoginEvent = EventOf<'login.granted' | 'login.enabled' | 'login.disabled' | 'password.reset'>;
 
@@ -19,11 +18,9 @@ export async function applyLoginEvent(tx: SqlTx, event: LoginEvent): Promise<voi
      WHERE id = $1::uuid AND tenant_id = $2::uuid AND (login_changed_at IS NULL OR login_changed_at <= $4)`,
     personId, event.tenantid, enabled, new Date(event.time),
   );
-  if (!(await isPersonOfTenant(tx, personId, event.tenantid))) return; // another tenant's id, or a person this directory never had: nothing to show
-  const { accountIds } = await roleKeysOf(tx, personId);
-  await recordAudit(tx, {
-    tenantId: event.tenantid, actor: event.data.actor, action: event.type, subjectId: personId, accountIds,
-    operationId: uuidOrNull(event.correlationid), at: new Date(event.time),
+  // Another tenant's id, or a person this directory never had: nothing to show, no line.
+  await recordEventOnTrail(tx, event, {
+    subjectId: personId, actor: event.data.actor, operationId: uuidOrNull(event.correlationid),
     detail: { applied: changed === 1, ...(event.type === 'password.reset' ? { reason: event.data.reason } : {}) },
   });
 }
