@@ -36,13 +36,19 @@ export async function startOperation(
   const counts: Record<string, number> = {};
   for (const a of awaited) counts[a.service] = (counts[a.service] ?? 0) + 1;
   const expected = Object.keys(counts).sort();
+  // The operation and the steps it awaits in one statement (a command's round trips are its cost).
   await tx.$executeRawUnsafe(
-    `INSERT INTO operation (id, tenant_id, kind, subject_id, dry_run, expected, expected_counts, traceparent, status, completed_at)
-     VALUES ($1::uuid, $2::uuid, $3, $4::uuid, $5, $6::text[], $7::jsonb, $8, $9, CASE WHEN $9 = 'completed' THEN now() END)`,
+    `WITH started AS (
+       INSERT INTO operation (id, tenant_id, kind, subject_id, dry_run, expected, expected_counts, traceparent, status, completed_at)
+       VALUES ($1::uuid, $2::uuid, $3, $4::uuid, $5, $6::text[], $7::jsonb, $8, $9, CASE WHEN $9 = 'completed' THEN now() END)
+       RETURNING id)
+     INSERT INTO operation_awaited (operation_id, event_id, service, type)
+     SELECT started.id, x.event_id, x.service, x.type FROM started, unnest($10::text[], $11::text[], $12::text[]) AS x(event_id, service, type)
+     ON CONFLICT DO NOTHING`,
     o.id, o.tenantId, o.kind, o.subjectId, o.dryRun, expected, JSON.stringify(counts),
     o.events.find((e) => e.traceparent)?.traceparent ?? null, expected.length ? 'pending' : 'completed',
+    awaited.map((r) => r.eventId), awaited.map((r) => r.service), awaited.map((r) => r.type),
   );
-  await awaitSteps(tx, o.id, awaited);
 }
 
 /**
