@@ -67,6 +67,29 @@ describe('cascades: managers told, schedule e-mails, monitors, deactivated peopl
     assert.equal(mailsTo('sam@example.com').length, 0);
   });
 
+  it('N2: monitors of user.deactivated and visits.unassigned tell their holder, with the departed sitter\'s name', async () => {
+    const owners = bearer(ownerId, ['owner']);
+    for (const eventType of ['user.deactivated', 'visits.unassigned']) {
+      assert.equal((await request(system.service.url).post('/monitors').set(owners).send({ personId: elsewhere.data.personId, eventType })).status, 201);
+    }
+    const temp = userCreated(tenantId, { firstName: 'Tess', lastName: 'Temp', email: 'tess@example.com', accountId: otherBranch, roleKey: 'staff' });
+    await system.publish(temp);
+    await waitFor('Tess known', async () => (await system.service.ctx.prisma.personProjection.count({ where: { id: temp.data.personId } })) === 1);
+    const deactivated = lifecycle('user.deactivated', tenantId, temp.data.personId, 2);
+    await system.publish(deactivated, event('visits.unassigned', tenantId, temp.data.personId, {
+      sitterId: temp.data.personId, visitCount: 3, visitIds: [randomUUID()], chunk: { index: 0, total: 1 }, defaultSitterClearedFor: 0,
+    }, { correlationId: deactivated.correlationid }));
+    const gone = await waitFor('the deactivation monitor', () => mailsTo('elsewhere@example.com').find((m) => m.subject === 'Roster: user.deactivated'));
+    assert.match(gone.text, /Tess Temp was deactivated\./);
+    const visits = await waitFor('the visits monitor', () => mailsTo('elsewhere@example.com').find((m) => m.subject === 'Roster: visits.unassigned'));
+    assert.match(visits.text, /3 visits of Tess Temp need a sitter\./);
+    // Eve manages the other branch, where Tess worked: told as a manager too, once.
+    await waitFor('Eve told as a manager', () => mailsTo('elsewhere@example.com').find((m) => m.subject === '3 visits need a sitter'));
+    for (const id of (await request(system.service.url).get('/monitors').set(owners)).body.items.map((m: { id: string }) => m.id)) {
+      await request(system.service.url).delete(`/monitors/${id}`).set(owners);
+    }
+  });
+
   it('schedule.digest: nothing until the sitter subscribes (PUT /subscriptions), then one schedule e-mail per day', async () => {
     await system.publish(digest('2026-12-01'));
     await sleep(400);

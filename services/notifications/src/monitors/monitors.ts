@@ -12,10 +12,6 @@ export type MonitorableEvent = (typeof MONITORABLE_EVENTS)[number];
 /** The e-mail a monitor sends: the generic one with a summary, or a template of its own (a client request's). */
 export type MonitorMessage = string | { template: string; variables: Record<string, unknown> };
 
-/**
- * Tells every active monitor of `event.type` in the tenant, once per (event, monitor holder).
- * Monitors under review (their holder was deactivated) stay silent until an owner deals with them.
- */
 /** Whether anyone in the tenant holds an active monitor for `eventType` (a bulk run skips the per-event lookups when not). */
 export async function hasActiveMonitor(tx: SqlTx, tenantId: string, eventType: MonitorableEvent): Promise<boolean> {
   const [row] = await tx.$queryRawUnsafe<{ any: boolean }[]>(
@@ -24,14 +20,28 @@ export async function hasActiveMonitor(tx: SqlTx, tenantId: string, eventType: M
   return row?.any === true;
 }
 
-export async function fireMonitors(tx: SqlTx, event: EventEnvelope, message: MonitorMessage | (() => Promise<MonitorMessage>)): Promise<QueueOutcome[]> {
+/** Who an event's monitors tell: the active holders of the tenant's active monitors of its type. */
+export interface MonitorHolder { personId: string; firstName: string | null; email: string | null }
+
+/**
+ * The holders as SQL, on the given tenant and event-type expressions: a reaction that reads other
+ * things anyway folds them into the same statement (`json_agg`) and passes them to `fireMonitors`.
+ */
+export const monitorHoldersSql = (tenant: string, eventType: string): string =>
+  `SELECT DISTINCT p.id AS "personId", p.first_name AS "firstName", p.email
+     FROM monitor m JOIN person_projection p ON p.id = m.person_id AND p.tenant_id = m.tenant_id
+    WHERE m.tenant_id = ${tenant} AND m.event_type = ${eventType} AND m.status = 'active' AND p.status = 'active'`;
+
+/**
+ * Tells every active monitor of `event.type` in the tenant, once per (event, monitor holder);
+ * `known`: the holders already read with the reaction's other reads. Monitors under review (their
+ * holder was deactivated) stay silent until an owner deals with them.
+ */
+export async function fireMonitors(
+  tx: SqlTx, event: EventEnvelope, message: MonitorMessage | (() => Promise<MonitorMessage>), known?: readonly MonitorHolder[],
+): Promise<QueueOutcome[]> {
   if (!(MONITORABLE_EVENTS as readonly string[]).includes(event.type)) return [];
-  const holders = await tx.$queryRawUnsafe<{ personId: string; firstName: string | null; email: string | null }[]>(
-    `SELECT DISTINCT p.id AS "personId", p.first_name AS "firstName", p.email
-       FROM monitor m JOIN person_projection p ON p.id = m.person_id AND p.tenant_id = m.tenant_id
-      WHERE m.tenant_id = $1::uuid AND m.event_type = $2 AND m.status = 'active' AND p.status = 'active'`,
-    event.tenantid, event.type,
-  );
+  const holders = known ?? await tx.$queryRawUnsafe<MonitorHolder[]>(monitorHoldersSql('$1::uuid', '$2'), event.tenantid, event.type);
   if (holders.length === 0) return [];
   // A message that needs a query of its own (a name) is built only when someone watches.
   const built = typeof message === 'function' ? await message() : message;

@@ -1,8 +1,8 @@
 import type { EventOf } from '@roster/contracts';
 import type { SqlTx } from '@roster/platform/db/database';
 import type { BusLogger } from '@roster/platform/bus/types';
-import type { CascadeEffect, PersonLifecycle, StepReport } from '@roster/platform/people-projection';
-import { countActiveMonitorsOf, fireMonitors, FLAG_MONITORS, tellOwnersOfFlaggedMonitors } from '../monitors/monitors.js';
+import type { CascadeEffect, PersonEvent, PersonLifecycle, StepReport } from '@roster/platform/people-projection';
+import { countActiveMonitorsOf, fireMonitors, FLAG_MONITORS, monitorHoldersSql, tellOwnersOfFlaggedMonitors, type MonitorHolder } from '../monitors/monitors.js';
 import { applyProfile } from './projection.js';
 import { displayName, findPerson, ownersOf } from './recipients.js';
 
@@ -26,25 +26,32 @@ const QUEUED_TO = `FROM message WHERE tenant_id = $1::uuid AND recipient_person_
  * messages to them are cancelled, and the senders check the projection's status before each
  * send), their schedule e-mails and reminders stop (the subscriptions stay, for a reactivation),
  * and the event e-mail monitors they hold are flagged for review and reported to the owners.
+ * One statement for the three and for who watches the event (issue 19: a statement per event is
+ * what a cascade costs); the owners' e-mail when monitors were flagged.
  */
+async function stopMessages(tx: SqlTx, event: PersonEvent): Promise<{ report: StepReport; watchers: MonitorHolder[] }> {
+  const { personId } = event.data;
+  const [row] = await tx.$queryRawUnsafe<{ cancelled: number; flagged: number; schedule: boolean | null; reminder: boolean | null; watchers: MonitorHolder[] }[]>(
+    `WITH cancelled AS (
+       UPDATE message SET status = 'cancelled', sealed_secret = NULL, last_error = 'the recipient was deactivated', updated_at = now()
+        WHERE tenant_id = $1::uuid AND recipient_person_id = $2::uuid AND status = 'queued' RETURNING 1),
+     flagged AS (${FLAG_MONITORS} RETURNING 1)
+     SELECT (SELECT count(*) FROM cancelled)::int AS cancelled, (SELECT count(*) FROM flagged)::int AS flagged,
+            s.schedule_emails AS schedule, s.daily_reminder AS reminder,
+            (SELECT coalesce(json_agg(w), '[]'::json) FROM (${monitorHoldersSql('$1::uuid', '$3')}) w) AS watchers
+       FROM (SELECT 1) one LEFT JOIN subscription s ON s.person_id = $2::uuid AND s.tenant_id = $1::uuid`,
+    event.tenantid, personId, event.type,
+  );
+  const monitors = await tellOwnersOfFlaggedMonitors(tx, event, personId, row?.flagged ?? 0);
+  return {
+    report: { counts: { messagesCancelled: row?.cancelled ?? 0, scheduleEmailsStopped: row?.schedule ? 1 : 0, remindersStopped: row?.reminder ? 1 : 0, ...monitors } },
+    watchers: row?.watchers ?? [],
+  };
+}
+
 export const stopMessagesToPerson: CascadeEffect = {
   step: 'stop_messages',
-  async apply(tx, event) {
-    const { personId } = event.data;
-    // One statement for the three (issue 19: a statement per event is what a cascade costs).
-    const [row] = await tx.$queryRawUnsafe<{ cancelled: number; flagged: number; schedule: boolean | null; reminder: boolean | null }[]>(
-      `WITH cancelled AS (
-         UPDATE message SET status = 'cancelled', sealed_secret = NULL, last_error = 'the recipient was deactivated', updated_at = now()
-          WHERE tenant_id = $1::uuid AND recipient_person_id = $2::uuid AND status = 'queued' RETURNING 1),
-       flagged AS (${FLAG_MONITORS} RETURNING 1)
-       SELECT (SELECT count(*) FROM cancelled)::int AS cancelled, (SELECT count(*) FROM flagged)::int AS flagged,
-              s.schedule_emails AS schedule, s.daily_reminder AS reminder
-         FROM (SELECT 1) one LEFT JOIN subscription s ON s.person_id = $2::uuid AND s.tenant_id = $1::uuid`,
-      event.tenantid, personId,
-    );
-    const monitors = await tellOwnersOfFlaggedMonitors(tx, event, personId, row?.flagged ?? 0);
-    return { counts: { messagesCancelled: row?.cancelled ?? 0, scheduleEmailsStopped: row?.schedule ? 1 : 0, remindersStopped: row?.reminder ? 1 : 0, ...monitors } };
-  },
+  apply: async (tx, event) => (await stopMessages(tx, event)).report,
 };
 
 /** B1: what a deactivation or archive would stop, changing nothing (the same counts as `stopMessagesToPerson`). */
@@ -77,8 +84,8 @@ export const resumeMessagesToPerson: CascadeEffect = {
 const deactivation: CascadeEffect = {
   step: stopMessagesToPerson.step,
   async apply(tx, event) {
-    const report = await stopMessagesToPerson.apply(tx, event);
-    await fireMonitors(tx, event, async () => `${displayName(await findPerson(tx, event.tenantid, event.data.personId))} was deactivated.`);
+    const { report, watchers } = await stopMessages(tx, event);
+    await fireMonitors(tx, event, async () => `${displayName(await findPerson(tx, event.tenantid, event.data.personId))} was deactivated.`, watchers);
     return report;
   },
 };

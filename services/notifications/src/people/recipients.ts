@@ -39,19 +39,27 @@ export const MANAGING_ROLES = ['owner', 'admin', 'manager'];
  * above them in the tree (an owner at the root manages every branch), with an e-mail address.
  */
 export async function managersOf(tx: SqlTx, tenantId: string, personId: string, roles: string[]): Promise<Person[]> {
-  return tx.$queryRawUnsafe<Person[]>(
-    `WITH RECURSIVE accounts(id) AS (
+  return tx.$queryRawUnsafe<Person[]>(MANAGERS_OF, tenantId, personId, roles);
+}
+
+/**
+ * The managers SQL (tenant $1, person $2, roles $3): the recursive `accounts` CTE and the select,
+ * for a reaction that reads more in the same statement (`SELECT … FROM managers`).
+ */
+export const MANAGERS_CTE = `RECURSIVE accounts(id) AS (
        SELECT account_id FROM person_membership WHERE tenant_id = $1::uuid AND person_id = $2::uuid
        UNION
        SELECT a.parent_id FROM account_projection a JOIN accounts ON a.id = accounts.id
-        WHERE a.tenant_id = $1::uuid AND a.parent_id IS NOT NULL)
+        WHERE a.tenant_id = $1::uuid AND a.parent_id IS NOT NULL),
+     managers AS (
      SELECT DISTINCT ${COLUMNS.split(', ').map((c) => `p.${c}`).join(', ')}
        FROM person_membership m JOIN person_projection p ON p.id = m.person_id AND p.tenant_id = m.tenant_id
       WHERE m.tenant_id = $1::uuid AND m.account_id IN (SELECT id FROM accounts) AND m.role_key = ANY($3::text[])
-        AND p.status = 'active' AND p.email IS NOT NULL AND p.id <> $2::uuid`,
-    tenantId, personId, roles,
-  );
-}
+        AND p.status = 'active' AND p.email IS NOT NULL AND p.id <> $2::uuid)`;
+const MANAGERS_OF = `WITH ${MANAGERS_CTE} SELECT * FROM managers`;
+
+/** A person as the SQL of `findPerson`, for a reaction that reads more in the same statement. */
+export const personSql = (tenant: string, person: string): string => `SELECT ${COLUMNS} FROM person_projection WHERE id = ${person} AND tenant_id = ${tenant}`;
 
 /** The tenant's active owners with an e-mail address. */
 export async function ownersOf(tx: SqlTx, tenantId: string, except?: string): Promise<Person[]> {

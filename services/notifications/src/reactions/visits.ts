@@ -1,8 +1,8 @@
 import type { EventOf } from '@roster/contracts';
 import type { SqlTx } from '@roster/platform/db/database';
-import { enqueueMessage, tally, type QueueOutcome } from '../messages/enqueue.js';
-import { fireMonitors } from '../monitors/monitors.js';
-import { displayName, findPerson, managersOf, MANAGING_ROLES } from '../people/recipients.js';
+import { enqueueMessage, enqueueMessages, tally } from '../messages/enqueue.js';
+import { fireMonitors, monitorHoldersSql, type MonitorHolder } from '../monitors/monitors.js';
+import { displayName, findPerson, MANAGERS_CTE, MANAGING_ROLES, personSql, type Person } from '../people/recipients.js';
 import { localTime, plural, pluralForm } from '../templates/render.js';
 import type { Reaction } from './react.js';
 
@@ -16,17 +16,22 @@ export async function tellManagersVisitsNeedSitter(tx: SqlTx, event: EventOf<'vi
   const step = 'tell_managers_visits_need_sitter';
   if (d.visitCount === 0) return { step, counts: { messages: 0 }, detail: 'no visit lost its sitter' };
   if (d.chunk.index !== 0) return { step, counts: { messages: 0 }, detail: 'the managers are told once, with the first chunk' };
-  const sitter = await findPerson(tx, event.tenantid, d.sitterId);
-  const outcomes: QueueOutcome[] = [];
-  for (const manager of await managersOf(tx, event.tenantid, d.sitterId, MANAGING_ROLES)) {
-    outcomes.push(await enqueueMessage(tx, {
-      tenantId: event.tenantid, cause: event, template: 'visits_need_sitter', channel: 'email', recipientPersonId: manager.id, to: manager.email,
-      variables: { firstName: manager.firstName ?? '', count: d.visitCount, sitterName: displayName(sitter, 'a sitter') },
-      idempotencyKey: `visits_need_sitter:${event.correlationid}:${d.sitterId}:${manager.id}`,
-    }));
-  }
+  // The sitter, their managers and who watches the event: one statement (issue 19), and the e-mails one more.
+  const [audience] = await tx.$queryRawUnsafe<{ sitter: Person | null; managers: Person[]; watchers: MonitorHolder[] }[]>(
+    `WITH ${MANAGERS_CTE}
+     SELECT (SELECT row_to_json(s) FROM (${personSql('$1::uuid', '$2::uuid')}) s) AS sitter,
+            (SELECT coalesce(json_agg(m), '[]'::json) FROM managers m) AS managers,
+            (SELECT coalesce(json_agg(w), '[]'::json) FROM (${monitorHoldersSql('$1::uuid', '$4')}) w) AS watchers`,
+    event.tenantid, d.sitterId, MANAGING_ROLES, event.type,
+  );
+  const sitterName = displayName(audience?.sitter ?? null, 'a sitter');
+  const outcomes = await enqueueMessages(tx, (audience?.managers ?? []).map((manager) => ({
+    tenantId: event.tenantid, cause: event, template: 'visits_need_sitter', channel: 'email' as const, recipientPersonId: manager.id, to: manager.email,
+    variables: { firstName: manager.firstName ?? '', count: d.visitCount, sitterName },
+    idempotencyKey: `visits_need_sitter:${event.correlationid}:${d.sitterId}:${manager.id}`,
+  })));
   const n = d.visitCount;
-  await fireMonitors(tx, event, `${plural(n, 'visit', 'visits')} of ${displayName(sitter, 'a sitter')} ${pluralForm(n, 'needs', 'need')} a sitter.`);
+  await fireMonitors(tx, event, `${plural(n, 'visit', 'visits')} of ${sitterName} ${pluralForm(n, 'needs', 'need')} a sitter.`, audience?.watchers ?? []);
   return { step, counts: tally(outcomes) };
 }
 
