@@ -7,6 +7,7 @@ import { currentWork } from './context.js';
 import { currentTraceparent } from './telemetry.js';
 import { WorkLoop } from './work-loop.js';
 import type { SqlClient, SqlTx, TransactionRunner } from './db/sql.js';
+import type { Writes } from './db/together.js';
 
 /**
  * Builds an event for the work in progress: correlation and causation come from the current work
@@ -43,6 +44,15 @@ export function noteStagedEvents(tx: SqlTx, events: readonly StagedEvent[]): voi
   const staged = stagedIn.get(tx);
   if (staged) staged.push(...events);
   else stagedIn.set(tx, [...events]);
+}
+
+/** `stageEvents` as a write of a command's one statement (`Writes`, as `staged`). */
+export function stageEventsWith(writes: Writes, tx: SqlTx, events: readonly EventEnvelope[]): void {
+  if (events.length === 0) return;
+  noteStagedEvents(tx, events);
+  writes.add('staged', `INSERT INTO outbox (id, type, subject, envelope)
+     SELECT e->>'id', e->>'type', e->>'subject', e FROM jsonb_array_elements(${writes.param(JSON.stringify(events))}::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n
+     RETURNING 1`);
 }
 
 /** Writes events to the outbox in the caller's transaction: they exist if and only if the change does (rule 2). */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor } from '@roster/contracts';
 import type { SqlTx } from '@roster/platform/db/database';
+import { Writes } from '@roster/platform/db/together';
 
 /** One line of the audit trail (P9): who (actor, with the impersonator when acting as someone, B5) did what to whom. */
 export interface AuditRecord {
@@ -25,19 +26,25 @@ export interface AuditRecord {
  */
 export async function recordAudit(tx: SqlTx, ...records: AuditRecord[]): Promise<void> {
   if (records.length === 0) return;
+  const writes = new Writes();
+  recordAuditWith(writes, records);
+  await writes.run(tx);
+}
+
+/** `recordAudit` as a write of a command's one statement (`Writes`, as `audited`). */
+export function recordAuditWith(writes: Writes, records: readonly AuditRecord[]): void {
+  if (records.length === 0) return;
   // One statement however many entries (a bulk access change writes one per membership).
-  await tx.$executeRawUnsafe(
-    `INSERT INTO audit_entry (id, tenant_id, at, actor_kind, actor_person_id, impersonator_id, action, subject_id, account_ids, operation_id, detail)
+  writes.add('audited', `INSERT INTO audit_entry (id, tenant_id, at, actor_kind, actor_person_id, impersonator_id, action, subject_id, account_ids, operation_id, detail)
      SELECT id, tenant_id, COALESCE(at, now()), actor_kind, actor_person_id, impersonator_id, action, subject_id,
             COALESCE((SELECT array_agg(x::uuid) FROM jsonb_array_elements_text(account_ids) AS x), '{}'), operation_id, detail
-     FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, tenant_id uuid, at timestamptz, actor_kind text, actor_person_id text, impersonator_id text,
-          action text, subject_id text, account_ids jsonb, operation_id uuid, detail jsonb)`,
-    JSON.stringify(records.map((r) => ({
+     FROM jsonb_to_recordset(${writes.param(JSON.stringify(records.map((r) => ({
       id: randomUUID(), tenant_id: r.tenantId, at: r.at?.toISOString() ?? null, actor_kind: r.actor.kind, actor_person_id: r.actor.personId,
       impersonator_id: r.actor.impersonatorId, action: r.action, subject_id: r.subjectId ?? null,
       account_ids: [...new Set(r.accountIds ?? [])], operation_id: r.operationId ?? null, detail: r.detail ?? {},
-    }))),
-  );
+    }))))}::jsonb) AS r(id uuid, tenant_id uuid, at timestamptz, actor_kind text, actor_person_id text, impersonator_id text,
+          action text, subject_id text, account_ids jsonb, operation_id uuid, detail jsonb)
+     RETURNING 1`);
 }
 
 /** The actor of a cascade's effects (P9): the system, linked to the causing operation by `operationId`. */

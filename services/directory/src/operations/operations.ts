@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expectedStepsFor, isEventType, type EventEnvelope, type EventOf } from '@roster/contracts';
 import type { SqlTx } from '@roster/platform/db/database';
 import type { DirectoryDb } from '../db/client.js';
+import { Writes } from '@roster/platform/db/together';
 
 /** One awaited step: the event that calls for it and the service that must report it. */
 interface AwaitedStep { eventId: string; service: string; type: string }
@@ -32,23 +33,28 @@ async function awaitSteps(tx: SqlTx, operationId: string, rows: readonly Awaited
 export async function startOperation(
   tx: SqlTx, o: { id: string; tenantId: string; kind: string; subjectId: string | null; dryRun: boolean; events: readonly EventEnvelope[] },
 ): Promise<void> {
+  await startOperationWith(new Writes(), o).run(tx);
+}
+
+/** `startOperation` as writes of a command's one statement (`Writes`, as `started` and `awaited`). */
+export function startOperationWith(
+  writes: Writes, o: { id: string; tenantId: string; kind: string; subjectId: string | null; dryRun: boolean; events: readonly EventEnvelope[] },
+): Writes {
   const awaited = awaitedStepsOf(o.events);
   const counts: Record<string, number> = {};
   for (const a of awaited) counts[a.service] = (counts[a.service] ?? 0) + 1;
   const expected = Object.keys(counts).sort();
-  // The operation and the steps it awaits in one statement (a command's round trips are its cost).
-  await tx.$executeRawUnsafe(
-    `WITH started AS (
-       INSERT INTO operation (id, tenant_id, kind, subject_id, dry_run, expected, expected_counts, traceparent, status, completed_at)
-       VALUES ($1::uuid, $2::uuid, $3, $4::uuid, $5, $6::text[], $7::jsonb, $8, $9, CASE WHEN $9 = 'completed' THEN now() END)
-       RETURNING id)
-     INSERT INTO operation_awaited (operation_id, event_id, service, type)
-     SELECT started.id, x.event_id, x.service, x.type FROM started, unnest($10::text[], $11::text[], $12::text[]) AS x(event_id, service, type)
-     ON CONFLICT DO NOTHING`,
-    o.id, o.tenantId, o.kind, o.subjectId, o.dryRun, expected, JSON.stringify(counts),
-    o.events.find((e) => e.traceparent)?.traceparent ?? null, expected.length ? 'pending' : 'completed',
-    awaited.map((r) => r.eventId), awaited.map((r) => r.service), awaited.map((r) => r.type),
-  );
+  const p = (v: unknown) => writes.param(v);
+  const status = p(expected.length ? 'pending' : 'completed');
+  // The operation and the steps it awaits in one statement (a row may reference one inserted beside it).
+  return writes
+    .add('started', `INSERT INTO operation (id, tenant_id, kind, subject_id, dry_run, expected, expected_counts, traceparent, status, completed_at)
+       VALUES (${p(o.id)}::uuid, ${p(o.tenantId)}::uuid, ${p(o.kind)}, ${p(o.subjectId)}::uuid, ${p(o.dryRun)}, ${p(expected)}::text[], ${p(JSON.stringify(counts))}::jsonb,
+               ${p(o.events.find((e) => e.traceparent)?.traceparent ?? null)}, ${status}, CASE WHEN ${status} = 'completed' THEN now() END)
+       RETURNING id`)
+    .add('awaited', `INSERT INTO operation_awaited (operation_id, event_id, service, type)
+       SELECT started.id, x.event_id, x.service, x.type FROM started, unnest(${p(awaited.map((r) => r.eventId))}::text[], ${p(awaited.map((r) => r.service))}::text[], ${p(awaited.map((r) => r.type))}::text[]) AS x(event_id, service, type)
+       ON CONFLICT DO NOTHING RETURNING 1`);
 }
 
 /**

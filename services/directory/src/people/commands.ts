@@ -3,11 +3,12 @@ import { isBuiltInRole, type Actor, type PersonKind, type RosterEvent } from '@r
 import { runInWork, currentWork } from '@roster/platform/context';
 import { badRequest, conflict, notFound } from '@roster/platform/errors';
 import type { SqlTx, TransactionRunner } from '@roster/platform/db/sql';
-import { eventFor, stageEvents } from '@roster/platform/outbox';
+import { Writes } from '@roster/platform/db/together';
+import { eventFor, stageEvents, stageEventsWith } from '@roster/platform/outbox';
 import type { DirectoryDb, DirectoryTx } from '../db/client.js';
-import { recordAudit } from '../audit/audit.js';
+import { recordAudit, recordAuditWith } from '../audit/audit.js';
 import { unknownReference } from '../errors.js';
-import { startOperation } from '../operations/operations.js';
+import { startOperationWith } from '../operations/operations.js';
 import { findRole } from '../roles/definitions.js';
 import { decideLifecycle, previewable, type LifecycleCommand, type PersonStatus } from './person.js';
 import { roleKeysOf } from './view.js';
@@ -225,30 +226,33 @@ export async function changeLifecycle(
           type: 'cascade.preview_requested', subject: personId, tenantId,
           data: { action, personId, kind: person.kind as PersonKind, roleKeys },
         });
-        await startOperation(tx, { id: operationId, tenantId, kind: `${action}:preview`, subjectId: personId, dryRun: true, events: [preview] });
-        await stageEvents(tx, [preview]);
+        const writes = startOperationWith(new Writes(), { id: operationId, tenantId, kind: `${action}:preview`, subjectId: personId, dryRun: true, events: [preview] });
+        stageEventsWith(writes, tx, [preview]);
+        await writes.run(tx);
         return;
       }
       const decision = decideLifecycle({ status: person.status as PersonStatus, version: person.version }, request.command);
       // Someone else may hold the e-mail or phone now (a SCIM User re-created after a delete): 409 before anything changes.
       if (action === 'restore') await refuseDuplicates(tx, tenantId, { email: person.email, phone: person.phone }, personId, false);
-      const updated = await tx.$executeRawUnsafe(
-        'UPDATE person SET status = $3, version = $4, updated_at = now() WHERE id = $1::uuid AND tenant_id = $2::uuid AND version = $5',
-        personId, tenantId, decision.next.status, decision.next.version, person.version,
-      );
-      if (updated !== 1) throw new Error('person changed concurrently; retry');
       const event = eventFor('directory', {
         type: decision.eventType, subject: personId, tenantId, subjectVersion: decision.next.version,
         data: { personId, kind: person.kind as PersonKind, roleKeys, reason: request.reason ?? null, actor },
       });
-      await startOperation(tx, { id: operationId, tenantId, kind: action, subjectId: personId, dryRun: false, events: [event] });
-      await stageEvents(tx, [event]);
-      events.push(event);
-      await recordAudit(tx, {
+      // The change, its operation, its event and its audit line: one statement (issue 19); all or nothing.
+      const writes = new Writes();
+      const p = (v: unknown) => writes.param(v);
+      writes.add('changed', `UPDATE person SET status = ${p(decision.next.status)}, version = ${p(decision.next.version)}, updated_at = now()
+        WHERE id = ${p(personId)}::uuid AND tenant_id = ${p(tenantId)}::uuid AND version = ${p(person.version)} RETURNING 1`);
+      startOperationWith(writes, { id: operationId, tenantId, kind: action, subjectId: personId, dryRun: false, events: [event] });
+      stageEventsWith(writes, tx, [event]);
+      recordAuditWith(writes, [{
         tenantId, actor, action: `person.${decision.next.status === 'active' ? (action === 'restore' ? 'restored' : 'reactivated') : action === 'archive' ? 'archived' : 'deactivated'}`,
         subjectId: personId, accountIds, operationId,
         detail: { from: person.status, to: decision.next.status, reason: request.reason ?? null, kind: person.kind, roleKeys },
-      });
+      }]);
+      // The row is locked above: only a writer that ignored the lock could have changed it; nothing is kept then.
+      if ((await writes.run(tx)).changed !== 1) throw new Error('person changed concurrently; retry');
+      events.push(event);
     }),
   );
   return { operationId, events };
