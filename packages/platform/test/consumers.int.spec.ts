@@ -8,7 +8,7 @@ import { pgTransactions } from '../src/db/driver-transactions.js';
 import type { TransactionRunner } from '../src/db/sql.js';
 import { eventFor, stageEvents } from '../src/outbox.js';
 import { deactivation } from './support/events.js';
-import { createTestDatabase, type TestDatabase } from './support/postgres.js';
+import { CONSUMER_TABLES, createTestDatabase, type TestDatabase } from './support/postgres.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -39,9 +39,7 @@ describe('the platform consumer (Postgres)', () => {
   beforeAll(async () => {
     database = await createTestDatabase('roster_consumers');
     pool = new pg.Pool({ connectionString: database.url, max: 4 });
-    await pool.query(`
-      CREATE TABLE inbox (consumer TEXT NOT NULL, event_id TEXT NOT NULL, type TEXT NOT NULL, handled_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (consumer, event_id));
-      CREATE TABLE outbox (position BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, subject TEXT NOT NULL, envelope JSONB NOT NULL);
+    await pool.query(`${CONSUMER_TABLES}
       CREATE TABLE effect (seq BIGSERIAL PRIMARY KEY, event_id TEXT NOT NULL, person_id TEXT NOT NULL)`);
   });
   afterAll(async () => {

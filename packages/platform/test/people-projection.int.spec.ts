@@ -10,7 +10,7 @@ import type { TransactionRunner } from '../src/db/sql.js';
 import { eventFor, stageEvents } from '../src/outbox.js';
 import { personLifecycleEffects, type PersonLifecycle } from '../src/people-projection.js';
 import { deactivation } from './support/events.js';
-import { createTestDatabase, type TestDatabase } from './support/postgres.js';
+import { CONSUMER_TABLES, createTestDatabase, type TestDatabase } from './support/postgres.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -23,9 +23,7 @@ describe('the person projection in batches (Postgres)', () => {
   beforeAll(async () => {
     database = await createTestDatabase('roster_people_projection');
     pool = new pg.Pool({ connectionString: database.url, max: 4 });
-    await pool.query(`
-      CREATE TABLE inbox (consumer TEXT NOT NULL, event_id TEXT NOT NULL, type TEXT NOT NULL, handled_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (consumer, event_id));
-      CREATE TABLE outbox (position BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, subject TEXT NOT NULL, envelope JSONB NOT NULL);
+    await pool.query(`${CONSUMER_TABLES}
       CREATE TABLE person_projection (id UUID PRIMARY KEY, tenant_id UUID NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL, version INTEGER NOT NULL, updated_at TIMESTAMPTZ NOT NULL)`);
   });
   afterAll(async () => {
