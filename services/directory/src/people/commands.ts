@@ -77,25 +77,28 @@ export async function createPersonInTx(
     if (isUniqueViolation(error)) throw conflict('a person with this id, e-mail or phone already exists in the tenant');
     throw error;
   }
-  await tx.$executeRawUnsafe(
-    'INSERT INTO membership (tenant_id, person_id, account_id, role_key) VALUES ($1::uuid, $2::uuid, $3::uuid, $4)', tenantId, id, input.accountId, roleKey,
-  );
-  await stageEvents(tx, [eventFor('directory', {
-    type: 'user.created', subject: id, tenantId, subjectVersion: 1,
-    data: {
-      personId: id, kind: input.kind, firstName: person.firstName, lastName: person.lastName, email: person.email,
-      phone: person.phone, dailyReminder: person.dailyReminder, accountId: input.accountId, roleKey, actor,
-    },
-  })]);
-  if (person.assigneeId) {
-    await stageEvents(tx, [eventFor('directory', {
+  // The first membership, the events and the audit line: one statement (issue 19).
+  const writes = new Writes();
+  const p = (v: unknown) => writes.param(v);
+  writes.add('member', `INSERT INTO membership (tenant_id, person_id, account_id, role_key)
+    VALUES (${p(tenantId)}::uuid, ${p(id)}::uuid, ${p(input.accountId)}::uuid, ${p(roleKey)}) RETURNING 1`);
+  stageEventsWith(writes, tx, [
+    eventFor('directory', {
+      type: 'user.created', subject: id, tenantId, subjectVersion: 1,
+      data: {
+        personId: id, kind: input.kind, firstName: person.firstName, lastName: person.lastName, email: person.email,
+        phone: person.phone, dailyReminder: person.dailyReminder, accountId: input.accountId, roleKey, actor,
+      },
+    }),
+    ...(person.assigneeId ? [eventFor('directory', {
       type: 'client.assigned', subject: id, tenantId, subjectVersion: 1, data: { clientId: id, staffId: person.assigneeId, actor },
-    })]);
-  }
-  await recordAudit(tx, {
+    })] : []),
+  ]);
+  recordAuditWith(writes, [{
     tenantId, actor, action: 'person.created', subjectId: id, accountIds: [input.accountId],
     detail: { kind: input.kind, roleKey, firstName: person.firstName, lastName: person.lastName, assigneeId: person.assigneeId },
-  });
+  }]);
+  await writes.run(tx);
   return person;
 }
 
