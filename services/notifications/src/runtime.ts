@@ -11,7 +11,7 @@ import { queueDailyReminders, REMINDER_HOUR_UTC } from './subscriptions/reminder
 
 type Ctx = ServiceContext<NotificationsDb>;
 
-/** The background work of one notifications replica: the message sender and the daily reminder job. */
+/** The background work of one notifications replica: the message sender, the daily reminder job and the grants waiting for their person. */
 export interface NotificationsRuntime {
   sender: MessageSender;
   /** Tells grants that waited for their person (N3); nudged after commits that created people or left grants waiting. */
