@@ -50,10 +50,13 @@ export function noteStagedEvents(tx: SqlTx, events: readonly StagedEvent[]): voi
 export function stageEventsWith(writes: Writes, tx: SqlTx, events: readonly EventEnvelope[]): void {
   if (events.length === 0) return;
   noteStagedEvents(tx, events);
-  writes.add('staged', `INSERT INTO outbox (id, type, subject, envelope)
-     SELECT e->>'id', e->>'type', e->>'subject', e FROM jsonb_array_elements(${writes.param(JSON.stringify(events))}::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n
-     RETURNING 1`);
+  writes.add('staged', `${outboxRowsFrom(writes.param(JSON.stringify(events)))} RETURNING 1`);
 }
+
+// Events given as one JSON array, in one statement; rows keep the array's order (outbox positions
+// follow it), which is the order the relay publishes them in.
+const outboxRowsFrom = (json: string) => `INSERT INTO outbox (id, type, subject, envelope)
+     SELECT e->>'id', e->>'type', e->>'subject', e FROM jsonb_array_elements(${json}::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n`;
 
 /** Writes events to the outbox in the caller's transaction: they exist if and only if the change does (rule 2). */
 export async function stageEvents(tx: SqlTx, events: readonly EventEnvelope[]): Promise<void> {
@@ -64,13 +67,8 @@ export async function stageEvents(tx: SqlTx, events: readonly EventEnvelope[]): 
     await tx.$executeRawUnsafe('INSERT INTO outbox (id, type, subject, envelope) VALUES ($1, $2, $3, $4::jsonb)', e.id, e.type, e.subject, JSON.stringify(e));
     return;
   }
-  // Many in one statement (a bulk change's 1,000 rows, a batch's steps): one round trip. Rows keep
-  // the given order (outbox positions follow it), which is the order the relay publishes them in.
-  await tx.$executeRawUnsafe(
-    `INSERT INTO outbox (id, type, subject, envelope)
-     SELECT e->>'id', e->>'type', e->>'subject', e FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n`,
-    JSON.stringify(events),
-  );
+  // Many in one statement (a bulk change's 1,000 rows, a batch's steps): one round trip.
+  await tx.$executeRawUnsafe(outboxRowsFrom('$1'), JSON.stringify(events));
 }
 
 export interface OutboxRelayOptions {

@@ -24,10 +24,6 @@ export class Writes {
     return this;
   }
 
-  get empty(): boolean {
-    return this.ctes.length === 0;
-  }
-
   /** Runs them; the rows each returned, by name. */
   async run(tx: SqlTx): Promise<Record<string, number>> {
     if (this.ctes.length === 0) return {};

@@ -15,12 +15,16 @@ export function awaitedStepsOf(events: readonly { id: string; type: string }[]):
 /** Adds awaited steps (ON CONFLICT: a redelivered step adds nothing twice). */
 async function awaitSteps(tx: SqlTx, operationId: string, rows: readonly AwaitedStep[]): Promise<void> {
   if (rows.length === 0) return;
-  await tx.$executeRawUnsafe(
-    `INSERT INTO operation_awaited (operation_id, event_id, service, type)
-     SELECT $1::uuid, x.event_id, x.service, x.type FROM unnest($2::text[], $3::text[], $4::text[]) AS x(event_id, service, type)
-     ON CONFLICT DO NOTHING`,
-    operationId, rows.map((r) => r.eventId), rows.map((r) => r.service), rows.map((r) => r.type),
-  );
+  await awaitStepsWith(new Writes(), operationId, rows).run(tx);
+}
+
+/** `awaitSteps` as a write of a command's one statement (`Writes`, as `awaited`). */
+function awaitStepsWith(writes: Writes, operationId: string, rows: readonly AwaitedStep[]): Writes {
+  const p = (v: unknown) => writes.param(v);
+  return writes.add('awaited', `INSERT INTO operation_awaited (operation_id, event_id, service, type)
+     SELECT ${p(operationId)}::uuid, x.event_id, x.service, x.type
+       FROM unnest(${p(rows.map((r) => r.eventId))}::text[], ${p(rows.map((r) => r.service))}::text[], ${p(rows.map((r) => r.type))}::text[]) AS x(event_id, service, type)
+     ON CONFLICT DO NOTHING RETURNING 1`);
 }
 
 /**
@@ -46,15 +50,13 @@ export function startOperationWith(
   const expected = Object.keys(counts).sort();
   const p = (v: unknown) => writes.param(v);
   const status = p(expected.length ? 'pending' : 'completed');
-  // The operation and the steps it awaits in one statement (a row may reference one inserted beside it).
-  return writes
-    .add('started', `INSERT INTO operation (id, tenant_id, kind, subject_id, dry_run, expected, expected_counts, traceparent, status, completed_at)
+  // The operation and the steps it awaits in one statement (a row may reference one inserted beside it:
+  // foreign keys are checked at the end of the statement).
+  writes.add('started', `INSERT INTO operation (id, tenant_id, kind, subject_id, dry_run, expected, expected_counts, traceparent, status, completed_at)
        VALUES (${p(o.id)}::uuid, ${p(o.tenantId)}::uuid, ${p(o.kind)}, ${p(o.subjectId)}::uuid, ${p(o.dryRun)}, ${p(expected)}::text[], ${p(JSON.stringify(counts))}::jsonb,
                ${p(o.events.find((e) => e.traceparent)?.traceparent ?? null)}, ${status}, CASE WHEN ${status} = 'completed' THEN now() END)
-       RETURNING id`)
-    .add('awaited', `INSERT INTO operation_awaited (operation_id, event_id, service, type)
-       SELECT started.id, x.event_id, x.service, x.type FROM started, unnest(${p(awaited.map((r) => r.eventId))}::text[], ${p(awaited.map((r) => r.service))}::text[], ${p(awaited.map((r) => r.type))}::text[]) AS x(event_id, service, type)
-       ON CONFLICT DO NOTHING RETURNING 1`);
+       RETURNING 1`);
+  return awaited.length > 0 ? awaitStepsWith(writes, o.id, awaited) : writes;
 }
 
 /**
