@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
+import type { DirectoryTx } from '../src/db/client.js';
+import { knownPeopleAmong, type KnownInvitee } from '../src/invitations/lookups.js';
+import { refuseDuplicates } from '../src/people/commands.js';
 import { startDirectory, type DirectoryUnderTest, type Who } from './support/directory.js';
 
 // P1, P5, P6, B1 through HTTP on Postgres: tenants, the account tree, people and their lifecycle.
@@ -83,6 +86,40 @@ describe('directory: tenants, accounts, people, lifecycle (Postgres)', () => {
       assert.equal(a.body.existingPersonId, created[0]!.body.id);
     }
     assert.equal(await d.count("SELECT 1 FROM person WHERE tenant_id = $1::uuid AND email = 'rae@race.example'", t.tenantId), 1);
+  });
+
+  it('P8: who holds an e-mail or phone is found in a handful of rows, archived people included, however large the tenant', async () => {
+    const t = await d.tenant('Large');
+    // 3,000 people, one in ten archived, written straight to the table (the API would take minutes).
+    await d.service.ctx.prisma.$executeRawUnsafe(
+      `INSERT INTO person (id, tenant_id, kind, first_name, last_name, email, phone, account_id, role_key, status, updated_at)
+       SELECT gen_random_uuid(), $1::uuid, 'staff', 'P' || i, 'Many', 'p' || i || '@large.example', '+4474' || lpad(i::text, 8, '0'),
+              $2::uuid, 'staff', CASE WHEN i % 10 = 0 THEN 'archived' ELSE 'active' END, now()
+       FROM generate_series(1, 3000) AS i`, t.tenantId, t.rootAccountId);
+    await d.service.ctx.prisma.$executeRawUnsafe('ANALYZE person');
+    // Rows of person one lookup reads, as Postgres counts them on this connection (its counters are
+    // not flushed inside a transaction, so the difference is the lookup's).
+    const rowsRead = (lookup: (tx: DirectoryTx) => Promise<unknown>) => d.service.ctx.prisma.$transaction(async (tx) => {
+      const counted = async () => (await tx.$queryRawUnsafe<{ n: number }[]>(
+        "SELECT (coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0))::int AS n FROM pg_stat_xact_user_tables WHERE relname = 'person'"))[0]!.n;
+      const before = await counted();
+      const outcome = await lookup(tx).then((v) => v, (e: unknown) => e);
+      return { outcome, read: (await counted()) - before };
+    });
+    const conflictOf = (outcome: unknown) => (outcome as { extensions?: { existingPersonId?: string; field?: string } }).extensions;
+
+    const active = await rowsRead((tx) => refuseDuplicates(tx, t.tenantId, { email: 'P7@Large.example', phone: null }));
+    assert.equal(conflictOf(active.outcome)?.field, 'email', String(active.outcome));
+    const archived = await rowsRead((tx) => refuseDuplicates(tx, t.tenantId, { email: null, phone: '+44 74 0000 0020' }));
+    assert.equal(conflictOf(archived.outcome)?.field, 'phone', 'an archived person holds their phone for the people API');
+    const released = await rowsRead((tx) => refuseDuplicates(tx, t.tenantId, { email: 'p20@large.example', phone: null }, undefined, false));
+    assert.equal(released.outcome, undefined, 'for SCIM an archived person takes no part');
+    const free = await rowsRead((tx) => refuseDuplicates(tx, t.tenantId, { email: 'nobody@large.example', phone: '+447499999999' }));
+    assert.equal(free.outcome, undefined);
+    const invitees = await rowsRead((tx) => knownPeopleAmong(tx, t.tenantId, t.rootAccountId, [{ email: 'p30@large.example' }, { phone: '+447400000031' }]));
+    assert.deepEqual((invitees.outcome as KnownInvitee[]).map((p) => p.status).sort(), ['active', 'archived']);
+    const reads = Object.fromEntries(Object.entries({ active, archived, released, free, invitees }).map(([name, r]) => [name, r.read]));
+    assert.ok(Object.values(reads).every((n) => n <= 10), `rows of person read per lookup (the tenant has 3,001): ${JSON.stringify(reads)}`);
   });
 
   it('P1: bad input is a precise 400 and creates nobody', async () => {

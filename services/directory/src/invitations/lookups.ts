@@ -42,5 +42,10 @@ export async function knownPeopleAmong(tx: DirectoryTx, tenantId: string, accoun
     SELECT p.id::text AS "personId", p.email, p.phone, p.kind, p.status,
            EXISTS (SELECT 1 FROM membership m WHERE m.person_id = p.id AND m.account_id = ${accountId}::uuid) AS member
     FROM person p
-    WHERE p.tenant_id = ${tenantId}::uuid AND (p.email_key = ANY(${emails}::text[]) OR p.phone_key = ANY(${phones}::text[]))`;
+    WHERE p.id IN (
+      -- One lookup per partial index (people not archived, archived ones): an OR read the whole tenant.
+      SELECT id FROM person WHERE tenant_id = ${tenantId}::uuid AND email_key = ANY(${emails}::text[]) AND status <> 'archived'
+      UNION SELECT id FROM person WHERE tenant_id = ${tenantId}::uuid AND phone_key = ANY(${phones}::text[]) AND status <> 'archived'
+      UNION SELECT id FROM person WHERE tenant_id = ${tenantId}::uuid AND email_key = ANY(${emails}::text[]) AND status = 'archived'
+      UNION SELECT id FROM person WHERE tenant_id = ${tenantId}::uuid AND phone_key = ANY(${phones}::text[]) AND status = 'archived')`;
 }

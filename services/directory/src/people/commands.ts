@@ -113,6 +113,9 @@ async function roleForKind(tx: SqlTx, tenantId: string, kind: PersonKind, roleKe
   return key;
 }
 
+/** The person table's `phone_key` (digits only, null when none) of the parameter $3. */
+const PHONE_KEY_OF_3 = "NULLIF(regexp_replace($3, '[^0-9]', '', 'g'), '')";
+
 /**
  * 409 naming the existing person when the e-mail or phone already identifies someone in the tenant
  * (P8). Archived people hold their e-mail and phone for the people API (the answer offers to bring
@@ -130,11 +133,24 @@ export async function refuseDuplicates(
     ...(contact.phone && contact.phone.replace(/[^0-9]/g, '') ? [`phone:${tenantId}:${contact.phone.replace(/[^0-9]/g, '')}`] : []),
   ];
   await tx.$queryRawUnsafe('SELECT count(pg_advisory_xact_lock(k))::int AS n FROM (SELECT hashtextextended(x, 3) AS k FROM unnest($1::text[]) AS x ORDER BY 1) AS t', keys);
+  // Four index lookups, not one OR: each branch's condition matches one partial index (the unique
+  // ones hold people not archived, 20261206010000's the archived), so the check reads a handful of
+  // rows whatever the size of the tenant (with the OR it read all of them).
   const rows = await tx.$queryRawUnsafe<{ id: string; status: string; email_match: boolean }[]>(
-    `SELECT id::text, status, (email_key = lower($2)) AS email_match FROM person
-     WHERE tenant_id = $1::uuid AND (email_key = lower($2) OR phone_key = NULLIF(regexp_replace($3, '[^0-9]', '', 'g'), ''))
-       AND ($4::uuid IS NULL OR id <> $4::uuid) AND ($5 OR status <> 'archived')
-     ORDER BY (status = 'archived'), created_at LIMIT 1`,
+    `SELECT id::text, status, email_match FROM (
+       SELECT id, status, created_at, true AS email_match FROM person
+        WHERE tenant_id = $1::uuid AND email_key = lower($2) AND status <> 'archived'
+       UNION ALL
+       SELECT id, status, created_at, coalesce(email_key = lower($2), false) FROM person
+        WHERE tenant_id = $1::uuid AND phone_key = ${PHONE_KEY_OF_3} AND status <> 'archived'
+       UNION ALL
+       SELECT id, status, created_at, true FROM person
+        WHERE $5 AND tenant_id = $1::uuid AND email_key = lower($2) AND status = 'archived'
+       UNION ALL
+       SELECT id, status, created_at, coalesce(email_key = lower($2), false) FROM person
+        WHERE $5 AND tenant_id = $1::uuid AND phone_key = ${PHONE_KEY_OF_3} AND status = 'archived'
+     ) AS holder WHERE ($4::uuid IS NULL OR id <> $4::uuid)
+     ORDER BY (status = 'archived'), created_at, email_match DESC LIMIT 1`,
     tenantId, contact.email, contact.phone, exceptPersonId ?? null, archivedTakePart,
   );
   const existing = rows[0];
