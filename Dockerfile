@@ -56,10 +56,12 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app ./
 # Built code only: dist/ of each package and service (the generated Prisma clients are compiled
-# into services/*/dist/db/generated), and each service's committed SQL migrations, which the
-# services find at ../prisma/migrations relative to dist/.
+# into services/*/dist/db/generated), and the committed SQL migrations: the platform's own tables'
+# (found at ../../migrations relative to packages/platform/dist/db/), applied first, and each
+# service's, which the services find at ../prisma/migrations relative to dist/.
 COPY --from=build /app/packages/contracts/dist packages/contracts/dist
 COPY --from=build /app/packages/platform/dist packages/platform/dist
+COPY --from=build /app/packages/platform/migrations packages/platform/migrations
 COPY --from=build /app/services/identity/dist services/identity/dist
 COPY --from=build /app/services/identity/prisma/migrations services/identity/prisma/migrations
 COPY --from=build /app/services/directory/dist services/directory/dist

@@ -35,7 +35,7 @@ const TENANT_ID = randomUUID();
 /** A fresh, migrated directory database; `drop()` when done. */
 export async function directoryDatabase(): Promise<TestDatabase> {
   const database = await createTestDatabase('roster_bench');
-  await migratePostgres(database.url, directoryService.migrationsDir);
+  await migratePostgres(database.url, directoryService.migrationFolders);
   return database;
 }
 
@@ -124,7 +124,7 @@ export async function outboxPath(url: string, busName: string, busUrl: string, c
   let subscription: Subscription | null = null;
   let relay: OutboxRelay | null = null;
   try {
-    db = await openDatabase({ url, migrationsDir: directoryService.migrationsDir, migrate: false, poolSize: POOL_SIZE }, makeClient);
+    db = await openDatabase({ url, migrationFolders: directoryService.migrationFolders, migrate: false, poolSize: POOL_SIZE }, makeClient);
     bus = await createBus(busUrl, { namespace: `${config.namespace}-outbox`, logger: benchLogger, instanceId: 'bench' });
     await bus.connect();
     // The directory checks the account: a tenant of its own, provisioned as POST /tenants does.

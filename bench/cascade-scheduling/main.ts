@@ -51,8 +51,8 @@ const preview = (tenantId: string, sitterId: string) => createEvent('directory',
 async function main(): Promise<void> {
   const database: TestDatabase = await createTestDatabase('roster_bench_cascade');
   progress(`database ${database.name}`);
-  await migratePostgres(database.url, schedulingService.migrationsDir);
-  const db = await openDatabase({ url: database.url, migrationsDir: schedulingService.migrationsDir, migrate: false, poolSize: 10 }, makeClient);
+  await migratePostgres(database.url, schedulingService.migrationFolders);
+  const db = await openDatabase({ url: database.url, migrationFolders: schedulingService.migrationFolders, migrate: false, poolSize: 10 }, makeClient);
   const pool = new pg.Pool({ connectionString: database.url, max: 4 });
   pool.on('error', () => undefined);
   await createNaiveVisitTable(pool);

@@ -12,8 +12,8 @@ import { seedSitter } from './seed.js';
 
 const size = Number(process.argv[2] ?? 100_000);
 const database = await createTestDatabase('roster_bench_profile');
-await migratePostgres(database.url, schedulingService.migrationsDir);
-const db = await openDatabase({ url: database.url, migrationsDir: schedulingService.migrationsDir, migrate: false }, makeClient);
+await migratePostgres(database.url, schedulingService.migrationFolders);
+const db = await openDatabase({ url: database.url, migrationFolders: schedulingService.migrationFolders, migrate: false }, makeClient);
 const pool = new pg.Pool({ connectionString: database.url, max: 2 });
 try {
   for (let round = 0; round < 3; round++) {

@@ -32,7 +32,7 @@ const database = await createTestDatabase('roster_bench_access');
 const bus = new MemoryBus();
 let stop: (() => Promise<void>) | undefined;
 try {
-  await migratePostgres(database.url, directoryService.migrationsDir);
+  await migratePostgres(database.url, directoryService.migrationFolders);
   const tokens = testTokens();
   const service = await startService(directoryService, {
     bus, env: { ...tokens.env, PORT: '0', DATABASE_URL: database.url, ROSTER_OPERATOR_KEY: 'bench-operator-key-0123', LOG_LEVEL: 'silent' },

@@ -32,7 +32,7 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 const database = await createTestDatabase('roster_bench_search');
 let stopService: (() => Promise<void>) | undefined;
 try {
-  await migratePostgres(database.url, directoryService.migrationsDir);
+  await migratePostgres(database.url, directoryService.migrationFolders);
   const tokens = testTokens();
   const service = await startService(directoryService, {
     bus: new MemoryBus(),

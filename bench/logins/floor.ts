@@ -71,6 +71,6 @@ function plainPg(databaseUrl: string): { db: SqlTx; close(): Promise<void> } {
 }
 
 async function identityPrisma(databaseUrl: string): Promise<{ db: SqlTx; close(): Promise<void> }> {
-  const database = await openDatabase({ url: databaseUrl, migrationsDir: '', migrate: false, poolSize: 10 }, makeClient);
+  const database = await openDatabase({ url: databaseUrl, migrationFolders: '', migrate: false, poolSize: 10 }, makeClient);
   return { db: database.client, close: () => database.close() };
 }

@@ -1,7 +1,7 @@
 import { defineConfig } from 'prisma/config';
 
-// `prisma generate` needs no database. `prisma migrate deploy` on a connected machine reads
-// DATABASE_URL; Roster applies the same committed SQL itself (packages/platform/src/db/migrate.ts).
+// `prisma generate` needs no database. Roster applies the committed SQL itself
+// (packages/platform/src/db/migrate.ts): the platform's tables' migrations first, then these.
 export default defineConfig({
   schema: 'prisma/schema.prisma',
   migrations: { path: 'prisma/migrations' },

@@ -53,6 +53,12 @@ describe('Dockerfile', () => {
     for (const runtime of ['node_modules/@prisma/client', 'node_modules/@prisma/adapter-pg', 'node_modules/pg', 'node_modules/amqplib', 'node_modules/kafkajs']) assert.ok(installed.includes(runtime), runtime);
   });
 
+  it('the image holds the platform\'s own migrations (outbox, inbox, token_not_before, person_projection), where its code looks for them', () => {
+    const runtime = stage([...stages.keys()].at(-1)!).join('\n');
+    assert.match(read('packages/platform/src/db/platform-migrations.ts'), /new URL\('\.\.\/\.\.\/migrations\/messaging', import\.meta\.url\)/);
+    assert.match(runtime, /COPY --from=build \/app\/packages\/platform\/migrations packages\/platform\/migrations/);
+  });
+
   for (const service of SERVICES) {
     it(`${service}: the image holds its built code (with the generated Prisma client) and its migrations`, () => {
       const runtime = stage([...stages.keys()].at(-1)!).join('\n');

@@ -6,7 +6,7 @@ import { openDatabase } from '@roster/platform/db/database';
 import { directoryService } from '../../services/directory/src/service.js';
 import { changeLifecycle } from '../../services/directory/src/people/commands.js';
 
-const db = await openDatabase({ url: process.env.DATABASE_URL!, migrationsDir: directoryService.migrationsDir, migrate: false }, directoryService.makeClient);
+const db = await openDatabase({ url: process.env.DATABASE_URL!, migrationFolders: directoryService.migrationFolders, migrate: false }, directoryService.makeClient);
 const operationIds: string[] = [];
 for (const personId of process.env.PEOPLE!.split(',')) {
   const { operationId } = await changeLifecycle(db.client, process.env.TENANT_ID!, personId, { command: { type: 'deactivate' }, reason: 'left (writer died)' }, {

@@ -8,6 +8,7 @@ import { createBus, MemoryBus } from './bus/index.js';
 import type { Bus, Subscription } from './bus/types.js';
 import { BatchingConsumer, subscriptionOf, type Consumers } from './consumers.js';
 import type { TransactionRunner } from './db/sql.js';
+import type { MigrationFolders } from './db/migrate.js';
 import { loadConfig, type ServiceConfig } from './config.js';
 import { configureCursorKey } from './paging.js';
 import { openDatabase, type Database, type MakeClient, type SqlClient, type SqlTx } from './db/database.js';
@@ -35,8 +36,8 @@ export interface ServiceContext<C extends SqlClient> {
 export interface ServiceDefinition<C extends SqlClient, Tx extends SqlTx = SqlTx> {
   name: ServiceName;
   defaultPort: number;
-  /** Absolute path of the service's `prisma/migrations`. */
-  migrationsDir: string;
+  /** The platform's migration folders it uses (PLATFORM_MIGRATIONS), then its own `prisma/migrations`. */
+  migrationFolders: MigrationFolders;
   /** The service's generated PrismaClient on a driver adapter. */
   makeClient: MakeClient<C>;
   routes(ctx: ServiceContext<C>): Router;
@@ -90,7 +91,7 @@ async function start<C extends SqlClient, Tx extends SqlTx>(def: ServiceDefiniti
   const logger = options.logger ?? createLogger(def.name, config.logLevel ? { level: config.logLevel } : {});
   const metrics = createMetrics(def.name);
   const db = await openDatabase(
-    { url: config.databaseUrl, migrationsDir: def.migrationsDir, migrate: config.migrateOnStart, poolSize: config.dbPoolSize, acquireTimeoutMs: config.dbAcquireTimeoutMs, preparedStatements: config.dbPreparedStatements },
+    { url: config.databaseUrl, migrationFolders: def.migrationFolders, migrate: config.migrateOnStart, poolSize: config.dbPoolSize, acquireTimeoutMs: config.dbAcquireTimeoutMs, preparedStatements: config.dbPreparedStatements },
     def.makeClient,
   );
   if (db.migrations?.applied.length) logger.info({ applied: db.migrations.applied }, 'migrations applied');
@@ -209,7 +210,7 @@ export async function runStandalone<C extends SqlClient, Tx extends SqlTx>(def: 
 export async function runMigrations<C extends SqlClient, Tx extends SqlTx>(def: ServiceDefinition<C, Tx>): Promise<void> {
   const config = loadConfig(def.name, process.env, def.defaultPort);
   try {
-    const db = await openDatabase({ url: config.databaseUrl, migrationsDir: def.migrationsDir, migrate: true }, def.makeClient);
+    const db = await openDatabase({ url: config.databaseUrl, migrationFolders: def.migrationFolders, migrate: true }, def.makeClient);
     const report = db.migrations;
     await db.close();
     console.log(`${def.name}: ${report?.applied.length ?? 0} migration(s) applied${report?.applied.length ? ` (${report.applied.join(', ')})` : ''}, ${report?.alreadyApplied ?? 0} already there`);

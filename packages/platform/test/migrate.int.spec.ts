@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
@@ -69,15 +69,40 @@ describe('migrations (Postgres)', () => {
     assert.equal((await rows()).length, 2, 'nothing recorded for the failed migration');
   });
 
-  it('every service migration applies on a fresh database', async () => {
-    for (const service of ['directory', 'identity', 'scheduling', 'notifications']) {
-      const db = await createTestDatabase(`roster_migrate_${service}`);
+  it('issue 19: a table moved to a shared folder — the edited migration declares its earlier checksum, the removed one stays recorded', async () => {
+    const db = await createTestDatabase('roster_migrate_moved');
+    const shared = mkdtempSync(join(tmpdir(), 'roster-shared-'));
+    const own = mkdtempSync(join(tmpdir(), 'roster-own-'));
+    try {
+      // Before: the service's own migrations created the shared table (twice over, as four services did).
+      const before = 'CREATE TABLE shared_box (id INT PRIMARY KEY);\nCREATE TABLE mine (id INT PRIMARY KEY);\n';
+      write(own, '20260101000000_init', before);
+      write(own, '20260102000000_shared_extra', 'CREATE TABLE shared_extra (id INT);\n');
+      await migratePostgres(db.url, own);
+
+      // After: the shared folder creates it if missing; the service's copy is gone or edited.
+      write(shared, '20251231000000_shared', 'CREATE TABLE IF NOT EXISTS shared_box (id INT PRIMARY KEY);\nCREATE TABLE IF NOT EXISTS shared_extra (id INT);\n');
+      rmSync(join(own, '20260102000000_shared_extra'), { recursive: true });
+      const earlier = createHash('sha256').update(before).digest('hex');
+      write(own, '20260101000000_init', 'CREATE TABLE mine (id INT PRIMARY KEY);\n');
+      await assert.rejects(migratePostgres(db.url, [shared, own]), /20260101000000_init was edited after it was applied/,
+        'an edit that does not say which version it replaces is refused');
+      write(own, '20260101000000_init', `-- roster-migrate: first applied as sha256:${earlier}, which also created shared_box\nCREATE TABLE mine (id INT PRIMARY KEY);\n`);
+      assert.deepEqual(await migratePostgres(db.url, [shared, own]), { applied: ['20251231000000_shared'], alreadyApplied: 1 });
+      assert.deepEqual(await migratePostgres(db.url, [shared, own]), { applied: [], alreadyApplied: 2 });
+
+      // A fresh database gets the same tables from the new layout, the shared folder first.
+      const fresh = await createTestDatabase('roster_migrate_fresh');
       try {
-        const report = await migratePostgres(db.url, new URL(`../../../services/${service}/prisma/migrations`, import.meta.url).pathname);
-        assert.ok(report.applied.length >= 1, `${service} has migrations`);
+        assert.deepEqual((await migratePostgres(fresh.url, [own, shared])).applied, ['20251231000000_shared', '20260101000000_init'],
+          'one sequence ordered by name, whatever the order of the folders');
       } finally {
-        await db.drop();
+        await fresh.drop();
       }
+      write(shared, '20260101000000_init', 'SELECT 1;');
+      await assert.rejects(migratePostgres(db.url, [shared, own]), /20260101000000_init is in more than one of/);
+    } finally {
+      await db.drop();
     }
   });
 });

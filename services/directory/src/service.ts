@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
+import { PLATFORM_MIGRATIONS } from '@roster/platform/db/platform-migrations';
 import type { ServiceDefinition } from '@roster/platform/service';
 import { makeClient, type DirectoryDb, type DirectoryTx } from './db/client.js';
 import { directoryConsumers } from './consumers.js';
@@ -15,7 +16,7 @@ export type { DirectoryContext } from './context.js';
 export const directoryService: ServiceDefinition<DirectoryDb, DirectoryTx> = {
   name: 'directory',
   defaultPort: 4002,
-  migrationsDir: fileURLToPath(new URL('../prisma/migrations', import.meta.url)),
+  migrationFolders: [PLATFORM_MIGRATIONS.messaging, fileURLToPath(new URL('../prisma/migrations', import.meta.url))],
   makeClient,
   routes: (ctx) => Router()
     .use(directoryRouter(ctx))

@@ -19,9 +19,9 @@ describe('outbox relays of two replicas on one database (Postgres)', () => {
   const dbs: Database<DirectoryDb>[] = [];
   beforeAll(async () => {
     database = await createTestDatabase('roster_relays');
-    await migratePostgres(database.url, directoryService.migrationsDir);
+    await migratePostgres(database.url, directoryService.migrationFolders);
     for (let i = 0; i < 2; i++) {
-      dbs.push(await openDatabase({ url: database.url, migrationsDir: directoryService.migrationsDir, migrate: false, poolSize: 4 }, directoryService.makeClient));
+      dbs.push(await openDatabase({ url: database.url, migrationFolders: directoryService.migrationFolders, migrate: false, poolSize: 4 }, directoryService.makeClient));
     }
   });
   afterAll(async () => {

@@ -17,7 +17,7 @@ describe('transactional outbox (directory, Postgres)', () => {
   let database: TestDatabase;
   beforeAll(async () => {
     database = await createTestDatabase('roster_outbox');
-    await migratePostgres(database.url, directoryService.migrationsDir);
+    await migratePostgres(database.url, directoryService.migrationFolders);
   });
   afterAll(async () => database?.drop());
 

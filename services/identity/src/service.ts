@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
+import { PLATFORM_MIGRATIONS } from '@roster/platform/db/platform-migrations';
 import type { ServiceDefinition } from '@roster/platform/service';
 import { makeClient, type IdentityDb, type IdentityTx } from './db/client.js';
 import { identityConsumers } from './consumers.js';
@@ -20,7 +21,7 @@ export type { IdentityContext } from './context.js';
 export const identityService: ServiceDefinition<IdentityDb, IdentityTx> = {
   name: 'identity',
   defaultPort: 4001,
-  migrationsDir: fileURLToPath(new URL('../prisma/migrations', import.meta.url)),
+  migrationFolders: [PLATFORM_MIGRATIONS.messaging, PLATFORM_MIGRATIONS.personProjection, fileURLToPath(new URL('../prisma/migrations', import.meta.url))],
   makeClient,
   routes: (ctx) => {
     void warmPasswordHashing();

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { openDatabase } from '@roster/platform/db/database';
 import { createTestDatabase, type TestDatabase } from '../../../packages/platform/test/support/postgres.js';
 import { makeClient } from '../src/db/client.js';
-
-const migrationsDir = fileURLToPath(new URL('../prisma/migrations', import.meta.url));
+import { identityService } from '../src/service.js';
 
 // A login's lookup, as Prisma sends it: prepared once per connection by default (less Postgres CPU),
 // never with DB_PREPARED_STATEMENTS=false (poolers that move a client between server connections).
@@ -20,7 +18,7 @@ describe('prepared statements on Postgres (DB_PREPARED_STATEMENTS)', () => {
 
   const preparedAfterTwoLookups = async (preparedStatements: boolean) => {
     // One connection: the statements prepared on it are the ones this session sees.
-    const db = await openDatabase({ url: database.url, migrationsDir, migrate: true, poolSize: 1, preparedStatements }, makeClient);
+    const db = await openDatabase({ url: database.url, migrationFolders: identityService.migrationFolders, migrate: true, poolSize: 1, preparedStatements }, makeClient);
     try {
       for (let i = 0; i < 2; i++) await db.client.$queryRawUnsafe('SELECT count(*)::int AS n FROM login WHERE username = $1', `nobody-${i}`);
       return await db.client.$queryRawUnsafe<{ name: string; statement: string }[]>('SELECT name, statement FROM pg_prepared_statements');

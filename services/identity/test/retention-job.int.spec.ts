@@ -57,7 +57,7 @@ describe('identity: the retention job in the running service (Postgres)', () => 
   });
 
   it('a run removes a backlog in batches and logs the counts; a stopping service finishes the batch in flight, not the backlog', async () => {
-    await migratePostgres(database.url, identityService.migrationsDir);
+    await migratePostgres(database.url, identityService.migrationFolders);
     // 12,000 sessions that expired ten days ago, each with its token: more than two batches each.
     await sql.query(`INSERT INTO session (id, tenant_id, person_id, created_at, expires_at)
                      SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), now() - interval '40 days', now() - interval '10 days'
@@ -95,7 +95,7 @@ describe('identity: the retention job in the running service (Postgres)', () => 
   });
 
   it('SESSION_RETENTION_DAYS keeps ended sessions longer: 30 days keeps one ended 10 days ago, not one ended 40 days ago', async () => {
-    await migratePostgres(database.url, identityService.migrationsDir);
+    await migratePostgres(database.url, identityService.migrationFolders);
     await sql.query(`INSERT INTO session (id, tenant_id, person_id, created_at, expires_at)
                      SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), now() - interval '90 days', now() - make_interval(days => d)
                        FROM unnest(ARRAY[10, 40]) AS d`);

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
+import { PLATFORM_MIGRATIONS } from '@roster/platform/db/platform-migrations';
 import type { ServiceDefinition } from '@roster/platform/service';
 import { makeClient, type NotificationsDb } from './db/client.js';
 import { notificationsConsumers } from './consumers.js';
@@ -15,7 +16,7 @@ export type { NotificationsContext } from './context.js';
 export const notificationsService: ServiceDefinition<NotificationsDb> = {
   name: 'notifications',
   defaultPort: 4004,
-  migrationsDir: fileURLToPath(new URL('../prisma/migrations', import.meta.url)),
+  migrationFolders: [PLATFORM_MIGRATIONS.messaging, PLATFORM_MIGRATIONS.personProjection, fileURLToPath(new URL('../prisma/migrations', import.meta.url))],
   makeClient,
   routes: (ctx) => Router()
     .use(messagesRouter(ctx))

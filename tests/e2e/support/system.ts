@@ -81,7 +81,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     };
     envs[name] = start.env as Record<string, string>;
     if (options.external?.includes(name)) {
-      if (options.database === 'postgres') await migratePostgres(databaseUrl, definitions[name].migrationsDir);
+      if (options.database === 'postgres') await migratePostgres(databaseUrl, definitions[name].migrationFolders);
       return;
     }
     services[name] = (await startService(definitions[name] as never, start)) as RunningService<SqlClient>;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { pgliteTransactions, pgTransactions } from './driver-transactions.js';
 import type { SqlClient, SqlTx, TransactionRunner } from './sql.js';
-import { applyMigrations, type MigrationReport, type SqlConnection } from './migrate.js';
+import { applyMigrations, type MigrationFolders, type MigrationReport, type SqlConnection } from './migrate.js';
 import { pgliteArtifacts, pgliteTemplate } from './pglite-template.js';
 
 export type { SqlClient, SqlTx } from './sql.js';
@@ -21,7 +21,8 @@ export type MakeClient<C> = (adapter: DriverAdapter, options: ClientOptions) => 
 export interface DatabaseOptions {
   /** `postgres://…` or `pglite:<folder>` (embedded) or `pglite:memory`. */
   url: string;
-  migrationsDir: string;
+  /** Where the migrations come from (platform-migrations.ts, then the service's own). */
+  migrationFolders: MigrationFolders;
   /** Apply migrations now (embedded start, tests); production runs the migrate command instead. */
   migrate: boolean;
   /** Connection pool size per process (Postgres). */
@@ -65,7 +66,7 @@ const clientOptions = (options: DatabaseOptions): ClientOptions => ({
 
 async function openPostgres<C extends SqlClient>(options: DatabaseOptions, makeClient: MakeClient<C>): Promise<Database<C>> {
   let migrations: MigrationReport | null = null;
-  if (options.migrate) migrations = await migratePostgres(options.url, options.migrationsDir);
+  if (options.migrate) migrations = await migratePostgres(options.url, options.migrationFolders);
   const { PrismaPg } = await import('@prisma/adapter-pg');
   const pool = new pg.Pool({
     connectionString: options.url,
@@ -112,12 +113,12 @@ export function preparedStatementNames(limit = 500, maxLength = 8_192): (query: 
 }
 
 /** Applies migrations over a dedicated connection (the migrate command uses this too). */
-export async function migratePostgres(url: string, migrationsDir: string): Promise<MigrationReport> {
+export async function migratePostgres(url: string, migrationFolders: MigrationFolders): Promise<MigrationReport> {
   const conn = new pg.Client({ connectionString: url });
   await conn.connect();
   try {
     const sql: SqlConnection = { query: (q, p) => conn.query(q, p) as never, exec: (q) => conn.query(q) };
-    return await applyMigrations(sql, migrationsDir);
+    return await applyMigrations(sql, migrationFolders);
   } finally {
     await conn.end();
   }
@@ -141,7 +142,7 @@ async function openPglite<C extends SqlClient>(options: DatabaseOptions, makeCli
   });
   let migrations: MigrationReport | null = null;
   if (options.migrate) {
-    migrations = await applyMigrations({ query: (q, p) => pglite.query(q, p) as never, exec: (q) => pglite.exec(q) }, options.migrationsDir);
+    migrations = await applyMigrations({ query: (q, p) => pglite.query(q, p) as never, exec: (q) => pglite.exec(q) }, options.migrationFolders);
   }
   const client = makeClient(new PrismaPGlite(pglite), clientOptions(options));
   return {

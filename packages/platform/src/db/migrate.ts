@@ -30,26 +30,54 @@ CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
 // The advisory lock id Prisma's migrate uses: two replicas (or Roster and prisma) never migrate at once.
 const PRISMA_MIGRATE_LOCK = 72707369;
 
-export function listMigrations(dir: string): { name: string; sql: string; checksum: string }[] {
-  if (!existsSync(dir)) throw new Error(`migrations folder ${dir} does not exist`);
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'migration.sql')))
-    .map((d) => d.name)
-    .sort()
-    .map((name) => {
-      const sql = readFileSync(join(dir, name, 'migration.sql'), 'utf8');
-      return { name, sql, checksum: createHash('sha256').update(sql).digest('hex') };
-    });
+/**
+ * The folders a database's migrations come from, applied as one sequence ordered by name: the
+ * platform's (platform-migrations.ts; their names sort first), then the service's own.
+ */
+export type MigrationFolders = string | readonly string[];
+
+export interface Migration {
+  name: string;
+  sql: string;
+  checksum: string;
+  /**
+   * Checksums an applied copy of this migration may carry: its own, and those of earlier versions
+   * it declares in a `-- roster-migrate: first applied as sha256:<hex>` line (an edit that changes
+   * nothing for a database that applied the earlier one, e.g. tables moved to the platform's own
+   * migration, which creates them only if they do not exist).
+   */
+  accepted: ReadonlySet<string>;
+}
+
+const EARLIER_CHECKSUM = /^-- roster-migrate: first applied as sha256:([0-9a-f]{64})\b/gm;
+
+export function listMigrations(folders: MigrationFolders): Migration[] {
+  const all = [folders].flat().flatMap((dir) => {
+    if (!existsSync(dir)) throw new Error(`migrations folder ${dir} does not exist`);
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'migration.sql')))
+      .map((d) => {
+        const sql = readFileSync(join(dir, d.name, 'migration.sql'), 'utf8');
+        const checksum = createHash('sha256').update(sql).digest('hex');
+        return { name: d.name, sql, checksum, accepted: new Set([checksum, ...[...sql.matchAll(EARLIER_CHECKSUM)].map((m) => m[1]!)]) };
+      });
+  });
+  const names = all.map((m) => m.name);
+  const twice = names.filter((name, i) => names.indexOf(name) !== i);
+  if (twice.length > 0) throw new Error(`migration ${twice[0]} is in more than one of ${[folders].flat().join(', ')}`);
+  return all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /**
- * Applies the committed SQL migrations (Prisma's layout: `<dir>/<timestamp>_<name>/migration.sql`)
+ * Applies the committed SQL migrations (Prisma's layout: `<folder>/<timestamp>_<name>/migration.sql`)
  * that are not yet recorded, each in its own transaction, recording them in `_prisma_migrations`
  * exactly as `prisma migrate deploy` does (same checksum: SHA-256 of the file). Refuses to go on
- * when an applied migration's file was edited or a previous one failed half-way.
+ * when an applied migration's file was edited (beyond the earlier checksums it declares) or a
+ * previous one failed half-way. A recorded migration without a file any more is left alone: the
+ * services' own copies of the platform's tables were removed that way (issue 19).
  */
-export async function applyMigrations(conn: SqlConnection, dir: string): Promise<MigrationReport> {
-  const migrations = listMigrations(dir);
+export async function applyMigrations(conn: SqlConnection, folders: MigrationFolders): Promise<MigrationReport> {
+  const migrations = listMigrations(folders);
   await conn.exec(PRISMA_MIGRATIONS_TABLE);
   await conn.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK]);
   try {
@@ -65,7 +93,7 @@ export async function applyMigrations(conn: SqlConnection, dir: string): Promise
     for (const m of migrations) {
       const checksum = done.get(m.name);
       if (checksum !== undefined) {
-        if (checksum !== m.checksum) throw new Error(`migration ${m.name} was edited after it was applied (checksum differs)`);
+        if (!m.accepted.has(checksum)) throw new Error(`migration ${m.name} was edited after it was applied (checksum differs)`);
         continue;
       }
       const id = randomUUID();

@@ -5,7 +5,7 @@ import { directoryService } from '../../src/service.js';
 import { createPerson } from '../../src/people/commands.js';
 import { provisionTenant } from '../../src/tenants/provision.js';
 
-const db = await openDatabase({ url: process.env.DATABASE_URL!, migrationsDir: directoryService.migrationsDir, migrate: false }, directoryService.makeClient);
+const db = await openDatabase({ url: process.env.DATABASE_URL!, migrationFolders: directoryService.migrationFolders, migrate: false }, directoryService.makeClient);
 const tenant = await provisionTenant(db.client, { id: process.env.TENANT_ID!, name: 'Dies Ltd', owner: { firstName: 'Olga', lastName: 'Owner', email: 'olga@dies.example' } });
 const person = await createPerson(db.client, tenant.tenantId, {
   kind: 'staff', firstName: 'Dana', lastName: 'Dies', accountId: tenant.rootAccountId,

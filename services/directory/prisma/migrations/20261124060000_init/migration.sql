@@ -1,3 +1,6 @@
+-- roster-migrate: first applied as sha256:a4209fafb2c56dfef2a4df08a8ee68e729ed2c3b663d0628180c7c400c9d1398, which also created the platform's tables
+-- (outbox, inbox); since issue 19 they come from packages/platform/migrations, applied before this.
+
 -- CreateTable
 CREATE TABLE "person" (
     "id" UUID NOT NULL,
@@ -49,31 +52,6 @@ CREATE TABLE "operation_step" (
     CONSTRAINT "operation_step_pkey" PRIMARY KEY ("id")
 );
 
--- CreateTable
-CREATE TABLE "outbox" (
-    "position" BIGSERIAL NOT NULL,
-    "id" TEXT NOT NULL,
-    "type" TEXT NOT NULL,
-    "subject" TEXT NOT NULL,
-    "envelope" JSONB NOT NULL,
-    "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    "published_at" TIMESTAMPTZ(3),
-    "attempts" INTEGER NOT NULL DEFAULT 0,
-    "last_error" TEXT,
-
-    CONSTRAINT "outbox_pkey" PRIMARY KEY ("position")
-);
-
--- CreateTable
-CREATE TABLE "inbox" (
-    "consumer" TEXT NOT NULL,
-    "event_id" TEXT NOT NULL,
-    "type" TEXT NOT NULL,
-    "handled_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-
-    CONSTRAINT "inbox_pkey" PRIMARY KEY ("consumer","event_id")
-);
-
 -- CreateIndex
 CREATE INDEX "person_tenant_id_status_idx" ON "person"("tenant_id", "status");
 
@@ -82,15 +60,6 @@ CREATE INDEX "operation_tenant_id_created_at_idx" ON "operation"("tenant_id", "c
 
 -- CreateIndex
 CREATE INDEX "operation_step_operation_id_idx" ON "operation_step"("operation_id");
-
--- CreateIndex
-CREATE UNIQUE INDEX "outbox_id_key" ON "outbox"("id");
-
--- CreateIndex
-CREATE INDEX "inbox_handled_at_idx" ON "inbox"("handled_at");
-
--- CreateIndex
-CREATE INDEX "outbox_published_at_position_idx" ON "outbox"("published_at", "position");
 
 -- AddForeignKey
 ALTER TABLE "operation_step" ADD CONSTRAINT "operation_step_operation_id_fkey" FOREIGN KEY ("operation_id") REFERENCES "operation"("id") ON DELETE CASCADE ON UPDATE CASCADE;
