@@ -89,13 +89,11 @@ export async function applyMigrations(conn: SqlConnection, folders: MigrationFol
       throw new Error(`migration ${failed.migration_name} failed earlier and was not rolled back: fix the database, then mark it rolled back`);
     }
     const done = new Map(rows.filter((r) => r.finished_at !== null).map((r) => [r.migration_name, r.checksum]));
+    // Every applied file checked before anything is applied: a refusal leaves the database as it was.
+    const edited = migrations.find((m) => done.has(m.name) && !m.accepted.has(done.get(m.name)!));
+    if (edited) throw new Error(`migration ${edited.name} was edited after it was applied (checksum differs)`);
     const applied: string[] = [];
-    for (const m of migrations) {
-      const checksum = done.get(m.name);
-      if (checksum !== undefined) {
-        if (!m.accepted.has(checksum)) throw new Error(`migration ${m.name} was edited after it was applied (checksum differs)`);
-        continue;
-      }
+    for (const m of migrations.filter((x) => !done.has(x.name))) {
       const id = randomUUID();
       await conn.exec('BEGIN');
       try {
