@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { pgliteTransactions, pgTransactions } from './driver-transactions.js';
+import { pgliteStatements, pgliteTransactions, pgStatements, pgTransactions } from './driver-transactions.js';
 import type { SqlClient, SqlTx, TransactionRunner } from './sql.js';
 import { applyMigrations, type MigrationFolders, type MigrationReport, type SqlConnection } from './migrate.js';
 import { pgliteArtifacts, pgliteTemplate } from './pglite-template.js';
@@ -37,6 +37,8 @@ export interface Database<C> {
   client: C;
   /** Transactions on the driver itself, for work that only runs SQL (the consumers' hot paths). */
   sql: TransactionRunner<SqlTx>;
+  /** Single statements on the driver, no transaction around them (the login path). */
+  statements: SqlTx;
   kind: 'postgres' | 'pglite';
   migrations: MigrationReport | null;
   ping(): Promise<boolean>;
@@ -81,9 +83,12 @@ async function openPostgres<C extends SqlClient>(options: DatabaseOptions, makeC
   const statementNameGenerator = preparedStatementNames() as (query: { sql: string }) => string;
   const adapter = options.preparedStatements === false ? new PrismaPg(pool) : new PrismaPg(pool, { statementNameGenerator });
   const client = makeClient(adapter, clientOptions(options));
+  // One naming for the driver's statements (transactions and single statements share connections).
+  const driverNames = options.preparedStatements === false ? () => undefined : preparedStatementNames();
   return {
     client,
-    sql: pgTransactions(pool, options.preparedStatements === false ? () => undefined : preparedStatementNames()),
+    sql: pgTransactions(pool, driverNames),
+    statements: pgStatements(pool, driverNames),
     kind: 'postgres',
     migrations,
     ping: () => answers(() => pool.query('SELECT 1')),
@@ -148,6 +153,7 @@ async function openPglite<C extends SqlClient>(options: DatabaseOptions, makeCli
   return {
     client,
     sql: pgliteTransactions(pglite as never),
+    statements: pgliteStatements(pglite as never),
     kind: 'pglite',
     migrations,
     ping: () => answers(() => pglite.query('SELECT 1')),

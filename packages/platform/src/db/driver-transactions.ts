@@ -38,6 +38,22 @@ export function pgTransactions(pool: pg.Pool, nameOf: (query: { sql: string }) =
   };
 }
 
+/**
+ * Single statements on the pool, each in its own implicit transaction, with the same statement
+ * names and spans: for request paths that need no more than one statement at a time (a login's
+ * lookup, then its session) and would otherwise pay Prisma's per-query cost (issue 19).
+ */
+export function pgStatements(pool: pg.Pool, nameOf: (query: { sql: string }) => string | undefined): SqlTx {
+  const run = (text: string, values: unknown[]) => traced(text, () => {
+    const name = nameOf({ sql: text });
+    return pool.query(name ? { name, text, values } : { text, values });
+  });
+  return {
+    $executeRawUnsafe: async (sql, ...values) => (await run(sql, values)).rowCount ?? 0,
+    $queryRawUnsafe: async <T>(sql: string, ...values: unknown[]) => (await run(sql, values)).rows as T,
+  };
+}
+
 /** The same on an embedded PGlite (one connection: PGlite serializes its transactions itself). */
 export function pgliteTransactions(pglite: {
   transaction<T>(fn: (tx: { query<R>(sql: string, params?: unknown[]): Promise<{ rows: R[]; affectedRows?: number }> }) => Promise<T>): Promise<T>;
@@ -58,3 +74,11 @@ export function pgliteTransactions(pglite: {
  */
 const traced = <T>(text: string, query: () => Promise<T>): Promise<T> =>
   withSpan(`pg.query:${/^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? 'QUERY'}`, { 'db.system.name': 'postgresql', 'db.query.text': text }, query, SpanKind.CLIENT);
+
+/** Single statements on an embedded PGlite (its query() waits for any transaction in progress). */
+export function pgliteStatements(pglite: { query<R>(sql: string, params?: unknown[]): Promise<{ rows: R[]; affectedRows?: number }> }): SqlTx {
+  return {
+    $executeRawUnsafe: async (sql, ...values) => (await traced(sql, () => pglite.query(sql, values))).affectedRows ?? 0,
+    $queryRawUnsafe: async <T>(sql: string, ...values: unknown[]) => (await traced(sql, () => pglite.query(sql, values))).rows as T,
+  };
+}

@@ -42,7 +42,8 @@ export async function verifyPassword(ctx: IdentityContext, input: { username: st
   const db = ctx.prisma;
   const username = normalizeUsername(input.username);
   const keys = throttleKeys(username, input.address);
-  const { blockedUntil, usernameFailures, login } = await lookupLogin(db, username, keys.map((k) => k.key));
+  // On the driver, not Prisma: a login's two statements are its only database work (issue 19).
+  const { blockedUntil, usernameFailures, login } = await lookupLogin(ctx.db.statements, username, keys.map((k) => k.key));
   if (blockedUntil) throw tooManyAttempts(Math.max(1, Math.ceil((blockedUntil.getTime() - Date.now()) / 1000)));
   const matches = await passwordMatches(login?.password_hash, input.password);
   if (!login || !matches) {
@@ -77,7 +78,7 @@ export async function verifyPassword(ctx: IdentityContext, input: { username: st
 export async function passwordLogin(ctx: IdentityContext, input: { username: string; password: string; address: string }): Promise<SessionTokens> {
   const verified = await verifyPassword(ctx, input);
   // A temporary password is used once: the session exists only if this statement still found its hash.
-  const tokens = await openSession(ctx, ctx.prisma, verified.person, verified.passwordChangeRequired, verified.consumeTemporaryHash);
+  const tokens = await openSession(ctx, ctx.db.statements, verified.person, verified.passwordChangeRequired, verified.consumeTemporaryHash);
   if (!tokens) throw invalidCredentials();
   return tokens;
 }
