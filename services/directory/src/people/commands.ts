@@ -55,9 +55,7 @@ export async function createPersonInTx(
   tx: SqlTx, tenantId: string, input: NewPerson, actor: Actor, options: { archivedTakePart?: boolean } = {},
 ): Promise<PersonRow> {
   const roleKey = await roleForKind(tx, tenantId, input.kind, input.roleKey);
-  const [account] = await tx.$queryRawUnsafe<{ id: string }[]>('SELECT id::text FROM account WHERE id = $1::uuid AND tenant_id = $2::uuid', input.accountId, tenantId);
-  if (!account) throw unknownReference('account', [input.accountId]);
-  await refuseDuplicates(tx, tenantId, { email: input.email ?? null, phone: input.phone ?? null }, undefined, options.archivedTakePart ?? true);
+  await checkNewPerson(tx, tenantId, input.accountId, { email: input.email ?? null, phone: input.phone ?? null }, options.archivedTakePart ?? true);
   if (input.assigneeId) await requireAssignableStaff(tx, tenantId, input.assigneeId);
   const id = input.id ?? randomUUID();
   let person: PersonRow;
@@ -117,27 +115,12 @@ async function roleForKind(tx: SqlTx, tenantId: string, kind: PersonKind, roleKe
 const PHONE_KEY_OF_3 = "NULLIF(regexp_replace($3, '[^0-9]', '', 'g'), '')";
 
 /**
- * 409 naming the existing person when the e-mail or phone already identifies someone in the tenant
- * (P8). Archived people hold their e-mail and phone for the people API (the answer offers to bring
- * them back) unless `archivedTakePart` is false: a SCIM User deleted (archived) takes no part in
- * conflicts (RFC 7644 §3.6), and the unique indexes leave archived people out.
+ * Who holds the e-mail $2 or phone $3 in tenant $1 (but not person $4; archived people only when
+ * $5): four index lookups, not one OR. Each branch's condition matches one partial index (the
+ * unique ones hold people not archived, 20261206010000's the archived), so the check reads a
+ * handful of rows whatever the size of the tenant (with the OR it read all of them).
  */
-export async function refuseDuplicates(
-  tx: SqlTx, tenantId: string, contact: { email: string | null; phone: string | null }, exceptPersonId?: string, archivedTakePart = true,
-): Promise<void> {
-  if (!contact.email && !contact.phone) return;
-  // Two requests with the same e-mail or phone wait for each other here (until the first commits),
-  // so the second sees the first's person and gets the 409 naming it, not a unique-index error.
-  const keys = [
-    ...(contact.email ? [`email:${tenantId}:${contact.email.toLowerCase()}`] : []),
-    ...(contact.phone && contact.phone.replace(/[^0-9]/g, '') ? [`phone:${tenantId}:${contact.phone.replace(/[^0-9]/g, '')}`] : []),
-  ];
-  await tx.$queryRawUnsafe('SELECT count(pg_advisory_xact_lock(k))::int AS n FROM (SELECT hashtextextended(x, 3) AS k FROM unnest($1::text[]) AS x ORDER BY 1) AS t', keys);
-  // Four index lookups, not one OR: each branch's condition matches one partial index (the unique
-  // ones hold people not archived, 20261206010000's the archived), so the check reads a handful of
-  // rows whatever the size of the tenant (with the OR it read all of them).
-  const rows = await tx.$queryRawUnsafe<{ id: string; status: string; email_match: boolean }[]>(
-    `SELECT id::text, status, email_match FROM (
+const CONTACT_HOLDER_SQL = `SELECT id::text, status, email_match FROM (
        SELECT id, status, created_at, true AS email_match FROM person
         WHERE tenant_id = $1::uuid AND email_key = lower($2) AND status <> 'archived'
        UNION ALL
@@ -150,16 +133,62 @@ export async function refuseDuplicates(
        SELECT id, status, created_at, coalesce(email_key = lower($2), false) FROM person
         WHERE $5 AND tenant_id = $1::uuid AND phone_key = ${PHONE_KEY_OF_3} AND status = 'archived'
      ) AS holder WHERE ($4::uuid IS NULL OR id <> $4::uuid)
-     ORDER BY (status = 'archived'), created_at, email_match DESC LIMIT 1`,
-    tenantId, contact.email, contact.phone, exceptPersonId ?? null, archivedTakePart,
-  );
-  const existing = rows[0];
+     ORDER BY (status = 'archived'), created_at, email_match DESC LIMIT 1`;
+
+interface ContactHolder { id: string; status: string; email_match: boolean }
+type Contact = { email: string | null; phone: string | null };
+
+/**
+ * Two requests with the same e-mail or phone wait for each other here (until the first commits),
+ * so the second sees the first's person and gets the 409 naming it, not a unique-index error. A
+ * statement of its own: the check that follows must take its snapshot after the lock.
+ */
+async function lockContacts(tx: SqlTx, tenantId: string, contact: Contact): Promise<void> {
+  const keys = [
+    ...(contact.email ? [`email:${tenantId}:${contact.email.toLowerCase()}`] : []),
+    ...(contact.phone && contact.phone.replace(/[^0-9]/g, '') ? [`phone:${tenantId}:${contact.phone.replace(/[^0-9]/g, '')}`] : []),
+  ];
+  if (keys.length === 0) return;
+  await tx.$queryRawUnsafe('SELECT count(pg_advisory_xact_lock(k))::int AS n FROM (SELECT hashtextextended(x, 3) AS k FROM unnest($1::text[]) AS x ORDER BY 1) AS t', keys);
+}
+
+function refuseHeldContact(existing: ContactHolder | null | undefined): void {
   if (!existing) return;
   const field = existing.email_match ? 'email' : 'phone';
   throw conflict(`a person with this ${field} already exists in the tenant (${existing.id}); add a membership to them instead`, {
     existingPersonId: existing.id, existingStatus: existing.status, field,
     addMembership: { method: 'PUT', href: `/people/${existing.id}/access`, body: { grants: [{ accountId: '<account id>', roleKey: '<role key>' }] } },
   });
+}
+
+/**
+ * 409 naming the existing person when the e-mail or phone already identifies someone in the tenant
+ * (P8). Archived people hold their e-mail and phone for the people API (the answer offers to bring
+ * them back) unless `archivedTakePart` is false: a SCIM User deleted (archived) takes no part in
+ * conflicts (RFC 7644 §3.6), and the unique indexes leave archived people out.
+ */
+export async function refuseDuplicates(
+  tx: SqlTx, tenantId: string, contact: Contact, exceptPersonId?: string, archivedTakePart = true,
+): Promise<void> {
+  if (!contact.email && !contact.phone) return;
+  await lockContacts(tx, tenantId, contact);
+  const [existing] = await tx.$queryRawUnsafe<ContactHolder[]>(CONTACT_HOLDER_SQL, tenantId, contact.email, contact.phone, exceptPersonId ?? null, archivedTakePart);
+  refuseHeldContact(existing);
+}
+
+/**
+ * A new person's account and contacts: 400 for an account not in the tenant, then `refuseDuplicates`'
+ * 409 — the account read with the contacts' holder, after their lock (one round trip fewer, issue 19).
+ */
+async function checkNewPerson(tx: SqlTx, tenantId: string, accountId: string, contact: Contact, archivedTakePart: boolean): Promise<void> {
+  await lockContacts(tx, tenantId, contact);
+  const [checked] = await tx.$queryRawUnsafe<{ account_known: boolean; holder: ContactHolder | null }[]>(
+    `SELECT EXISTS (SELECT 1 FROM account WHERE id = $6::uuid AND tenant_id = $1::uuid) AS account_known,
+            (SELECT row_to_json(h) FROM (${CONTACT_HOLDER_SQL}) AS h) AS holder`,
+    tenantId, contact.email, contact.phone, null, archivedTakePart, accountId,
+  );
+  if (!checked?.account_known) throw unknownReference('account', [accountId]);
+  refuseHeldContact(checked.holder);
 }
 
 export async function requireAssignableStaff(tx: SqlTx, tenantId: string, staffId: string): Promise<void> {
