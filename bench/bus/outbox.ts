@@ -19,6 +19,8 @@ import { concurrently, cpuMeter, Durations, Tracker, type PathResult } from './m
 const OPERATOR: Actor = { kind: 'operator', personId: null, impersonatorId: null };
 /** The directory's defaults (DB_POOL_SIZE, the relay's batch size and poll interval). */
 const POOL_SIZE = 10;
+/** BATCH_LINGER_MS's default: the relay gathers what commits within it into one batch, as the directory's does. */
+const RELAY_LINGER_MS = 10;
 
 // E-mail and phone identify a person in a tenant (P8): each bench person (warm-ups and rounds
 // included) has their own.
@@ -115,7 +117,7 @@ export async function plainTransactions(url: string, count: number): Promise<Pat
 /**
  * The directory's real write path: `createPerson` (POST /people's transaction on the driver —
  * Database.sql — writing the person, its membership, audit line and outbox row) from `writers` concurrent callers, each nudging an `OutboxRelay` (the directory's
- * defaults: batch 200, poll 250 ms) that publishes to `busUrl`; one subscribed group consumes
+ * defaults: batch 200, poll 250 ms, linger 10 ms) that publishes to `busUrl`; one subscribed group consumes
  * `user.created`. Two rows: the writes alone (call → commit), and commit → consumer's handler.
  */
 export async function outboxPath(url: string, busName: string, busUrl: string, count: number): Promise<PathResult[]> {
@@ -131,7 +133,7 @@ export async function outboxPath(url: string, busName: string, busUrl: string, c
     const tenant = await provisionTenant(db.client, { name: `Bench ${busName}`, owner: { firstName: 'Olive', lastName: 'Owner', email: `owner-${randomUUID()}@bench.example` } });
     let tracker = new Tracker(Math.min(500, count), false);
     subscription = await bus.subscribe({ group: GROUP, types: ['user.created'], handler: async (e) => tracker.arrive(e.subject) });
-    relay = new OutboxRelay({ db: db.client, transactions: db.sql, bus, logger: benchLogger });
+    relay = new OutboxRelay({ db: db.client, transactions: db.sql, bus, logger: benchLogger, lingerMs: RELAY_LINGER_MS });
     relay.start();
 
     let writes = new Durations();
