@@ -10,6 +10,10 @@ import { deleteRabbitNamespaces } from '../../packages/platform/test/support/bro
 import { createTestDatabase, type TestDatabase } from '../../packages/platform/test/support/postgres.js';
 import { waitFor } from '../../packages/platform/test/support/wait.js';
 import { testTokens } from '../../packages/platform/test/support/tokens.js';
+import { directoryService } from '../../services/directory/src/service.js';
+import { identityService } from '../../services/identity/src/service.js';
+import { notificationsService } from '../../services/notifications/src/service.js';
+import { schedulingService } from '../../services/scheduling/src/service.js';
 
 const AMQP = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const OPERATOR_KEY = 'replicas-operator-key-0123456789';
@@ -19,7 +23,9 @@ const REPLICAS = 2;
 const PEOPLE = 30;
 const root = new URL('../../', import.meta.url);
 const main = (service: Service) => new URL(`services/${service}/src/main.ts`, root).pathname;
-const migrations = (service: Service) => new URL(`services/${service}/prisma/migrations`, root).pathname;
+// Each service's migration folders as its definition lists them (the platform's own tables first).
+const migrations = (service: Service) =>
+  ({ identity: identityService, directory: directoryService, scheduling: schedulingService, notifications: notificationsService })[service].migrationFolders;
 const node = ['--conditions=roster-source', '--import', 'tsx'];
 
 interface Replica {
