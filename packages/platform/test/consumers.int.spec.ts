@@ -3,12 +3,13 @@ import { afterAll, beforeAll, beforeEach, describe, it } from '@jest/globals';
 import pg from 'pg';
 import { createEvent, type RosterEvent } from '@roster/contracts';
 import { BatchingConsumer, inBatches, type Consumers } from '../src/consumers.js';
-import { preparedStatementNames, type SqlTx } from '../src/db/database.js';
+import { migratePostgres, preparedStatementNames, type SqlTx } from '../src/db/database.js';
 import { pgTransactions } from '../src/db/driver-transactions.js';
+import { PLATFORM_MIGRATIONS } from '../src/db/platform-migrations.js';
 import type { TransactionRunner } from '../src/db/sql.js';
 import { eventFor, stageEvents } from '../src/outbox.js';
 import { deactivation } from './support/events.js';
-import { CONSUMER_TABLES, createTestDatabase, type TestDatabase } from './support/postgres.js';
+import { createTestDatabase, type TestDatabase } from './support/postgres.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -39,7 +40,9 @@ describe('the platform consumer (Postgres)', () => {
   beforeAll(async () => {
     database = await createTestDatabase('roster_consumers');
     pool = new pg.Pool({ connectionString: database.url, max: 4 });
-    await pool.query(`${CONSUMER_TABLES}
+    // The platform's own inbox and outbox, as every service's database has them.
+    await migratePostgres(database.url, [PLATFORM_MIGRATIONS.messaging]);
+    await pool.query(`
       CREATE TABLE effect (seq BIGSERIAL PRIMARY KEY, event_id TEXT NOT NULL, person_id TEXT NOT NULL)`);
   });
   afterAll(async () => {

@@ -4,13 +4,14 @@ import { afterAll, beforeAll, beforeEach, describe, it } from '@jest/globals';
 import pg from 'pg';
 import type { RosterEvent } from '@roster/contracts';
 import { BatchingConsumer } from '../src/consumers.js';
-import { preparedStatementNames, type SqlTx } from '../src/db/database.js';
+import { migratePostgres, preparedStatementNames, type SqlTx } from '../src/db/database.js';
 import { pgTransactions } from '../src/db/driver-transactions.js';
+import { PLATFORM_MIGRATIONS } from '../src/db/platform-migrations.js';
 import type { TransactionRunner } from '../src/db/sql.js';
 import { eventFor, stageEvents } from '../src/outbox.js';
 import { personLifecycleEffects, type PersonLifecycle } from '../src/people-projection.js';
 import { deactivation } from './support/events.js';
-import { CONSUMER_TABLES, createTestDatabase, type TestDatabase } from './support/postgres.js';
+import { createTestDatabase, type TestDatabase } from './support/postgres.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -23,8 +24,8 @@ describe('the person projection in batches (Postgres)', () => {
   beforeAll(async () => {
     database = await createTestDatabase('roster_people_projection');
     pool = new pg.Pool({ connectionString: database.url, max: 4 });
-    await pool.query(`${CONSUMER_TABLES}
-      CREATE TABLE person_projection (id UUID PRIMARY KEY, tenant_id UUID NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL, version INTEGER NOT NULL, updated_at TIMESTAMPTZ NOT NULL)`);
+    // The platform's own inbox, outbox and person_projection, as a consuming service's database has them.
+    await migratePostgres(database.url, [PLATFORM_MIGRATIONS.messaging, PLATFORM_MIGRATIONS.personProjection]);
   });
   afterAll(async () => {
     await pool?.end();

@@ -35,8 +35,3 @@ export async function createTestDatabase(prefix = 'roster_test'): Promise<TestDa
     },
   };
 }
-
-/** The consumer model's own tables, as a consumer test needs them (the platform migration's shape). */
-export const CONSUMER_TABLES = `
-  CREATE TABLE inbox (consumer TEXT NOT NULL, event_id TEXT NOT NULL, type TEXT NOT NULL, handled_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (consumer, event_id));
-  CREATE TABLE outbox (position BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, subject TEXT NOT NULL, envelope JSONB NOT NULL);`;
