@@ -13,14 +13,7 @@ export function pgTransactions(pool: pg.Pool, nameOf: (query: { sql: string }) =
   return {
     async $transaction<R>(fn: (tx: SqlTx) => Promise<R>, options?: { maxWait?: number; timeout?: number }): Promise<R> {
       const client = await pool.connect();
-      const run = (text: string, values: unknown[]) => traced(text, () => {
-        const name = nameOf({ sql: text });
-        return client.query(name ? { name, text, values } : { text, values });
-      });
-      const tx: SqlTx = {
-        $executeRawUnsafe: async (sql, ...values) => (await run(sql, values)).rowCount ?? 0,
-        $queryRawUnsafe: async <T>(sql: string, ...values: unknown[]) => (await run(sql, values)).rows as T,
-      };
+      const tx = namedStatements(client, nameOf);
       let broken: Error | undefined;
       try {
         // Prisma's `timeout` as a server-side bound on each statement, in the same round trip.
@@ -44,9 +37,14 @@ export function pgTransactions(pool: pg.Pool, nameOf: (query: { sql: string }) =
  * lookup, then its session) and would otherwise pay Prisma's per-query cost (issue 19).
  */
 export function pgStatements(pool: pg.Pool, nameOf: (query: { sql: string }) => string | undefined): SqlTx {
+  return namedStatements(pool, nameOf);
+}
+
+/** Statements on a pool or a checked-out client: prepared under `nameOf`'s name (when it gives one), traced. */
+function namedStatements(target: pg.Pool | pg.PoolClient, nameOf: (query: { sql: string }) => string | undefined): SqlTx {
   const run = (text: string, values: unknown[]) => traced(text, () => {
     const name = nameOf({ sql: text });
-    return pool.query(name ? { name, text, values } : { text, values });
+    return target.query(name ? { name, text, values } : { text, values });
   });
   return {
     $executeRawUnsafe: async (sql, ...values) => (await run(sql, values)).rowCount ?? 0,
