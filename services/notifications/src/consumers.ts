@@ -5,8 +5,9 @@ import { personLifecycleEffects } from '@roster/platform/people-projection';
 import type { NotificationsContext } from './context.js';
 import { queuedMessagesIn } from './messages/enqueue.js';
 import { notificationsLifecycle } from './people/cascade.js';
+import { eventsLeftAwaitingPersonIn } from './people/awaiting.js';
 import { peopleCreatedIn, recordAccount } from './people/projection.js';
-import { grantsLeftAwaitingPersonIn, reactToAccessGrants, reactToAccessRevoked, reactToRoleChange } from './reactions/access.js';
+import { reactToAccessGrants, reactToAccessRevoked, reactToRoleChange } from './reactions/access.js';
 import { queueCredentials } from './reactions/credentials.js';
 import { queueInvitation } from './reactions/invitations.js';
 import { stepOf, type Reaction } from './reactions/react.js';
@@ -45,7 +46,7 @@ export function notificationsConsumers(ctx: NotificationsContext): Consumers<Sql
     },
     onCommitted: (tx) => {
       if (queuedMessagesIn(tx)) runtime.sender.nudge();
-      if (peopleCreatedIn(tx) || grantsLeftAwaitingPersonIn(tx)) runtime.grantsAwaitingPerson.nudge();
+      if (peopleCreatedIn(tx) || eventsLeftAwaitingPersonIn(tx)) runtime.eventsAwaitingPerson.nudge();
     },
   };
 }

@@ -6,7 +6,8 @@ import type { NotificationsDb } from './db/client.js';
 import { messageMetrics } from './messages/metrics.js';
 import { providersFrom, type Provider } from './messages/providers.js';
 import { MessageSender } from './messages/sender.js';
-import { anyGrantAwaitingPerson, tellOfGrantsAwaitingKnownPeople } from './reactions/access.js';
+import { anyEventAwaitingPerson } from './people/awaiting.js';
+import { actOnEventsOfKnownPeople } from './reactions/awaited.js';
 import { queueDailyReminders, REMINDER_HOUR_UTC } from './subscriptions/reminders.js';
 
 type Ctx = ServiceContext<NotificationsDb>;
@@ -14,8 +15,8 @@ type Ctx = ServiceContext<NotificationsDb>;
 /** The background work of one notifications replica: the message sender, the daily reminder job and the grants waiting for their person. */
 export interface NotificationsRuntime {
   sender: MessageSender;
-  /** Tells grants that waited for their person (N3); nudged after commits that created people or left grants waiting. */
-  grantsAwaitingPerson: WorkLoop;
+  /** Acts on events that waited for their person (N1, N3); nudged after commits that created people or left events waiting. */
+  eventsAwaitingPerson: WorkLoop;
   /** Queues today's reminders now (the job runs it every minute). */
   queueReminders(now?: Date): Promise<number>;
   stop(): Promise<void>;
@@ -71,30 +72,30 @@ export function startRuntime(ctx: Ctx): NotificationsRuntime {
     );
   }, 60_000);
   reminderTimer.unref();
-  const grantsAwaitingPerson = new WorkLoop({
+  const eventsAwaitingPerson = new WorkLoop({
     pass: async () => {
-      if (!(await anyGrantAwaitingPerson(ctx.prisma))) return 0;
-      const told = await ctx.db.sql.$transaction((tx) => tellOfGrantsAwaitingKnownPeople(tx));
+      if (!(await anyEventAwaitingPerson(ctx.prisma))) return 0;
+      const told = await ctx.db.sql.$transaction((tx) => actOnEventsOfKnownPeople(tx));
       if (told > 0) {
         sender.nudge();
         ctx.relay.nudge();
       }
       return told;
     },
-    onFailure: (error, failures) => ctx.logger.warn({ err: error, failures }, 'telling grants that waited for their person failed; retried'),
+    onFailure: (error, failures) => ctx.logger.warn({ err: error, failures }, 'acting on events that waited for their person failed; retried'),
     // Nudges do the work; the poll finds what a replica stopped before telling.
     pollIntervalMs: 60_000,
   });
   sender.start();
-  grantsAwaitingPerson.start();
+  eventsAwaitingPerson.start();
   let stopping: Promise<void> | undefined;
   const runtime: NotificationsRuntime = {
     sender,
-    grantsAwaitingPerson,
+    eventsAwaitingPerson,
     queueReminders,
     stop: () => (stopping ??= (async () => {
       clearInterval(reminderTimer);
-      await grantsAwaitingPerson.stop();
+      await eventsAwaitingPerson.stop();
       await sender.stop();
       for (const p of [...providers.email, ...providers.sms] as Provider[]) p.close();
     })()),

@@ -87,13 +87,13 @@ describe('bulk access: one e-mail per person per operation (P4, N3; Postgres + r
     );
     const { prisma } = running.system.service.ctx;
     await waitFor('the memberships, before the person', async () => (await prisma.personMembership.count({ where: { personId } })) === 3);
-    await waitFor('two grants waiting for the person', async () => (await prisma.accessGrantAwaitingPerson.count({ where: { personId } })) === 2);
+    await waitFor('two grants waiting for the person', async () => (await prisma.eventAwaitingPerson.count({ where: { personId } })) === 2);
     assert.equal(running.smtp.received.filter((m) => m.to.includes('gil@bulk.example')).length, 0);
     await running.system.publish(person);
     await waitFor('both e-mails once the person is known', () => running.smtp.received.filter((m) => m.to.includes('gil@bulk.example')).length === 2);
     const subjects = running.smtp.received.filter((m) => m.to.includes('gil@bulk.example')).map((m) => m.subject).sort();
     assert.deepEqual(subjects, ['You have access to 2 accounts', 'You have access to Client Early']);
-    assert.equal(await prisma.accessGrantAwaitingPerson.count({ where: { personId } }), 0);
+    assert.equal(await prisma.eventAwaitingPerson.count({ where: { personId } }), 0);
     assert.equal(await prisma.accessNoticeGrant.count({ where: { personId } }), 0);
   });
 });

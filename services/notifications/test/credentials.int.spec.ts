@@ -175,4 +175,36 @@ describe('credentials messages (L4, L5, N1, rule 5; Postgres + real SMTP)', () =
     assert.equal(mailsTo('burst0@example.com').length, 1);
     assert.match(mailsTo('elsewhere5@example.com')[0]?.text ?? '', /Username: burst\.5/);
   });
+
+  it('issue 19, Kafka order: credentials handled before their person go at once (no name to greet), and once the person is known the address on file is told they went elsewhere', async () => {
+    const elsewhere = userCreated(tenantId, { kind: 'staff', firstName: 'Ivo', email: 'ivo@example.com' });
+    const onFile = userCreated(tenantId, { kind: 'staff', firstName: 'Jana', email: 'jana@example.com' });
+    const grant = (person: typeof elsewhere, to: string, username: string) => event('login.granted', tenantId, person.data.personId, {
+      personId: person.data.personId, username, temporary: true, expiresAt: '2026-12-03T10:00:00.000Z',
+      delivery: { channel: 'email', template: 'staff_login_credentials', to }, secret: system.seal(`Tmp-${username}!`), actor: SYSTEM,
+    });
+    const granted = [grant(elsewhere, 'someone-else@example.com', 'ivo.i'), grant(onFile, 'jana@example.com', 'jana.j')];
+    await system.publish(...granted);
+
+    const [mail] = await waitFor('the credentials, before the person is known', () => (mailsTo('someone-else@example.com').length > 0 ? mailsTo('someone-else@example.com') : null));
+    assert.match(mail!.text, /^Hello,\n/, 'no empty name in the greeting');
+    assert.match(mail!.text, /Password: Tmp-ivo\.i!/);
+    await waitFor('the second credentials', () => mailsTo('jana@example.com').length === 1 || null);
+    // They wait for their people, without the sealed password (rule 5: it is the message row's alone).
+    const waiting = await system.service.ctx.prisma.eventAwaitingPerson.findMany({ where: { eventId: { in: granted.map((g) => g.id) } } });
+    assert.equal(waiting.length, 2);
+    for (const row of waiting) assert.equal((row.event as { data: Record<string, unknown> }).data['secret'], undefined);
+    await sleep(300);
+    assert.equal(mailsTo('ivo@example.com').length, 0, 'the address on file is not known yet');
+
+    await system.publish(elsewhere, onFile);
+    const [notice] = await waitFor('the notice at the address on file', () => (mailsTo('ivo@example.com').length > 0 ? mailsTo('ivo@example.com') : null));
+    assert.equal(notice!.subject, 'Login details for your account were sent elsewhere');
+    assert.match(notice!.text, /Hello Ivo,/);
+    assert.match(notice!.text, /ivo\.i were just sent to someone-else@example\.com/);
+    await waitFor('nothing left waiting', async () => (await system.service.ctx.prisma.eventAwaitingPerson.count({ where: { eventId: { in: granted.map((g) => g.id) } } })) === 0 || null);
+    await sleep(300);
+    assert.equal(mailsTo('jana@example.com').length, 1, 'credentials sent to the address on file need no notice');
+    assert.equal(mailsTo('ivo@example.com').length, 1);
+  });
 });

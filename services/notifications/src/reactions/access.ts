@@ -3,6 +3,7 @@ import type { SqlTx } from '@roster/platform/db/database';
 import { enqueueMessage, tally } from '../messages/enqueue.js';
 import { fireMonitors, hasActiveMonitor } from '../monitors/monitors.js';
 import { removeMembership, upsertMembership, upsertMemberships } from '../people/projection.js';
+import { awaitPerson } from '../people/awaiting.js';
 import { accountName, displayName, findPerson, type Person } from '../people/recipients.js';
 import type { Reaction } from './react.js';
 
@@ -75,49 +76,10 @@ async function tellOfOneGrant(tx: SqlTx, event: Granted): Promise<void> {
   await monitorGrant(tx, event, person);
 }
 
-// The transactions that left a grant waiting for its person: after their commit the waiting grants are looked at.
-const awaitingIn = new WeakSet<object>();
-export const grantsLeftAwaitingPersonIn = (tx: object): boolean => awaitingIn.has(tx);
-
-/**
- * A grant whose person is not known here yet: on Kafka `user.created` and `access.granted` travel
- * in different topics (one per family), so a grant can be handled first. Its membership is
- * applied all the same; the grant waits in `access_grant_awaiting_person` and its e-mail goes once
- * the person is (`tellOfGrantsAwaitingKnownPeople`). Retrying the grant instead would hold its
- * partition, and with it, on a busy bus, the very topic the person comes in.
- */
-async function awaitPerson(tx: SqlTx, event: Granted): Promise<void> {
-  await tx.$executeRawUnsafe(
-    `INSERT INTO access_grant_awaiting_person (event_id, tenant_id, person_id, event) VALUES ($1, $2::uuid, $3::uuid, $4::jsonb)
-     ON CONFLICT (event_id) DO NOTHING`,
-    event.id, event.tenantid, event.data.personId, JSON.stringify(event),
-  );
-  awaitingIn.add(tx);
-}
-
-/**
- * The e-mails of the grants that waited for a person who is known now, in one transaction:
- * the rows go as the notices are queued (two replicas cannot both take one). Run after a commit
- * that created people or left grants waiting, whichever commits last sees both.
- */
-export async function tellOfGrantsAwaitingKnownPeople(tx: SqlTx): Promise<number> {
-  const rows = await tx.$queryRawUnsafe<{ event: string }[]>(
-    `DELETE FROM access_grant_awaiting_person g
-      WHERE EXISTS (SELECT 1 FROM person_projection p WHERE p.id = g.person_id AND p.tenant_id = g.tenant_id)
-      RETURNING g.event::text AS event`,
-  );
-  for (const row of rows) {
-    const event = JSON.parse(row.event) as Granted;
-    if ((event.data.grantsToPerson ?? 1) > 1) await tellOfManyGrants(tx, { event, tenantId: event.tenantid, personId: event.data.personId, operationId: event.correlationid });
-    else await tellOfOneGrant(tx, event);
-  }
-  return rows.length;
-}
-
-/** Whether any grant waits for its person (a cheap look before a transaction). */
-export async function anyGrantAwaitingPerson(db: SqlTx): Promise<boolean> {
-  const [row] = await db.$queryRawUnsafe<{ waiting: boolean }[]>('SELECT EXISTS (SELECT 1 FROM access_grant_awaiting_person) AS waiting');
-  return row?.waiting ?? false;
+/** A grant that waited for its person (`awaitPerson`), now that they are known: its e-mail. */
+export async function tellOfAwaitedGrant(tx: SqlTx, event: Granted): Promise<void> {
+  if ((event.data.grantsToPerson ?? 1) > 1) await tellOfManyGrants(tx, { event, tenantId: event.tenantid, personId: event.data.personId, operationId: event.correlationid });
+  else await tellOfOneGrant(tx, event);
 }
 
 /** A bulk grant whose last membership has arrived: the event that completed it and its key. */

@@ -2,7 +2,8 @@ import type { EventOf } from '@roster/contracts';
 import type { SqlTx } from '@roster/platform/db/database';
 import { enqueueMessages, tally, type MessageRequest } from '../messages/enqueue.js';
 import { SECRET_USE } from '../messages/sender.js';
-import { findPeople, type Person } from '../people/recipients.js';
+import { awaitPerson } from '../people/awaiting.js';
+import { findPeople, findPerson, type Person } from '../people/recipients.js';
 import { DEFAULT_TEMPLATES } from '../templates/defaults.js';
 import type { Reaction } from './react.js';
 
@@ -37,6 +38,7 @@ export async function queueCredentials(tx: SqlTx, events: readonly CredentialsEv
   const usernames = new Map(known.map((k) => [k.key, k.username]));
 
   const requests: MessageRequest[] = [];
+  const unknownPeople: CredentialsEvent[] = [];
   const plans = events.map((event): Reaction | { step: string; first: number; count: number } => {
     const d = event.data;
     const step = event.type === 'login.granted' ? 'send_credentials' : 'send_new_password';
@@ -63,10 +65,34 @@ export async function queueCredentials(tx: SqlTx, events: readonly CredentialsEv
     });
     const notice = noticeAtAddressOnFile(event, person, username, d.delivery);
     if (notice) requests.push(notice);
+    if (!person) unknownPeople.push(event);
     return { step, first, count: requests.length - first };
   });
+  // The credentials go now, named at send time if the person is known by then; whether the address
+  // on file must be told waits for the person (on Kafka, user.created comes in another topic).
+  for (const event of unknownPeople) await awaitPerson(tx, withoutSecret(event));
   const outcomes = await enqueueMessages(tx, requests);
   return plans.map((p) => ('first' in p ? { step: p.step, counts: tally(outcomes.slice(p.first, p.first + p.count)) } : p));
+}
+
+/** Credentials that waited for their person (`awaitPerson`), now that they are known: the notice at the address on file, if due. */
+export async function tellAddressOnFileOfAwaitedCredentials(tx: SqlTx, event: CredentialsEvent): Promise<number> {
+  const delivery = event.data.delivery;
+  if (!delivery) return 0;
+  const person = await findPerson(tx, event.tenantid, event.data.personId);
+  const [login] = event.data.username ? [] : await tx.$queryRawUnsafe<{ username: string }[]>(
+    'SELECT username FROM login_projection WHERE person_id = $1::uuid AND tenant_id = $2::uuid', event.data.personId, event.tenantid,
+  );
+  const notice = noticeAtAddressOnFile(event, person, event.data.username ?? login?.username, delivery);
+  if (!notice) return 0;
+  await enqueueMessages(tx, [notice]);
+  return 1;
+}
+
+/** The event as it may wait in a table: the sealed password is the message row's alone (rule 5). */
+function withoutSecret(event: CredentialsEvent): CredentialsEvent {
+  const { secret: _secret, ...data } = event.data;
+  return { ...event, data } as CredentialsEvent;
 }
 
 /**

@@ -18,6 +18,7 @@ export interface TemplateDefinition {
   body: string;
 }
 
+// Credentials may go before the person is known here (on Kafka another topic): the greeting then goes without a name.
 const credentials = {
   firstName: 'string', lastName: 'string', username: 'string', password: 'string', expiresAt: 'string', loginUrl: 'string',
 } as const satisfies Record<string, VariableSpec>;
@@ -26,17 +27,17 @@ const definitions: TemplateDefinition[] = [
   {
     key: 'client_login_credentials', channel: 'email', description: 'L4: login details of a client', variables: credentials,
     subject: 'Your login',
-    body: 'Hello {{firstName}},\n\nyou can now log in at {{loginUrl}}\n\nUsername: {{username}}\nPassword: {{password}}\n\n{{#if expiresAt}}This password works once and until {{expiresAt}}; you will choose your own when you first log in.\n{{/if}}',
+    body: 'Hello{{#if firstName}} {{firstName}}{{/if}},\n\nyou can now log in at {{loginUrl}}\n\nUsername: {{username}}\nPassword: {{password}}\n\n{{#if expiresAt}}This password works once and until {{expiresAt}}; you will choose your own when you first log in.\n{{/if}}',
   },
   {
     key: 'staff_login_credentials', channel: 'email', description: 'L4: login details of a staff member', variables: credentials,
     subject: 'Your staff login',
-    body: 'Hello {{firstName}},\n\nyour staff login is ready: {{loginUrl}}\n\nUsername: {{username}}\nPassword: {{password}}\n\n{{#if expiresAt}}This password works once and until {{expiresAt}}; you will choose your own when you first log in.\n{{/if}}',
+    body: 'Hello{{#if firstName}} {{firstName}}{{/if}},\n\nyour staff login is ready: {{loginUrl}}\n\nUsername: {{username}}\nPassword: {{password}}\n\n{{#if expiresAt}}This password works once and until {{expiresAt}}; you will choose your own when you first log in.\n{{/if}}',
   },
   {
     key: 'new_password', channel: 'email', description: 'L5: a new temporary password', variables: credentials,
     subject: 'Your new password',
-    body: 'Hello {{firstName}},\n\na new password was generated for {{username}}: {{password}}\n\nLog in at {{loginUrl}}{{#if expiresAt}} before {{expiresAt}}{{/if}}; you will then choose your own.\n',
+    body: 'Hello{{#if firstName}} {{firstName}}{{/if}},\n\na new password was generated for {{username}}: {{password}}\n\nLog in at {{loginUrl}}{{#if expiresAt}} before {{expiresAt}}{{/if}}; you will then choose your own.\n',
   },
   {
     key: 'credentials_sent_elsewhere', channel: 'email',
