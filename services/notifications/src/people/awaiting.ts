@@ -13,13 +13,15 @@ export const eventsLeftAwaitingPersonIn = (tx: object): boolean => awaitingIn.ha
  * handled first. What it can do without the person is done at once; what needs the person (their
  * address, their name) waits in `event_awaiting_person` and is done once they are known
  * (`takeEventsOfKnownPeople`). Retrying the event instead would hold its partition, and with it, on
- * a busy bus, the very topic the person comes in. The caller leaves out any secret (rule 5).
+ * a busy bus, the very topic the person comes in. The caller leaves out any secret (rule 5). A run
+ * of such events is one statement.
  */
-export async function awaitPerson(tx: SqlTx, event: AboutPerson): Promise<void> {
+export async function awaitPerson(tx: SqlTx, ...events: readonly AboutPerson[]): Promise<void> {
+  if (events.length === 0) return;
   await tx.$executeRawUnsafe(
-    `INSERT INTO event_awaiting_person (event_id, tenant_id, person_id, event) VALUES ($1, $2::uuid, $3::uuid, $4::jsonb)
-     ON CONFLICT (event_id) DO NOTHING`,
-    event.id, event.tenantid, event.data.personId, JSON.stringify(event),
+    `INSERT INTO event_awaiting_person (event_id, tenant_id, person_id, event)
+     SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::jsonb[]) ON CONFLICT (event_id) DO NOTHING`,
+    events.map((e) => e.id), events.map((e) => e.tenantid), events.map((e) => e.data.personId), events.map((e) => JSON.stringify(e)),
   );
   awaitingIn.add(tx);
 }

@@ -70,7 +70,7 @@ export async function queueCredentials(tx: SqlTx, events: readonly CredentialsEv
   });
   // The credentials go now, named at send time if the person is known by then; whether the address
   // on file must be told waits for the person (on Kafka, user.created comes in another topic).
-  for (const event of unknownPeople) await awaitPerson(tx, withoutSecret(event));
+  await awaitPerson(tx, ...unknownPeople.map(withoutSecret));
   const outcomes = await enqueueMessages(tx, requests);
   return plans.map((p) => ('first' in p ? { step: p.step, counts: tally(outcomes.slice(p.first, p.first + p.count)) } : p));
 }
