@@ -80,10 +80,18 @@ export class Tracker {
     return this.started - this.latencies.length;
   }
 
-  /** Resolves once at most `limit` started keys are still to arrive. */
-  whenOutstandingAtMost(limit: number): Promise<void> {
+  /**
+   * Resolves once at most `limit` started keys are still to arrive; rejects after `timeoutMs` with
+   * how many are outstanding, so that a stalled consumer fails the run instead of hanging it.
+   */
+  whenOutstandingAtMost(limit: number, timeoutMs: number): Promise<void> {
     if (this.outstanding <= limit) return Promise.resolve();
-    return new Promise((resolve) => this.drains.push({ limit, resolve }));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(
+        `${this.outstanding} events published and not consumed after ${timeoutMs} ms (${this.seen.size} consumed in all): the consumer stalled`,
+      )), timeoutMs);
+      this.drains.push({ limit, resolve: () => (clearTimeout(timer), resolve()) });
+    });
   }
 
   start(key: string, at = performance.now()): void {
@@ -207,7 +215,7 @@ export class Durations {
 export async function publishInBatches<T>(
   items: readonly T[],
   keyOf: (item: T) => string,
-  options: { batchSize: number; inFlight: number; window: number },
+  options: { batchSize: number; inFlight: number; window: number; timeoutSeconds: number },
   tracker: Tracker,
   publish: (batch: readonly T[]) => Promise<void>,
 ): Promise<void> {
@@ -215,7 +223,7 @@ export async function publishInBatches<T>(
   const worker = async () => {
     while (next < items.length) {
       const size = Math.min(options.batchSize, items.length - next);
-      await tracker.whenOutstandingAtMost(Math.max(0, options.window - size));
+      await tracker.whenOutstandingAtMost(Math.max(0, options.window - size), options.timeoutSeconds * 1000);
       if (next >= items.length) return;
       const batch = items.slice(next, next + options.batchSize);
       next += batch.length;
