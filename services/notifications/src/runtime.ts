@@ -12,7 +12,7 @@ import { queueDailyReminders, REMINDER_HOUR_UTC } from './subscriptions/reminder
 
 type Ctx = ServiceContext<NotificationsDb>;
 
-/** The background work of one notifications replica: the message sender, the daily reminder job and the grants waiting for their person. */
+/** The background work of one notifications replica: the message sender, the daily reminder job and the events waiting for their person. */
 export interface NotificationsRuntime {
   sender: MessageSender;
   /** Acts on events that waited for their person (N1, N3); nudged after commits that created people or left events waiting. */

@@ -76,17 +76,15 @@ export async function queueCredentials(tx: SqlTx, events: readonly CredentialsEv
 }
 
 /** Credentials that waited for their person (`awaitPerson`), now that they are known: the notice at the address on file, if due. */
-export async function tellAddressOnFileOfAwaitedCredentials(tx: SqlTx, event: CredentialsEvent): Promise<number> {
+export async function tellAddressOnFileOfAwaitedCredentials(tx: SqlTx, event: CredentialsEvent): Promise<void> {
   const delivery = event.data.delivery;
-  if (!delivery) return 0;
+  if (!delivery) return;
   const person = await findPerson(tx, event.tenantid, event.data.personId);
   const [login] = event.data.username ? [] : await tx.$queryRawUnsafe<{ username: string }[]>(
     'SELECT username FROM login_projection WHERE person_id = $1::uuid AND tenant_id = $2::uuid', event.data.personId, event.tenantid,
   );
   const notice = noticeAtAddressOnFile(event, person, event.data.username ?? login?.username, delivery);
-  if (!notice) return 0;
-  await enqueueMessages(tx, [notice]);
-  return 1;
+  if (notice) await enqueueMessages(tx, [notice]);
 }
 
 /** The event as it may wait in a table: the sealed password is the message row's alone (rule 5). */
