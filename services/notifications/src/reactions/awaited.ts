@@ -2,7 +2,7 @@ import type { EventOf } from '@roster/contracts';
 import type { SqlTx } from '@roster/platform/db/database';
 import { takeEventsOfKnownPeople } from '../people/awaiting.js';
 import { tellOfAwaitedGrant } from './access.js';
-import { tellAddressOnFileOfAwaitedCredentials } from './credentials.js';
+import { tellAddressesOnFileOfAwaitedCredentials } from './credentials.js';
 
 type Awaited = EventOf<'access.granted'> | EventOf<'login.granted'> | EventOf<'password.reset'>;
 
@@ -13,9 +13,11 @@ type Awaited = EventOf<'access.granted'> | EventOf<'login.granted'> | EventOf<'p
  */
 export async function actOnEventsOfKnownPeople(tx: SqlTx): Promise<number> {
   const events = await takeEventsOfKnownPeople<Awaited>(tx);
+  const credentials: EventOf<'login.granted' | 'password.reset'>[] = [];
   for (const event of events) {
     if (event.type === 'access.granted') await tellOfAwaitedGrant(tx, event);
-    else await tellAddressOnFileOfAwaitedCredentials(tx, event);
+    else credentials.push(event);
   }
+  await tellAddressesOnFileOfAwaitedCredentials(tx, credentials);
   return events.length;
 }

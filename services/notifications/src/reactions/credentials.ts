@@ -3,11 +3,13 @@ import type { SqlTx } from '@roster/platform/db/database';
 import { enqueueMessages, tally, type MessageRequest } from '../messages/enqueue.js';
 import { SECRET_USE } from '../messages/sender.js';
 import { awaitPerson } from '../people/awaiting.js';
-import { findPeople, findPerson, type Person } from '../people/recipients.js';
+import { findPeople, type Person } from '../people/recipients.js';
 import { DEFAULT_TEMPLATES } from '../templates/defaults.js';
 import type { Reaction } from './react.js';
 
 type CredentialsEvent = EventOf<'login.granted'> | EventOf<'password.reset'>;
+
+const key = (tenantId: string, personId: string) => `${tenantId}/${personId.toLowerCase()}`;
 
 /**
  * L4, L5: the credentials message of `login.granted`, or the new password of `password.reset`
@@ -16,7 +18,6 @@ type CredentialsEvent = EventOf<'login.granted'> | EventOf<'password.reset'>;
  * set-based (issue 19): the logins, the recipients and the messages in one statement each.
  */
 export async function queueCredentials(tx: SqlTx, events: readonly CredentialsEvent[], publicUrl: string): Promise<Reaction[]> {
-  const key = (tenantId: string, personId: string) => `${tenantId}/${personId.toLowerCase()}`;
   // The login each event names, the last per person (one statement).
   const logins = [...new Map(events.filter((e) => e.data.username).map((e) => [key(e.tenantid, e.data.personId), e])).values()];
   if (logins.length > 0) {
@@ -28,14 +29,7 @@ export async function queueCredentials(tx: SqlTx, events: readonly CredentialsEv
   }
   const delivering = events.filter((e) => e.data.delivery && !(e.type === 'password.reset' && e.data.reason !== 'new_password'));
   const people = await findPeople(tx, delivering.map((e) => ({ tenantId: e.tenantid, personId: e.data.personId })));
-  // The event names the login (password.reset from version 2); the projection serves older events.
-  const unnamed = delivering.filter((e) => !e.data.username);
-  const known = unnamed.length === 0 ? [] : await tx.$queryRawUnsafe<{ key: string; username: string }[]>(
-    `SELECT l.tenant_id::text || '/' || l.person_id::text AS key, l.username FROM login_projection l
-       JOIN unnest($1::uuid[], $2::uuid[]) AS k(t, id) ON l.person_id = k.id AND l.tenant_id = k.t`,
-    unnamed.map((e) => e.tenantid), unnamed.map((e) => e.data.personId),
-  );
-  const usernames = new Map(known.map((k) => [k.key, k.username]));
+  const usernameOf = await loginNames(tx, delivering);
 
   const requests: MessageRequest[] = [];
   const unknownPeople: CredentialsEvent[] = [];
@@ -47,7 +41,7 @@ export async function queueCredentials(tx: SqlTx, events: readonly CredentialsEv
     }
     if (!d.delivery) return { step, counts: { messages: 0 }, detail: 'no message was requested' };
     const person = people.get(key(event.tenantid, d.personId)) ?? null;
-    const username = d.username ?? usernames.get(key(event.tenantid, d.personId));
+    const username = usernameOf(event);
     const fallback = event.type === 'password.reset' ? 'new_password' : person?.kind === 'client' ? 'client_login_credentials' : 'staff_login_credentials';
     const first = requests.length;
     requests.push({
@@ -75,16 +69,30 @@ export async function queueCredentials(tx: SqlTx, events: readonly CredentialsEv
   return plans.map((p) => ('first' in p ? { step: p.step, counts: tally(outcomes.slice(p.first, p.first + p.count)) } : p));
 }
 
-/** Credentials that waited for their person (`awaitPerson`), now that they are known: the notice at the address on file, if due. */
-export async function tellAddressOnFileOfAwaitedCredentials(tx: SqlTx, event: CredentialsEvent): Promise<void> {
-  const delivery = event.data.delivery;
-  if (!delivery) return;
-  const person = await findPerson(tx, event.tenantid, event.data.personId);
-  const [login] = event.data.username ? [] : await tx.$queryRawUnsafe<{ username: string }[]>(
-    'SELECT username FROM login_projection WHERE person_id = $1::uuid AND tenant_id = $2::uuid', event.data.personId, event.tenantid,
+/** Credentials that waited for their person (`awaitPerson`), now that they are known: the notices at the addresses on file that are due. */
+export async function tellAddressesOnFileOfAwaitedCredentials(tx: SqlTx, events: readonly CredentialsEvent[]): Promise<void> {
+  const delivered = events.filter((e) => e.data.delivery);
+  const people = await findPeople(tx, delivered.map((e) => ({ tenantId: e.tenantid, personId: e.data.personId })));
+  const usernameOf = await loginNames(tx, delivered);
+  const notices = delivered
+    .map((e) => noticeAtAddressOnFile(e, people.get(key(e.tenantid, e.data.personId)) ?? null, usernameOf(e), e.data.delivery!))
+    .filter((n): n is MessageRequest => n !== null);
+  if (notices.length > 0) await enqueueMessages(tx, notices);
+}
+
+/**
+ * The login each event is about: the one it names (password.reset from version 2), else the
+ * projection's for older events (one statement for all of them).
+ */
+async function loginNames(tx: SqlTx, events: readonly CredentialsEvent[]): Promise<(event: CredentialsEvent) => string | undefined> {
+  const unnamed = events.filter((e) => !e.data.username);
+  const known = unnamed.length === 0 ? [] : await tx.$queryRawUnsafe<{ key: string; username: string }[]>(
+    `SELECT l.tenant_id::text || '/' || l.person_id::text AS key, l.username FROM login_projection l
+       JOIN unnest($1::uuid[], $2::uuid[]) AS k(t, id) ON l.person_id = k.id AND l.tenant_id = k.t`,
+    unnamed.map((e) => e.tenantid), unnamed.map((e) => e.data.personId),
   );
-  const notice = noticeAtAddressOnFile(event, person, event.data.username ?? login?.username, delivery);
-  if (notice) await enqueueMessages(tx, [notice]);
+  const usernames = new Map(known.map((k) => [k.key, k.username]));
+  return (event) => event.data.username ?? usernames.get(key(event.tenantid, event.data.personId));
 }
 
 /** The event as it may wait in a table: the sealed password is the message row's alone (rule 5). */
