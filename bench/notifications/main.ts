@@ -25,19 +25,12 @@ import { notificationsService } from '../../services/notifications/src/service.j
 import { renderTemplate, templateDefinition } from '../../services/notifications/src/templates/render.js';
 import { createTestDatabase } from '../../packages/platform/test/support/postgres.js';
 import { testTokens } from '../../packages/platform/test/support/tokens.js';
+import { waitFor } from '../../packages/platform/test/support/wait.js';
 
 const COUNT = Number(process.env.BENCH_EVENTS ?? 10_000);
 const progress = (s: string) => process.stderr.write(`${s}\n`);
 
 const SYSTEM = { kind: 'system', personId: null, impersonatorId: null } as const;
-
-/** Polls `done` every 50 ms until it holds (at most two minutes). */
-async function until(done: () => Promise<boolean>): Promise<void> {
-  for (let waited = 0; !(await done()); waited += 50) {
-    if (waited > 120_000) throw new Error('the people were not projected in two minutes');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 interface Row { path: string; messages: number; seconds: number; perSecond: number; note: string }
 const rows: Row[] = [];
@@ -128,7 +121,7 @@ async function throughNotifications(smtp: Awaited<ReturnType<typeof countingSmtp
       data: { personId, kind: 'staff', firstName: 'Sam', lastName: `Person${i}`, email: `person${i}@example.com`, phone: null, accountId: randomUUID(), roleKey: 'staff', actor: SYSTEM },
     }));
     for (let i = 0; i < people.length; i += 500) await bus.publish(people.slice(i, i + 500));
-    await until(async () => Number((await service.ctx.prisma.$queryRawUnsafe<{ n: bigint }[]>('SELECT count(*) AS n FROM person_projection'))[0]?.n ?? 0) >= COUNT);
+    await waitFor(`${COUNT} people projected`, async () => Number((await service.ctx.prisma.$queryRawUnsafe<{ n: bigint }[]>('SELECT count(*) AS n FROM person_projection'))[0]?.n ?? 0) >= COUNT, 120_000, 50);
 
     progress(`sealing ${COUNT} temporary passwords (before the clock starts)`);
     const key = parseSealingPublicKey(tokens.env.SEALING_PUBLIC_KEY);
