@@ -144,9 +144,10 @@ type Contact = { email: string | null; phone: string | null };
  * statement of its own: the check that follows must take its snapshot after the lock.
  */
 async function lockContacts(tx: SqlTx, tenantId: string, contact: Contact): Promise<void> {
+  const phoneDigits = contact.phone?.replace(/[^0-9]/g, '');
   const keys = [
     ...(contact.email ? [`email:${tenantId}:${contact.email.toLowerCase()}`] : []),
-    ...(contact.phone && contact.phone.replace(/[^0-9]/g, '') ? [`phone:${tenantId}:${contact.phone.replace(/[^0-9]/g, '')}`] : []),
+    ...(phoneDigits ? [`phone:${tenantId}:${phoneDigits}`] : []),
   ];
   if (keys.length === 0) return;
   await tx.$queryRawUnsafe('SELECT count(pg_advisory_xact_lock(k))::int AS n FROM (SELECT hashtextextended(x, 3) AS k FROM unnest($1::text[]) AS x ORDER BY 1) AS t', keys);
